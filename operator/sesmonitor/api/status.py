@@ -1,0 +1,103 @@
+"""The SesMonitor status: metav1.Condition-shaped conditions plus the rates the exporter last saw."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REASON_PATTERN: Final = r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
+CONDITION_TYPE_PATTERN: Final = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$"
+)
+
+# Condition types, Ready summarising the others (kstatus reads Ready).
+READY: Final = "Ready"
+RECONCILED: Final = "Reconciled"
+EXPORTER_READY: Final = "ExporterReady"
+BOUNCE_RATE_HEALTHY: Final = "BounceRateHealthy"
+COMPLAINT_RATE_HEALTHY: Final = "ComplaintRateHealthy"
+ACCOUNT_HEALTHY: Final = "AccountHealthy"
+CONDITION_TYPES: Final = (
+    READY,
+    RECONCILED,
+    EXPORTER_READY,
+    BOUNCE_RATE_HEALTHY,
+    COMPLAINT_RATE_HEALTHY,
+    ACCOUNT_HEALTHY,
+)
+
+
+class _Status(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+
+class Condition(_Status):
+    """One aspect of the monitor's state, in the shape of metav1.Condition."""
+
+    type: str = Field(description="Condition type, e.g. Ready or BounceRateHealthy.",
+                      pattern=CONDITION_TYPE_PATTERN, max_length=316)
+    status: Literal["True", "False", "Unknown"] = Field(description="True, False or Unknown.")
+    reason: str = Field(
+        description="One CamelCase word saying why, e.g. AboveWarning.", pattern=REASON_PATTERN,
+        min_length=1, max_length=1024,
+    )
+    message: str = Field(default="", description="What a person should know, with rate and threshold.",
+                         max_length=32768)
+    last_transition_time: str = Field(
+        alias="lastTransitionTime",
+        description="When status last changed (not reason or message).",
+        json_schema_extra={"format": "date-time"},
+    )
+    observed_generation: int | None = Field(
+        default=None, alias="observedGeneration", description="The generation this condition was set for.",
+        ge=0,
+    )
+
+
+class SesMonitorStatus(_Status):
+    """Observed state, mirrored from the exporter's /status by the operator."""
+
+    observed_generation: int | None = Field(
+        default=None, alias="observedGeneration", description="The spec generation last reconciled.", ge=0
+    )
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        description="Ready, Reconciled, ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy.",
+        max_length=16,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+    bounce_rate: str | None = Field(
+        default=None, alias="bounceRate", description="Newest reputation bounce rate, e.g. 14.32%.", max_length=16
+    )
+    bounce_rate_window_average: str | None = Field(
+        default=None,
+        alias="bounceRateWindowAverage",
+        description="Mean bounce rate over spec.window, as the exporter saw it.",
+        max_length=16,
+    )
+    complaint_rate: str | None = Field(
+        default=None, alias="complaintRate", description="Newest reputation complaint rate.", max_length=16
+    )
+    complaint_rate_window_average: str | None = Field(
+        default=None,
+        alias="complaintRateWindowAverage",
+        description="Mean complaint rate over spec.window, as the exporter saw it.",
+        max_length=16,
+    )
+    enforcement_status: str | None = Field(
+        default=None,
+        alias="enforcementStatus",
+        description="SES account enforcement status: HEALTHY, PROBATION (under review) or SHUTDOWN (paused).",
+        max_length=32,
+    )
+    sending_enabled: bool | None = Field(
+        default=None, alias="sendingEnabled", description="Whether SES lets the account send."
+    )
+    last_refresh_time: str | None = Field(
+        default=None,
+        alias="lastRefreshTime",
+        description="When the exporter last read AWS successfully.",
+        json_schema_extra={"format": "date-time"},
+    )

@@ -1,0 +1,135 @@
+"""The exporter's configuration file and its ``/status`` document.
+
+Both sides of each contract live here because the layers forbid the exporter from importing the API
+model and the operator from importing the exporter: `render` writes the configuration the exporter
+reads, and the operator reads the ``/status`` the exporter serves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final, TypedDict
+
+EXPORTER_PORT: Final = 9435
+CONFIG_FILE_NAME: Final = "config.json"
+CONFIG_MOUNT_PATH: Final = "/etc/sesmonitor"
+METRICS_PATH: Final = "/metrics"
+HEALTHZ_PATH: Final = "/healthz"
+READYZ_PATH: Final = "/readyz"
+STATUS_PATH: Final = "/status"
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing a field or holds a wrong value; the message names it."""
+
+
+@dataclass(frozen=True)
+class ExporterConfig:
+    """What one exporter process reads from AWS and how. Holds no credentials by design."""
+
+    monitor: str  # "<namespace>/<name>", written as the `sesmonitor` label on every series
+    region: str
+    configuration_sets: tuple[str, ...] = ()
+    refresh_interval_seconds: int = 60
+    lookback_seconds: int = 7200
+    window_seconds: int = 3600
+    endpoint_url: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    role_session_name: str = "sesmonitor-exporter"
+    connect_timeout_seconds: float = 5.0
+    read_timeout_seconds: float = 20.0
+    max_attempts: int = 3
+
+    def to_json(self) -> str:
+        doc = asdict(self)
+        doc["configuration_sets"] = list(self.configuration_sets)
+        return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> ExporterConfig:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"not valid JSON: {exc}") from exc
+        if not isinstance(doc, dict):
+            raise ConfigError("top level must be a JSON object")
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(doc) - known)
+        if unknown:
+            raise ConfigError(f"unknown field(s): {', '.join(unknown)}")
+        for required in ("monitor", "region"):
+            if not isinstance(doc.get(required), str) or not doc[required]:
+                raise ConfigError(f"{required}: required, a non-empty string")
+        sets = doc.get("configuration_sets", [])
+        if not isinstance(sets, list) or not all(isinstance(s, str) and s for s in sets):
+            raise ConfigError("configuration_sets: must be a list of non-empty strings")
+        doc["configuration_sets"] = tuple(sets)
+        for name in ("refresh_interval_seconds", "lookback_seconds", "window_seconds", "max_attempts"):
+            if name in doc and (not isinstance(doc[name], int) or isinstance(doc[name], bool) or doc[name] < 1):
+                raise ConfigError(f"{name}: must be a positive integer")
+        for name in ("connect_timeout_seconds", "read_timeout_seconds"):
+            if name in doc and (not isinstance(doc[name], int | float) or doc[name] <= 0):
+                raise ConfigError(f"{name}: must be a positive number")
+        for name in ("endpoint_url", "role_arn", "external_id"):
+            if doc.get(name) is not None and not isinstance(doc[name], str):
+                raise ConfigError(f"{name}: must be a string or null")
+        return cls(**doc)
+
+
+class RateStatus(TypedDict):
+    """One reputation rate as a fraction (0.05 = 5%); None when no datapoint is within the lookback."""
+
+    current: float | None
+    window_average: float | None
+    timestamp: str | None  # RFC 3339 time of the newest datapoint
+    age_seconds: float | None
+
+
+class AccountStatus(TypedDict):
+    enforcement_status: str | None  # HEALTHY | PROBATION | SHUTDOWN, None until GetAccount succeeded
+    sending_enabled: bool | None
+    production_access_enabled: bool | None
+    max_24_hour_send: float | None
+    sent_last_24_hours: float | None
+    max_send_rate: float | None
+
+
+@dataclass
+class ExporterStatus:
+    """The JSON document served at ``/status``: what the operator mirrors into the SesMonitor status."""
+
+    monitor: str
+    region: str
+    ready: bool
+    stale: bool
+    bounce_rate: RateStatus
+    complaint_rate: RateStatus
+    account: AccountStatus
+    last_refresh_time: str | None  # RFC 3339 time of the last refresh in which every API succeeded
+    last_error: str | None
+    configuration_sets: dict[str, dict[str, RateStatus]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ExporterStatus:
+        doc: dict[str, Any] = json.loads(text)
+        return cls(**doc)
+
+
+def empty_rate() -> RateStatus:
+    return RateStatus(current=None, window_average=None, timestamp=None, age_seconds=None)
+
+
+def empty_account() -> AccountStatus:
+    return AccountStatus(
+        enforcement_status=None,
+        sending_enabled=None,
+        production_access_enabled=None,
+        max_24_hour_send=None,
+        sent_last_24_hours=None,
+        max_send_rate=None,
+    )

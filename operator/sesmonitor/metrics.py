@@ -1,0 +1,94 @@
+"""Every metric name and label the exporter writes and the alert rules read.
+
+This module is the single contract between `sesmonitor.exporter` and `sesmonitor.render`: rename a
+series here and both sides follow, so an alert can never select a series that no longer exists.
+CloudWatch series follow prometheus cloudwatch_exporter's convention
+(``aws_<namespace>_<metric>_<statistic>``) so dashboards built for it keep working.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Statistic = Literal["Sum", "Average"]
+
+# Labels on every series the exporter writes.
+LABEL_MONITOR: Final = "sesmonitor"  # "<namespace>/<name>" of the SesMonitor: selects this monitor only
+LABEL_REGION: Final = "region"
+LABEL_CONFIGURATION_SET: Final = "configuration_set"  # absent (empty) for account-wide series
+LABEL_METRIC: Final = "metric"  # the CloudWatch metric name on per-datapoint bookkeeping series
+LABEL_REASON: Final = "reason"
+LABEL_STATUS: Final = "status"
+LABEL_API: Final = "api"
+LABEL_OUTCOME: Final = "outcome"
+
+CLOUDWATCH_NAMESPACE: Final = "AWS/SES"
+CONFIGURATION_SET_DIMENSION: Final = "ses:configuration-set"
+
+
+@dataclass(frozen=True)
+class CloudWatchMetric:
+    """One AWS/SES CloudWatch metric and the Prometheus series it becomes."""
+
+    aws_name: str
+    statistic: Statistic
+    prometheus_name: str
+    help: str
+    is_rate: bool  # a fraction in [0, 1], published only while mail is being sent
+
+
+SEND = CloudWatchMetric("Send", "Sum", "aws_ses_send_sum", "Emails SES accepted for sending.", False)
+DELIVERY = CloudWatchMetric(
+    "Delivery", "Sum", "aws_ses_delivery_sum", "Emails delivered to the recipient's mail server.", False
+)
+BOUNCE = CloudWatchMetric("Bounce", "Sum", "aws_ses_bounce_sum", "Hard bounces.", False)
+COMPLAINT = CloudWatchMetric("Complaint", "Sum", "aws_ses_complaint_sum", "Complaints (marked as spam).", False)
+REJECT = CloudWatchMetric("Reject", "Sum", "aws_ses_reject_sum", "Emails SES rejected (virus).", False)
+BOUNCE_RATE = CloudWatchMetric(
+    "Reputation.BounceRate",
+    "Average",
+    "aws_ses_reputation_bounce_rate_average",
+    "Reputation bounce rate as a fraction (0.05 = 5%), AWS's own figure.",
+    True,
+)
+COMPLAINT_RATE = CloudWatchMetric(
+    "Reputation.ComplaintRate",
+    "Average",
+    "aws_ses_reputation_complaint_rate_average",
+    "Reputation complaint rate as a fraction (0.001 = 0.1%), AWS's own figure.",
+    True,
+)
+
+CLOUDWATCH_METRICS: Final = (SEND, DELIVERY, BOUNCE, COMPLAINT, REJECT, BOUNCE_RATE, COMPLAINT_RATE)
+# Read for the account and, with dimension ses:configuration-set, for each listed configuration set
+# (reputation metrics per set need the set's ReputationMetricsEnabled option in SES).
+
+# Freshness of the newest datapoint behind each CloudWatch series (labels: metric, configuration_set).
+DATAPOINT_AGE_SECONDS: Final = "sesmonitor_datapoint_age_seconds"
+DATAPOINT_TIMESTAMP_SECONDS: Final = "sesmonitor_datapoint_timestamp_seconds"
+# 1 when a CloudWatch series has no datapoint within the lookback (labels: metric, configuration_set, reason).
+NO_DATA: Final = "sesmonitor_no_data"
+# Mean of the datapoints within the configured window, as the exporter saw them (reputation rates only).
+WINDOW_AVERAGE_SUFFIX: Final = "_window_average"
+
+# SESv2 GetAccount.
+ENFORCEMENT_STATUS: Final = "aws_ses_account_enforcement_status"  # label status: 1 for the current one
+ENFORCEMENT_STATUSES: Final = ("HEALTHY", "PROBATION", "SHUTDOWN")
+SENDING_ENABLED: Final = "aws_ses_account_sending_enabled"
+PRODUCTION_ACCESS_ENABLED: Final = "aws_ses_account_production_access_enabled"
+QUOTA_MAX_24H_SEND: Final = "aws_ses_account_max_24_hour_send"
+QUOTA_MAX_SEND_RATE: Final = "aws_ses_account_max_send_rate"
+QUOTA_SENT_LAST_24H: Final = "aws_ses_account_sent_last_24_hours"
+
+# The exporter's own health.
+AWS_REQUESTS_TOTAL: Final = "sesmonitor_aws_requests_total"  # labels: api, outcome
+CLOUDWATCH_METRICS_REQUESTED_TOTAL: Final = "sesmonitor_cloudwatch_metrics_requested_total"  # billed unit
+REFRESH_DURATION_SECONDS: Final = "sesmonitor_refresh_duration_seconds"
+LAST_SUCCESS_TIMESTAMP_SECONDS: Final = "sesmonitor_last_successful_refresh_timestamp_seconds"  # label: api
+CONSECUTIVE_FAILURES: Final = "sesmonitor_refresh_consecutive_failures"  # label: api
+STALE: Final = "sesmonitor_stale"  # 1 while the served values come from an earlier, successful refresh
+UP: Final = "up"  # written by Prometheus, not the exporter
+
+OUTCOMES: Final = ("success", "throttled", "denied", "server_error", "client_error", "timeout", "error")
+APIS: Final = ("GetMetricData", "GetAccount")

@@ -1,0 +1,18 @@
+"""Operator-level defaults that a SesMonitor may leave out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+DEFAULT_EXPORTER_IMAGE: Final = "ghcr.io/sesmonitor/sesmonitor:0.1.0"
+
+
+@dataclass(frozen=True)
+class RenderDefaults:
+    exporter_image: str = DEFAULT_EXPORTER_IMAGE
+    exporter_image_pull_policy: str = "IfNotPresent"
+    exporter_requests: dict[str, str] = field(default_factory=lambda: {"cpu": "10m", "memory": "64Mi"})
+    exporter_limits: dict[str, str] = field(default_factory=lambda: {"memory": "128Mi"})
+    # The operator's own name, written as app.kubernetes.io/managed-by on every child.
+    managed_by: str = "sesmonitor-operator"
