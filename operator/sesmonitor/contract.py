@@ -67,7 +67,9 @@ class ExporterConfig:
             raise ConfigError("configuration_sets: must be a list of non-empty strings")
         doc["configuration_sets"] = tuple(sets)
         for name in ("refresh_interval_seconds", "lookback_seconds", "window_seconds", "max_attempts"):
-            if name in doc and (not isinstance(doc[name], int) or isinstance(doc[name], bool) or doc[name] < 1):
+            if name in doc and (
+                not isinstance(doc[name], int) or isinstance(doc[name], bool) or doc[name] < 1
+            ):
                 raise ConfigError(f"{name}: must be a positive integer")
         for name in ("connect_timeout_seconds", "read_timeout_seconds"):
             if name in doc and (not isinstance(doc[name], int | float) or doc[name] <= 0):

@@ -43,7 +43,9 @@ DELIVERY = CloudWatchMetric(
     "Delivery", "Sum", "aws_ses_delivery_sum", "Emails delivered to the recipient's mail server.", False
 )
 BOUNCE = CloudWatchMetric("Bounce", "Sum", "aws_ses_bounce_sum", "Hard bounces.", False)
-COMPLAINT = CloudWatchMetric("Complaint", "Sum", "aws_ses_complaint_sum", "Complaints (marked as spam).", False)
+COMPLAINT = CloudWatchMetric(
+    "Complaint", "Sum", "aws_ses_complaint_sum", "Complaints (marked as spam).", False
+)
 REJECT = CloudWatchMetric("Reject", "Sum", "aws_ses_reject_sum", "Emails SES rejected (virus).", False)
 BOUNCE_RATE = CloudWatchMetric(
     "Reputation.BounceRate",

@@ -51,8 +51,10 @@ def _resolve(node: Any, defs: dict[str, Any]) -> Any:
             out[key] = _resolve(value, defs)
     if "enum" in out and "type" not in out:
         out["type"] = "string"
-    if out.get("type") == "object" and "additionalProperties" in node and isinstance(
-        node["additionalProperties"], dict
+    if (
+        out.get("type") == "object"
+        and "additionalProperties" in node
+        and isinstance(node["additionalProperties"], dict)
     ):
         out["additionalProperties"] = _resolve(node["additionalProperties"], defs)
     if out.get("type") == "object" and "maxLength" in out:

@@ -22,7 +22,8 @@ SHORT_NAMES: Final = ("sesmon",)
 API_VERSION: Final = f"{GROUP}/{VERSION}"
 
 REGION_PATTERN: Final = (
-    r"^[a-z]{2}(-gov|-iso[a-z]?)?-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9]$"
+    r"^[a-z]{2}(-gov|-iso[a-z]?)?"
+    r"-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9]$"
 )
 ROLE_ARN_PATTERN: Final = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
 CONFIGURATION_SET_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
@@ -152,13 +153,13 @@ class Thresholds(_Model):
     """Alert levels, as percent strings such as "5%" or "0.1%"."""
 
     bounce_rate: BounceRateThresholds = Field(
-        default_factory=lambda: BounceRateThresholds(),
+        default_factory=BounceRateThresholds,
         alias="bounceRate",
         description="Bounce rate levels (defaults: 5% warning, 10% critical, AWS's review and pause levels).",
         json_schema_extra={"default": {}},
     )
     complaint_rate: ComplaintRateThresholds = Field(
-        default_factory=lambda: ComplaintRateThresholds(),
+        default_factory=ComplaintRateThresholds,
         alias="complaintRate",
         description="Complaint rate levels (defaults: 0.1% warning, 0.5% critical, AWS's levels).",
         json_schema_extra={"default": {}},
@@ -184,11 +185,15 @@ class Severities(_Model):
     """`severity` label values for the two alert levels."""
 
     warning: str = Field(
-        default="warning", description="Severity label of warning alerts.", pattern=LABEL_VALUE_PATTERN,
+        default="warning",
+        description="Severity label of warning alerts.",
+        pattern=LABEL_VALUE_PATTERN,
         max_length=63,
     )
     critical: str = Field(
-        default="critical", description="Severity label of critical alerts.", pattern=LABEL_VALUE_PATTERN,
+        default="critical",
+        description="Severity label of critical alerts.",
+        pattern=LABEL_VALUE_PATTERN,
         max_length=63,
     )
 
@@ -226,7 +231,7 @@ class Alerting(_Model):
         max_length=32,
     )
     severities: Severities = Field(
-        default_factory=lambda: Severities(),
+        default_factory=Severities,
         description="The value of the `severity` label for each alert level, to match your routing tree.",
         json_schema_extra={"default": {}},
     )
@@ -332,12 +337,12 @@ class Resources(_Model):
     """Compute resources of the exporter container."""
 
     requests: dict[str, Quantity] = Field(
-        default_factory=lambda: {"cpu": "10m", "memory": "64Mi"},
+        default_factory=lambda: dict[str, str | int]({"cpu": "10m", "memory": "64Mi"}),
         description="Minimum resources the scheduler reserves.",
         max_length=8,
     )
     limits: dict[str, Quantity] = Field(
-        default_factory=lambda: {"memory": "128Mi"},
+        default_factory=lambda: dict[str, str | int]({"memory": "128Mi"}),
         description="Resources the container may not exceed.",
         max_length=8,
     )
@@ -380,7 +385,10 @@ class Exporter(_Model):
         "24h",
     )
     pod_labels: StringMap = Field(
-        default_factory=dict, alias="podLabels", description="Extra labels on the exporter pod.", max_length=32
+        default_factory=dict,
+        alias="podLabels",
+        description="Extra labels on the exporter pod.",
+        max_length=32,
     )
     pod_annotations: StringMap = Field(
         default_factory=dict,
@@ -389,7 +397,9 @@ class Exporter(_Model):
         max_length=32,
     )
     node_selector: StringMap = Field(
-        default_factory=dict, alias="nodeSelector", description="Node selector for the exporter pod.",
+        default_factory=dict,
+        alias="nodeSelector",
+        description="Node selector for the exporter pod.",
         max_length=32,
     )
     tolerations: list[Toleration] = Field(
@@ -418,7 +428,9 @@ class Prometheus(_Model):
     service_monitor_labels: StringMap = Field(
         default_factory=dict,
         alias="serviceMonitorLabels",
-        description="Extra ServiceMonitor labels, to match Prometheus's serviceMonitorSelector (e.g. release).",
+        description=(
+            "Extra ServiceMonitor labels, to match Prometheus's serviceMonitorSelector (e.g. release)."
+        ),
         max_length=32,
     )
     rule_labels: StringMap = Field(
@@ -436,8 +448,10 @@ class SesMonitorSpec(_Model):
         json_schema_extra={
             "x-kubernetes-validations": [
                 {
-                    "rule": "duration(self.window).getSeconds() >= 2 * duration(self.exporter.refreshInterval)"
-                    ".getSeconds()",
+                    "rule": (
+                        "duration(self.window).getSeconds()"
+                        " >= 2 * duration(self.exporter.refreshInterval).getSeconds()"
+                    ),
                     "message": "window must be at least twice exporter.refreshInterval",
                     "fieldPath": ".window",
                 }
@@ -455,12 +469,12 @@ class SesMonitorSpec(_Model):
         "24h",
     )
     thresholds: Thresholds = Field(
-        default_factory=lambda: Thresholds(),
+        default_factory=Thresholds,
         description="Alert levels for the bounce and complaint rates and the send quota.",
         json_schema_extra={"default": {}},
     )
     alerting: Alerting = Field(
-        default_factory=lambda: Alerting(),
+        default_factory=Alerting,
         description="Alert timing, routing labels and annotations.",
         json_schema_extra={"default": {}},
     )
@@ -472,17 +486,17 @@ class SesMonitorSpec(_Model):
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
     aws: Aws = Field(
-        default_factory=lambda: Aws(),
+        default_factory=Aws,
         description="Identity and endpoint used to read CloudWatch and SES.",
         json_schema_extra={"default": {}},
     )
     exporter: Exporter = Field(
-        default_factory=lambda: Exporter(),
+        default_factory=Exporter,
         description="The exporter that reads AWS.",
         json_schema_extra={"default": {}},
     )
     prometheus: Prometheus = Field(
-        default_factory=lambda: Prometheus(),
+        default_factory=Prometheus,
         description="Scraping and rule discovery settings.",
         json_schema_extra={"default": {}},
     )

@@ -36,22 +36,30 @@ class _Status(BaseModel):
 class Condition(_Status):
     """One aspect of the monitor's state, in the shape of metav1.Condition."""
 
-    type: str = Field(description="Condition type, e.g. Ready or BounceRateHealthy.",
-                      pattern=CONDITION_TYPE_PATTERN, max_length=316)
+    type: str = Field(
+        description="Condition type, e.g. Ready or BounceRateHealthy.",
+        pattern=CONDITION_TYPE_PATTERN,
+        max_length=316,
+    )
     status: Literal["True", "False", "Unknown"] = Field(description="True, False or Unknown.")
     reason: str = Field(
-        description="One CamelCase word saying why, e.g. AboveWarning.", pattern=REASON_PATTERN,
-        min_length=1, max_length=1024,
+        description="One CamelCase word saying why, e.g. AboveWarning.",
+        pattern=REASON_PATTERN,
+        min_length=1,
+        max_length=1024,
     )
-    message: str = Field(default="", description="What a person should know, with rate and threshold.",
-                         max_length=32768)
+    message: str = Field(
+        default="", description="What a person should know, with rate and threshold.", max_length=32768
+    )
     last_transition_time: str = Field(
         alias="lastTransitionTime",
         description="When status last changed (not reason or message).",
         json_schema_extra={"format": "date-time"},
     )
     observed_generation: int | None = Field(
-        default=None, alias="observedGeneration", description="The generation this condition was set for.",
+        default=None,
+        alias="observedGeneration",
+        description="The generation this condition was set for.",
         ge=0,
     )
 
@@ -64,12 +72,17 @@ class SesMonitorStatus(_Status):
     )
     conditions: list[Condition] = Field(
         default_factory=list,
-        description="Ready, Reconciled, ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy.",
+        description=(
+            "Ready, Reconciled, ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy."
+        ),
         max_length=16,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
     bounce_rate: str | None = Field(
-        default=None, alias="bounceRate", description="Newest reputation bounce rate, e.g. 14.32%.", max_length=16
+        default=None,
+        alias="bounceRate",
+        description="Newest reputation bounce rate, e.g. 14.32%.",
+        max_length=16,
     )
     bounce_rate_window_average: str | None = Field(
         default=None,
