@@ -17,3 +17,6 @@ demo: setup
 
 crd: setup
 	.venv/bin/sesmonitor crd > crds/sesmonitor.io_sesmonitors.yaml
+
+docs: setup
+	.venv/bin/sesmonitor docs > docs/configuration.md

@@ -236,3 +236,12 @@ def test_committed_crd_is_generated() -> None:
 def test_printer_columns() -> None:
     columns = custom_resource_definition()["spec"]["versions"][0]["additionalPrinterColumns"]
     assert [c["name"] for c in columns] == ["Region", "Bounce", "Complaint", "Account", "Ready", "Age"]
+
+
+def test_configuration_reference_is_current() -> None:
+    from sesmonitor.api.docs import configuration_reference
+
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    assert text == configuration_reference(), "run `make docs` to regenerate docs/configuration.md"
+    for field in ("spec.thresholds.bounceRate.warning", "spec.aws.credentialsSecretRef.name", "status.conditions"):
+        assert f"`{field}`" in text
