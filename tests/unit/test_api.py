@@ -243,5 +243,9 @@ def test_configuration_reference_is_current() -> None:
 
     text = (ROOT / "docs" / "configuration.md").read_text()
     assert text == configuration_reference(), "run `make docs` to regenerate docs/configuration.md"
-    for field in ("spec.thresholds.bounceRate.warning", "spec.aws.credentialsSecretRef.name", "status.conditions"):
+    for field in (
+        "spec.thresholds.bounceRate.warning",
+        "spec.aws.credentialsSecretRef.name",
+        "status.conditions",
+    ):
         assert f"`{field}`" in text
