@@ -18,6 +18,10 @@ METRICS_PATH: Final = "/metrics"
 HEALTHZ_PATH: Final = "/healthz"
 READYZ_PATH: Final = "/readyz"
 STATUS_PATH: Final = "/status"
+# An API's values are stale once its last attempt failed or its last success is older than this many
+# refresh intervals; /readyz needs every API to have succeeded within that many intervals.
+STALE_AFTER_INTERVALS: Final = 3
+RETRY_MODES: Final = ("standard", "adaptive")
 
 
 class ConfigError(ValueError):
@@ -41,6 +45,8 @@ class ExporterConfig:
     connect_timeout_seconds: float = 5.0
     read_timeout_seconds: float = 20.0
     max_attempts: int = 3
+    retry_mode: str = "standard"  # botocore retry mode: standard | adaptive
+    period_seconds: int = 60  # CloudWatch period of each datapoint; SES metrics are 1-minute resolution
 
     def to_json(self) -> str:
         doc = asdict(self)
@@ -66,7 +72,13 @@ class ExporterConfig:
         if not isinstance(sets, list) or not all(isinstance(s, str) and s for s in sets):
             raise ConfigError("configuration_sets: must be a list of non-empty strings")
         doc["configuration_sets"] = tuple(sets)
-        for name in ("refresh_interval_seconds", "lookback_seconds", "window_seconds", "max_attempts"):
+        for name in (
+            "refresh_interval_seconds",
+            "lookback_seconds",
+            "window_seconds",
+            "max_attempts",
+            "period_seconds",
+        ):
             if name in doc and (
                 not isinstance(doc[name], int) or isinstance(doc[name], bool) or doc[name] < 1
             ):
@@ -77,7 +89,22 @@ class ExporterConfig:
         for name in ("endpoint_url", "role_arn", "external_id"):
             if doc.get(name) is not None and not isinstance(doc[name], str):
                 raise ConfigError(f"{name}: must be a string or null")
-        return cls(**doc)
+        if "role_session_name" in doc and (
+            not isinstance(doc["role_session_name"], str) or not doc["role_session_name"]
+        ):
+            raise ConfigError("role_session_name: must be a non-empty string")
+        if "retry_mode" in doc and doc["retry_mode"] not in RETRY_MODES:
+            raise ConfigError(f"retry_mode: must be one of {', '.join(RETRY_MODES)}")
+        if doc.get("period_seconds", 60) % 60:
+            raise ConfigError(
+                "period_seconds: must be a multiple of 60 (SES metrics are 1-minute resolution)"
+            )
+        config = cls(**doc)
+        if config.window_seconds > config.lookback_seconds:
+            raise ConfigError("window_seconds: must not exceed lookback_seconds")
+        if config.lookback_seconds < config.period_seconds:
+            raise ConfigError("lookback_seconds: must be at least period_seconds")
+        return config
 
 
 class RateStatus(TypedDict):
@@ -98,6 +125,16 @@ class AccountStatus(TypedDict):
     max_send_rate: float | None
 
 
+class ApiHealth(TypedDict):
+    """One AWS API as the exporter sees it (keys of ExporterStatus.apis: GetMetricData, GetAccount)."""
+
+    last_success_time: str | None  # RFC 3339
+    consecutive_failures: int
+    stale: bool
+    last_error: str | None  # of the last failed attempt; kept after a recovery, see last_error_time
+    last_error_time: str | None
+
+
 @dataclass
 class ExporterStatus:
     """The JSON document served at ``/status``: what the operator mirrors into the SesMonitor status."""
@@ -112,14 +149,17 @@ class ExporterStatus:
     last_refresh_time: str | None  # RFC 3339 time of the last refresh in which every API succeeded
     last_error: str | None
     configuration_sets: dict[str, dict[str, RateStatus]] = field(default_factory=dict)
+    apis: dict[str, ApiHealth] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> ExporterStatus:
+        """Unknown keys are ignored, so an older reader accepts a newer exporter's document."""
         doc: dict[str, Any] = json.loads(text)
-        return cls(**doc)
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in doc.items() if k in known})
 
 
 def empty_rate() -> RateStatus:

@@ -70,9 +70,22 @@ CLOUDWATCH_METRICS: Final = (SEND, DELIVERY, BOUNCE, COMPLAINT, REJECT, BOUNCE_R
 DATAPOINT_AGE_SECONDS: Final = "sesmonitor_datapoint_age_seconds"
 DATAPOINT_TIMESTAMP_SECONDS: Final = "sesmonitor_datapoint_timestamp_seconds"
 # 1 when a CloudWatch series has no datapoint within the lookback (labels: metric, configuration_set, reason).
+# Written only for the series that are absent; a series with data has no `sesmonitor_no_data` sample.
 NO_DATA: Final = "sesmonitor_no_data"
+NO_DATA_NOT_REFRESHED: Final = "not_refreshed_yet"  # no GetMetricData call has succeeded since start
+NO_DATA_NO_DATAPOINTS: Final = "no_datapoints_in_lookback"  # CloudWatch returned nothing in the lookback
+NO_DATA_QUERY_ERROR: Final = "query_error"  # CloudWatch answered this query with an error status
+NO_DATA_REASONS: Final = (NO_DATA_NOT_REFRESHED, NO_DATA_NO_DATAPOINTS, NO_DATA_QUERY_ERROR)
 # Mean of the datapoints within the configured window, as the exporter saw them (reputation rates only).
 WINDOW_AVERAGE_SUFFIX: Final = "_window_average"
+
+
+def window_average_name(metric: CloudWatchMetric) -> str:
+    """`aws_ses_reputation_bounce_rate_average_window_average` for BOUNCE_RATE, and so on."""
+    return metric.prometheus_name + WINDOW_AVERAGE_SUFFIX
+
+
+WINDOW_AVERAGE_METRICS: Final = tuple(m for m in CLOUDWATCH_METRICS if m.is_rate)
 
 # SESv2 GetAccount.
 ENFORCEMENT_STATUS: Final = "aws_ses_account_enforcement_status"  # label status: 1 for the current one
@@ -84,13 +97,41 @@ QUOTA_MAX_SEND_RATE: Final = "aws_ses_account_max_send_rate"
 QUOTA_SENT_LAST_24H: Final = "aws_ses_account_sent_last_24_hours"
 
 # The exporter's own health.
+# HTTP requests sent to AWS, botocore retries included (labels: api, outcome).
 AWS_REQUESTS_TOTAL: Final = "sesmonitor_aws_requests_total"  # labels: api, outcome
 CLOUDWATCH_METRICS_REQUESTED_TOTAL: Final = "sesmonitor_cloudwatch_metrics_requested_total"  # billed unit
-REFRESH_DURATION_SECONDS: Final = "sesmonitor_refresh_duration_seconds"
+REFRESH_DURATION_SECONDS: Final = "sesmonitor_refresh_duration_seconds"  # the last refresh pass
 LAST_SUCCESS_TIMESTAMP_SECONDS: Final = "sesmonitor_last_successful_refresh_timestamp_seconds"  # label: api
 CONSECUTIVE_FAILURES: Final = "sesmonitor_refresh_consecutive_failures"  # label: api
-STALE: Final = "sesmonitor_stale"  # 1 while the served values come from an earlier, successful refresh
+# label: api. 1 while the served values do not come from the latest refresh: its last attempt failed, or
+# its last success is older than STALE_AFTER_INTERVALS refresh intervals (see sesmonitor.contract).
+STALE: Final = "sesmonitor_stale"
 UP: Final = "up"  # written by Prometheus, not the exporter
 
 OUTCOMES: Final = ("success", "throttled", "denied", "server_error", "client_error", "timeout", "error")
 APIS: Final = ("GetMetricData", "GetAccount")
+
+
+def all_metric_names() -> tuple[str, ...]:
+    """Every metric name the exporter writes (plus `up`, which Prometheus writes), for docs and tests."""
+    names = [m.prometheus_name for m in CLOUDWATCH_METRICS]
+    names += [window_average_name(m) for m in WINDOW_AVERAGE_METRICS]
+    names += [
+        DATAPOINT_AGE_SECONDS,
+        DATAPOINT_TIMESTAMP_SECONDS,
+        NO_DATA,
+        ENFORCEMENT_STATUS,
+        SENDING_ENABLED,
+        PRODUCTION_ACCESS_ENABLED,
+        QUOTA_MAX_24H_SEND,
+        QUOTA_MAX_SEND_RATE,
+        QUOTA_SENT_LAST_24H,
+        AWS_REQUESTS_TOTAL,
+        CLOUDWATCH_METRICS_REQUESTED_TOTAL,
+        REFRESH_DURATION_SECONDS,
+        LAST_SUCCESS_TIMESTAMP_SECONDS,
+        CONSECUTIVE_FAILURES,
+        STALE,
+        UP,
+    ]
+    return tuple(names)

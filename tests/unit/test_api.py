@@ -172,6 +172,30 @@ def test_load_checks_the_envelope() -> None:
     assert monitor.key == "mail/prod"
 
 
+@pytest.mark.parametrize(
+    ("doc", "fragment"),
+    [
+        (
+            {
+                "apiVersion": "sesmonitor.io/v1alpha1",
+                "kind": "SesMonitor",
+                "metadata": {"name": "a"},
+                "spec": 3,
+            },
+            "spec:",
+        ),
+        (
+            {"apiVersion": "sesmonitor.io/v1alpha1", "kind": "SesMonitor", "metadata": "a", "spec": BASE},
+            "metadata:",
+        ),
+        ([1, 2], "document:"),
+    ],
+)
+def test_load_rejects_wrong_shapes(doc: Any, fragment: str) -> None:
+    with pytest.raises(SpecError, match=fragment):
+        load(doc)
+
+
 def _walk(schema: dict[str, Any], path: str = "") -> list[tuple[str, dict[str, Any]]]:
     out = [(path, schema)]
     for name, prop in schema.get("properties", {}).items():

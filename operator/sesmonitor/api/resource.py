@@ -59,6 +59,8 @@ def errors_of(exc: ValidationError, prefix: str = "spec") -> list[str]:
 
 
 def parse_spec(spec: Mapping[str, Any] | None) -> SesMonitorSpec:
+    if spec is not None and not isinstance(spec, Mapping):
+        raise SpecError([f"spec: must be an object, got {type(spec).__name__}"])
     try:
         return SesMonitorSpec.model_validate(dict(spec or {}))
     except ValidationError as exc:
@@ -67,12 +69,17 @@ def parse_spec(spec: Mapping[str, Any] | None) -> SesMonitorSpec:
 
 def load(obj: Mapping[str, Any], default_namespace: str = "default") -> SesMonitor:
     """Validate a whole object as read from YAML or the API server."""
+    if not isinstance(obj, Mapping):
+        raise SpecError([f"document: must be an object, got {type(obj).__name__}"])
     problems = []
     if obj.get("apiVersion") != API_VERSION:
         problems.append(f"apiVersion: must be {API_VERSION}, got {obj.get('apiVersion')!r}")
     if obj.get("kind") != KIND:
         problems.append(f"kind: must be {KIND}, got {obj.get('kind')!r}")
     metadata = obj.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        problems.append(f"metadata: must be an object, got {type(metadata).__name__}")
+        metadata = {}
     name = metadata.get("name")
     if not isinstance(name, str) or not name:
         problems.append("metadata.name: required field is missing")

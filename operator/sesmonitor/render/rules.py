@@ -1,0 +1,386 @@
+"""The alert rules of one SesMonitor, as plain data: a PrometheusRule's `spec.groups` or a rule file.
+
+Design (tests/rules/test_promtool.py runs each rule through promtool against the situation it is for):
+
+- Every series is selected by ``sesmonitor="<namespace>/<name>"`` (and ``configuration_set=""`` for the
+  account-wide ones), so two monitors never read each other's data, and metric names come only from
+  `sesmonitor.metrics`.
+- Rates are judged on ``avg_over_time(series[window])``: CloudWatch publishes reputation datapoints only
+  while mail is sent, and an instant ``rate > x`` alert fires and resolves with every sending burst.
+- Every expression is aggregated ``max by (<contract labels>)``: the alert's identity is the monitor
+  (and configuration set), not the exporter pod, so an exporter restart (new pod, new target labels)
+  neither resolves nor duplicates an alert.
+- Warning and critical share one alert name and differ in `severity`, the kubernetes-mixin convention
+  that Alertmanager inhibit rules such as kube-prometheus-stack's (``equal: [namespace, alertname]``)
+  already understand: at 14% both fire, and the warning is inhibited where such a rule exists. Every
+  alert carries the monitor's `namespace` and `sesmonitor` labels for that (and for routing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sesmonitor import metrics
+from sesmonitor.api import SesMonitor
+from sesmonitor.render.names import child_names
+from sesmonitor.render.promql import any_of, duration, eq, fraction, quote, regex, selector
+
+# Alert names.
+BOUNCE_RATE_HIGH: Final = "SESBounceRateHigh"
+COMPLAINT_RATE_HIGH: Final = "SESComplaintRateHigh"
+CONFIGURATION_SET_BOUNCE_RATE_HIGH: Final = "SESConfigurationSetBounceRateHigh"
+CONFIGURATION_SET_COMPLAINT_RATE_HIGH: Final = "SESConfigurationSetComplaintRateHigh"
+BOUNCE_RATE_RISING: Final = "SESBounceRateRising"
+ACCOUNT_UNDER_REVIEW: Final = "SESAccountUnderReview"
+SENDING_PAUSED: Final = "SESSendingPaused"
+SEND_QUOTA_NEARLY_USED: Final = "SESSendQuotaNearlyUsed"
+NO_REPUTATION_DATA: Final = "SESMonitorNoReputationData"
+EXPORTER_DOWN: Final = "SESMonitorExporterDown"
+AWS_READ_ERRORS: Final = "SESMonitorAWSReadErrors"
+
+ACCOUNT_ALERTS: Final = (
+    BOUNCE_RATE_HIGH,
+    COMPLAINT_RATE_HIGH,
+    BOUNCE_RATE_RISING,
+    ACCOUNT_UNDER_REVIEW,
+    SENDING_PAUSED,
+    SEND_QUOTA_NEARLY_USED,
+    NO_REPUTATION_DATA,
+    EXPORTER_DOWN,
+    AWS_READ_ERRORS,
+)
+CONFIGURATION_SET_ALERTS: Final = (CONFIGURATION_SET_BOUNCE_RATE_HIGH, CONFIGURATION_SET_COMPLAINT_RATE_HIGH)
+
+# The trend: a least-squares line through the window average, sampled every TREND_STEP over TREND_RANGE,
+# extrapolated TREND_HORIZON ahead. 6h smooths single bursts yet notices the seed's +4%/day within hours.
+TREND_RANGE: Final = "6h"
+TREND_STEP: Final = "5m"
+TREND_HORIZON: Final = "24h"
+TREND_HORIZON_SECONDS: Final = 24 * 3600
+# Consecutive failed refreshes (of one AWS API) before the monitor reports itself blind.
+AWS_FAILURES_THRESHOLD: Final = 3
+
+
+def _label_ref(name: str) -> str:
+    """An alert template reference to a label, which Prometheus expands per alert."""
+    return "{{ $labels." + name + " }}"
+
+
+MONITOR: Final = _label_ref(metrics.LABEL_MONITOR)
+CONFIGURATION_SET: Final = _label_ref(metrics.LABEL_CONFIGURATION_SET)
+METRIC: Final = _label_ref(metrics.LABEL_METRIC)
+API: Final = _label_ref(metrics.LABEL_API)
+VALUE_PERCENT: Final = "{{ $value | humanizePercentage }}"
+
+ACCOUNT_LABELS: Final = (metrics.LABEL_MONITOR, metrics.LABEL_REGION)
+SET_LABELS: Final = (metrics.LABEL_MONITOR, metrics.LABEL_REGION, metrics.LABEL_CONFIGURATION_SET)
+
+
+def group_name(monitor: SesMonitor) -> str:
+    return f"sesmonitor/{monitor.key}"
+
+
+def _by(labels: tuple[str, ...]) -> str:
+    return ", ".join(labels)
+
+
+def _max_by(labels: tuple[str, ...], expr: str) -> str:
+    return f"max by ({_by(labels)}) ({expr})"
+
+
+@dataclass(frozen=True)
+class _Rate:
+    """One reputation rate and its thresholds, as the rules need them."""
+
+    metric: metrics.CloudWatchMetric
+    noun: str  # "bounce" | "complaint"
+    warning: str  # percent strings as written in the spec
+    critical: str
+    aws_levels: str  # a sentence on what AWS does at which level
+
+
+class _Builder:
+    def __init__(self, monitor: SesMonitor) -> None:
+        self.monitor = monitor
+        spec = monitor.spec
+        self.key = monitor.key
+        self.spec = spec
+        self.window = duration(spec.window)
+        self.for_ = duration(spec.alerting.for_)
+        self.keep_firing_for = duration(spec.alerting.keep_firing_for)
+        self.service = child_names(monitor.name).service
+        self.bounce = _Rate(
+            metrics.BOUNCE_RATE,
+            "bounce",
+            spec.thresholds.bounce_rate.warning,
+            spec.thresholds.bounce_rate.critical,
+            "AWS reviews an account at a 5% bounce rate and may pause its sending at 10%.",
+        )
+        self.complaint = _Rate(
+            metrics.COMPLAINT_RATE,
+            "complaint",
+            spec.thresholds.complaint_rate.warning,
+            spec.thresholds.complaint_rate.critical,
+            "AWS reviews an account at a 0.1% complaint rate and may pause its sending at 0.5%.",
+        )
+
+    # -- selectors -----------------------------------------------------------------------------------
+
+    def account(self, metric: str, *extra: Any) -> str:
+        return selector(
+            metric, eq(metrics.LABEL_MONITOR, self.key), eq(metrics.LABEL_CONFIGURATION_SET, ""), *extra
+        )
+
+    def sets(self, metric: str) -> str:
+        return selector(
+            metric,
+            eq(metrics.LABEL_MONITOR, self.key),
+            regex(metrics.LABEL_CONFIGURATION_SET, any_of(self.spec.configuration_sets)),
+        )
+
+    def up(self) -> str:
+        return selector(metrics.UP, eq("namespace", self.monitor.namespace), eq("service", self.service))
+
+    def window_average(self, series: str, labels: tuple[str, ...]) -> str:
+        return _max_by(labels, f"avg_over_time({series}[{self.window}])")
+
+    # -- rule shapes ---------------------------------------------------------------------------------
+
+    def labels(self, severity: str) -> dict[str, str]:
+        ours = {"severity": severity, metrics.LABEL_MONITOR: self.key, "namespace": self.monitor.namespace}
+        return dict(sorted({**self.spec.alerting.labels, **ours}.items()))
+
+    def annotations(self, summary: str, description: str) -> dict[str, str]:
+        ours = {"summary": summary, "description": description}
+        return dict(sorted({**self.spec.alerting.annotations, **ours}.items()))
+
+    def alert(
+        self,
+        name: str,
+        expr: str,
+        *,
+        severity: str,
+        summary: str,
+        description: str,
+        keep_firing: bool = False,
+    ) -> dict[str, Any]:
+        rule: dict[str, Any] = {"alert": name, "expr": expr}
+        if self.for_:
+            rule["for"] = self.for_
+        if keep_firing and self.keep_firing_for:
+            rule["keep_firing_for"] = self.keep_firing_for
+        rule["labels"] = self.labels(severity)
+        rule["annotations"] = self.annotations(summary, description)
+        return rule
+
+    def severities(self) -> Mapping[str, str]:
+        levels = self.spec.alerting.severities
+        return {"warning": levels.warning, "critical": levels.critical}
+
+    # -- the alerts ----------------------------------------------------------------------------------
+
+    def rate_alerts(self, rate: _Rate) -> list[dict[str, Any]]:
+        name = BOUNCE_RATE_HIGH if rate is self.bounce else COMPLAINT_RATE_HIGH
+        average = self.window_average(self.account(rate.metric.prometheus_name), ACCOUNT_LABELS)
+        rules = []
+        for level, threshold in (("warning", rate.warning), ("critical", rate.critical)):
+            rules.append(
+                self.alert(
+                    name,
+                    f"{average} > {fraction(threshold)}",
+                    severity=self.severities()[level],
+                    summary=f"SES {rate.noun} rate is above {threshold} ({level})",
+                    description=(
+                        f"The {self.window} average SES {rate.noun} rate of {MONITOR}"
+                        f" in {self.spec.region} is {VALUE_PERCENT}, above the {level}"
+                        f" threshold of {threshold}. {rate.aws_levels}"
+                    ),
+                    keep_firing=True,
+                )
+            )
+        return rules
+
+    def configuration_set_alerts(self, rate: _Rate) -> list[dict[str, Any]]:
+        name = (
+            CONFIGURATION_SET_BOUNCE_RATE_HIGH
+            if rate is self.bounce
+            else CONFIGURATION_SET_COMPLAINT_RATE_HIGH
+        )
+        average = self.window_average(self.sets(rate.metric.prometheus_name), SET_LABELS)
+        rules = []
+        for level, threshold in (("warning", rate.warning), ("critical", rate.critical)):
+            rules.append(
+                self.alert(
+                    name,
+                    f"{average} > {fraction(threshold)}",
+                    severity=self.severities()[level],
+                    summary=(
+                        f"SES {rate.noun} rate of configuration set {CONFIGURATION_SET}"
+                        f" is above {threshold} ({level})"
+                    ),
+                    description=(
+                        f"The {self.window} average SES {rate.noun} rate of configuration set"
+                        f" {CONFIGURATION_SET} ({MONITOR}, {self.spec.region})"
+                        f" is {VALUE_PERCENT}, above the {level} threshold of {threshold}."
+                        " AWS judges the whole account: mail sent through this set drives its rate up."
+                    ),
+                    keep_firing=True,
+                )
+            )
+        return rules
+
+    def trend_alert(self) -> dict[str, Any]:
+        rate = self.bounce
+        average = self.window_average(self.account(rate.metric.prometheus_name), ACCOUNT_LABELS)
+        threshold = fraction(rate.warning)
+        projected = f"predict_linear(({average})[{TREND_RANGE}:{TREND_STEP}], {TREND_HORIZON_SECONDS})"
+        return self.alert(
+            BOUNCE_RATE_RISING,
+            f"({projected} > {threshold}) and ({average} <= {threshold})",
+            severity=self.severities()["warning"],
+            summary=f"SES bounce rate is rising toward {rate.warning}",
+            description=(
+                f"The {self.window} average SES bounce rate of {MONITOR} in {self.spec.region}"
+                f" is still below the warning threshold of {rate.warning}, but at the pace of the last"
+                f" {TREND_RANGE} it reaches {VALUE_PERCENT} within {TREND_HORIZON}."
+            ),
+        )
+
+    def enforcement(self, status: str) -> str:
+        return _max_by(
+            ACCOUNT_LABELS, self.account(metrics.ENFORCEMENT_STATUS, eq(metrics.LABEL_STATUS, status))
+        )
+
+    def account_alerts(self) -> list[dict[str, Any]]:
+        critical = self.severities()["critical"]
+        sending = _max_by(ACCOUNT_LABELS, self.account(metrics.SENDING_ENABLED))
+        return [
+            self.alert(
+                ACCOUNT_UNDER_REVIEW,
+                f"{self.enforcement('PROBATION')} == 1",
+                severity=critical,
+                summary="SES account is under review (PROBATION)",
+                description=(
+                    f"AWS has put the SES account of {MONITOR} in {self.spec.region} under"
+                    " review (enforcement status PROBATION). Bring the bounce and complaint rates down before"
+                    " AWS pauses its sending."
+                ),
+            ),
+            self.alert(
+                SENDING_PAUSED,
+                f"({self.enforcement('SHUTDOWN')} == 1) or ({sending} == 0)",
+                severity=critical,
+                summary="SES sending is paused",
+                description=(
+                    f"AWS has paused sending for the SES account of {MONITOR} in {self.spec.region}"
+                    " (enforcement status SHUTDOWN, or sending disabled): no mail goes out."
+                ),
+            ),
+        ]
+
+    def quota_alert(self) -> dict[str, Any]:
+        quota = self.spec.thresholds.send_quota
+        sent = _max_by(ACCOUNT_LABELS, self.account(metrics.QUOTA_SENT_LAST_24H))
+        # Max24HourSend is -1 for an unlimited quota; a 0 would make any sending an infinite share.
+        limit = _max_by(ACCOUNT_LABELS, f"{self.account(metrics.QUOTA_MAX_24H_SEND)} > 0")
+        return self.alert(
+            SEND_QUOTA_NEARLY_USED,
+            f"{sent} / {limit} > {fraction(quota)}",
+            severity=self.severities()["warning"],
+            summary=f"SES 24-hour send quota is more than {quota} used",
+            description=(
+                f"The SES account of {MONITOR} in {self.spec.region} has used"
+                f" {VALUE_PERCENT} of its 24-hour send quota (threshold {quota});"
+                " SES rejects mail once the quota is used up."
+            ),
+        )
+
+    def health_alerts(self) -> list[dict[str, Any]]:
+        warning = self.severities()["warning"]
+        rates = (self.bounce.metric, self.complaint.metric)
+        no_data = _max_by(
+            (*SET_LABELS, metrics.LABEL_METRIC),
+            selector(
+                metrics.NO_DATA,
+                eq(metrics.LABEL_MONITOR, self.key),
+                regex(metrics.LABEL_METRIC, any_of(m.aws_name for m in rates)),
+            ),
+        )
+        # A series that is simply missing, without the exporter saying why (and while it is scraped:
+        # a down exporter is SESMonitorExporterDown's to report), counts as no data too.
+        absent = " or ".join(
+            f"label_replace(absent({self.account(m.prometheus_name)}),"
+            f' {quote(metrics.LABEL_METRIC)}, {quote(m.aws_name)}, "", "")'
+            for m in rates
+        )
+        up = self.up()
+        exporter_down = f"(max by (namespace, service) ({up}) == 0) or absent({up})"
+        on_labels = _by((metrics.LABEL_MONITOR, metrics.LABEL_CONFIGURATION_SET, metrics.LABEL_METRIC))
+        lookback = duration(self.spec.exporter.lookback)
+        by_api = (*ACCOUNT_LABELS, metrics.LABEL_API)
+        failures = _max_by(
+            by_api, selector(metrics.CONSECUTIVE_FAILURES, eq(metrics.LABEL_MONITOR, self.key))
+        )
+        stale = _max_by(by_api, selector(metrics.STALE, eq(metrics.LABEL_MONITOR, self.key)))
+        return [
+            self.alert(
+                NO_REPUTATION_DATA,
+                f"({no_data} == 1) or on ({on_labels}) (({absent}) unless on () ({exporter_down}))",
+                severity=warning,
+                summary="No SES reputation data: the rate alerts of this monitor cannot fire",
+                description=(
+                    f"The exporter of {MONITOR} has no {METRIC} datapoint"
+                    f" within its lookback ({lookback}): no mail was sent for that long, reputation metrics"
+                    " are not enabled (a configuration set needs ReputationMetricsEnabled), or the exporter"
+                    " cannot read CloudWatch."
+                ),
+            ),
+            self.alert(
+                EXPORTER_DOWN,
+                exporter_down,
+                severity=warning,
+                summary="sesmonitor exporter is down: SES alerts of this monitor cannot fire",
+                description=(
+                    f"Prometheus cannot scrape the exporter of {self.key} (Service"
+                    f" {self.monitor.namespace}/{self.service}), so the SES bounce and complaint alerts of"
+                    " this monitor cannot fire."
+                ),
+            ),
+            self.alert(
+                AWS_READ_ERRORS,
+                # Failing again and again, or stale without a recent failure (a refresh loop that hangs).
+                f"({failures} >= {AWS_FAILURES_THRESHOLD}) or (({stale} == 1) unless ({failures} > 0))",
+                severity=warning,
+                summary="sesmonitor exporter cannot read AWS: its SES values are stale",
+                description=(
+                    f"The exporter of {MONITOR} has not refreshed its {API}"
+                    f" data from AWS ({AWS_FAILURES_THRESHOLD} or more failures in a row, or no successful"
+                    " refresh for several refresh intervals), so the alerts of this monitor judge old values."
+                    f" Check its credentials and IAM permissions; {metrics.AWS_REQUESTS_TOTAL} counts the"
+                    " outcomes."
+                ),
+            ),
+        ]
+
+    def rules(self) -> list[dict[str, Any]]:
+        rules = [*self.rate_alerts(self.bounce), *self.rate_alerts(self.complaint)]
+        if self.spec.configuration_sets:
+            rules += self.configuration_set_alerts(self.bounce)
+            rules += self.configuration_set_alerts(self.complaint)
+        rules.append(self.trend_alert())
+        rules += self.account_alerts()
+        rules.append(self.quota_alert())
+        rules += self.health_alerts()
+        return rules
+
+
+def rule_groups(monitor: SesMonitor) -> list[dict[str, Any]]:
+    """The rule groups of one monitor (one group), for a PrometheusRule's spec or a rule file."""
+    return [{"name": group_name(monitor), "rules": _Builder(monitor).rules()}]
+
+
+def rule_file(monitors: list[SesMonitor]) -> dict[str, Any]:
+    """A Prometheus rule file holding the groups of `monitors`, as `promtool check rules` reads it."""
+    return {"groups": [group for monitor in monitors for group in rule_groups(monitor)]}

@@ -1,0 +1,223 @@
+"""The exporter: its configuration (ConfigMap), its Deployment and its Service."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Final
+
+from sesmonitor.api import SesMonitor, parse_duration
+from sesmonitor.contract import (
+    CONFIG_FILE_NAME,
+    CONFIG_MOUNT_PATH,
+    EXPORTER_PORT,
+    HEALTHZ_PATH,
+    READYZ_PATH,
+    ExporterConfig,
+)
+from sesmonitor.render.defaults import RenderDefaults
+from sesmonitor.render.labels import (
+    COMPONENT_EXPORTER,
+    CONFIG_HASH_ANNOTATION,
+    common_labels,
+    merged,
+    selector_labels,
+)
+from sesmonitor.render.names import child_names
+
+PORT_NAME: Final = "metrics"
+CONTAINER_NAME: Final = "exporter"
+COMMAND: Final = ("sesmonitor-exporter",)
+NONROOT_ID: Final = 65532  # distroless "nonroot"
+CONFIG_VOLUME: Final = "config"
+TMP_VOLUME: Final = "tmp"
+MAX_ROLE_SESSION_NAME: Final = 64
+
+
+def exporter_config(monitor: SesMonitor) -> ExporterConfig:
+    """What the exporter of `monitor` reads from AWS, and how often."""
+    spec = monitor.spec
+    return ExporterConfig(
+        monitor=monitor.key,
+        region=spec.region,
+        configuration_sets=tuple(spec.configuration_sets),
+        refresh_interval_seconds=parse_duration(spec.exporter.refresh_interval),
+        lookback_seconds=parse_duration(spec.exporter.lookback),
+        window_seconds=parse_duration(spec.window),
+        endpoint_url=spec.aws.endpoint_url,
+        role_arn=spec.aws.role_arn,
+        external_id=spec.aws.external_id,
+        # Shows in CloudTrail which monitor assumed the role (AWS allows 64 characters of [\w+=,.@-]).
+        role_session_name=f"sesmonitor-{monitor.namespace}-{monitor.name}"[:MAX_ROLE_SESSION_NAME],
+    )
+
+
+def config_json(monitor: SesMonitor) -> str:
+    return exporter_config(monitor).to_json()
+
+
+def config_hash(monitor: SesMonitor) -> str:
+    """sha256 of the configuration file: a pod template annotation, so a new config rolls the pod."""
+    return hashlib.sha256(config_json(monitor).encode()).hexdigest()
+
+
+def _metadata(monitor: SesMonitor, defaults: RenderDefaults, name: str, component: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": monitor.namespace,
+        "labels": common_labels(monitor, defaults, component),
+    }
+
+
+def config_map(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
+    names = child_names(monitor.name)
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(monitor, defaults, names.config_map, COMPONENT_EXPORTER),
+        "data": {CONFIG_FILE_NAME: config_json(monitor)},
+    }
+
+
+def _env(monitor: SesMonitor) -> list[dict[str, Any]]:
+    aws = monitor.spec.aws
+    env: list[dict[str, Any]] = [
+        {"name": "AWS_REGION", "value": monitor.spec.region},
+        {"name": "AWS_DEFAULT_REGION", "value": monitor.spec.region},
+    ]
+    if aws.credentials_secret_ref is not None:
+        ref = aws.credentials_secret_ref
+        for variable, key in (
+            ("AWS_ACCESS_KEY_ID", ref.access_key_id_key),
+            ("AWS_SECRET_ACCESS_KEY", ref.secret_access_key_key),
+        ):
+            env.append({"name": variable, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": key}}})
+    return env
+
+
+def _resources(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
+    resources = monitor.spec.exporter.resources
+    requests: dict[str, Any] = dict(defaults.exporter_requests if resources is None else resources.requests)
+    limits: dict[str, Any] = dict(defaults.exporter_limits if resources is None else resources.limits)
+    out: dict[str, Any] = {}
+    if limits:
+        out["limits"] = dict(sorted(limits.items()))
+    if requests:
+        out["requests"] = dict(sorted(requests.items()))
+    return out
+
+
+def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
+    return {
+        "httpGet": {"path": path, "port": PORT_NAME},
+        "periodSeconds": period,
+        "timeoutSeconds": 5,
+        "failureThreshold": failures,
+    }
+
+
+def _container(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
+    config_path = f"{CONFIG_MOUNT_PATH}/{CONFIG_FILE_NAME}"
+    return {
+        "name": CONTAINER_NAME,
+        "image": monitor.spec.exporter.image or defaults.exporter_image,
+        "imagePullPolicy": defaults.exporter_image_pull_policy,
+        "command": list(COMMAND),
+        "args": ["--config", config_path, "--listen", f"0.0.0.0:{EXPORTER_PORT}"],
+        "env": _env(monitor),
+        "ports": [{"name": PORT_NAME, "containerPort": EXPORTER_PORT, "protocol": "TCP"}],
+        # Liveness only asks "is the process serving"; readiness asks "has a refresh completed", which
+        # may take a while when AWS throttles, so liveness must not restart a pod that is merely waiting.
+        "livenessProbe": _probe(HEALTHZ_PATH, period=20, failures=3),
+        "readinessProbe": _probe(READYZ_PATH, period=10, failures=3),
+        "resources": _resources(monitor, defaults),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "privileged": False,
+            "readOnlyRootFilesystem": True,
+            "runAsGroup": NONROOT_ID,
+            "runAsNonRoot": True,
+            "runAsUser": NONROOT_ID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "volumeMounts": [
+            {"name": CONFIG_VOLUME, "mountPath": CONFIG_MOUNT_PATH, "readOnly": True},
+            {"name": TMP_VOLUME, "mountPath": "/tmp"},
+        ],
+    }
+
+
+def _pod_spec(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
+    spec = monitor.spec
+    names = child_names(monitor.name)
+    pod: dict[str, Any] = {}
+    if spec.aws.service_account_name is not None:
+        pod["serviceAccountName"] = spec.aws.service_account_name
+    else:
+        # The exporter never talks to the Kubernetes API: without IRSA / Pod Identity it needs no token.
+        pod["automountServiceAccountToken"] = False
+    pod["enableServiceLinks"] = False
+    pod["securityContext"] = {
+        "fsGroup": NONROOT_ID,
+        "runAsGroup": NONROOT_ID,
+        "runAsNonRoot": True,
+        "runAsUser": NONROOT_ID,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    pod["terminationGracePeriodSeconds"] = 10
+    pod["containers"] = [_container(monitor, defaults)]
+    pod["volumes"] = [
+        {
+            "name": CONFIG_VOLUME,
+            "configMap": {
+                "name": names.config_map,
+                "items": [{"key": CONFIG_FILE_NAME, "path": CONFIG_FILE_NAME}],
+            },
+        },
+        {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": "16Mi"}},
+    ]
+    if spec.exporter.node_selector:
+        pod["nodeSelector"] = dict(sorted(spec.exporter.node_selector.items()))
+    if spec.exporter.tolerations:
+        pod["tolerations"] = [
+            t.model_dump(by_alias=True, exclude_none=True) for t in spec.exporter.tolerations
+        ]
+    return pod
+
+
+def deployment(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
+    """One exporter pod, replaced with Recreate: exactly one reader of AWS (CloudWatch bills per metric
+    read) and one set of series at any time; the window average bridges the seconds in between."""
+    names = child_names(monitor.name)
+    exporter = monitor.spec.exporter
+    pod_labels = merged(exporter.pod_labels, common_labels(monitor, defaults, COMPONENT_EXPORTER))
+    pod_annotations = merged(exporter.pod_annotations, {CONFIG_HASH_ANNOTATION: config_hash(monitor)})
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(monitor, defaults, names.deployment, COMPONENT_EXPORTER),
+        "spec": {
+            "replicas": 1,
+            "revisionHistoryLimit": 3,
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": selector_labels(monitor)},
+            "template": {
+                "metadata": {"labels": pod_labels, "annotations": pod_annotations},
+                "spec": _pod_spec(monitor, defaults),
+            },
+        },
+    }
+
+
+def service(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
+    names = child_names(monitor.name)
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _metadata(monitor, defaults, names.service, COMPONENT_EXPORTER),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector_labels(monitor),
+            "ports": [{"name": PORT_NAME, "port": EXPORTER_PORT, "targetPort": PORT_NAME, "protocol": "TCP"}],
+        },
+    }
