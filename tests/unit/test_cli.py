@@ -203,6 +203,12 @@ def test_crd_command_reproduces_the_committed_crd() -> None:
     assert out == (ROOT / "crds" / "sesmonitor.io_sesmonitors.yaml").read_text()
 
 
+def test_docs_command_reproduces_the_committed_reference() -> None:
+    code, out, _ = run("docs")
+    assert code == 0
+    assert out == (ROOT / "docs" / "configuration.md").read_text()
+
+
 def test_rules_command_prints_a_rule_file() -> None:
     code, out, _ = run("rules", "-f", str(EXAMPLES / "production.yaml"))
     assert code == 0

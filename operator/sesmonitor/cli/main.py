@@ -4,6 +4,7 @@
     sesmonitor validate -f monitor.yaml    "ok: <namespace>/<name>", or each problem as "field.path: message"
     sesmonitor rules -f monitor.yaml       the alert rules as a Prometheus rule file (promtool check rules)
     sesmonitor crd                         the SesMonitor CustomResourceDefinition
+    sesmonitor docs                        the SesMonitor field reference (docs/configuration.md)
 
 Bad input exits 1 with a message naming the field; usage errors exit 2; never a traceback.
 """
@@ -19,6 +20,7 @@ from typing import Any, Final, TextIO
 import yaml
 
 from sesmonitor.api import SesMonitor, SpecError, custom_resource_definition, load
+from sesmonitor.api.docs import configuration_reference
 from sesmonitor.render import RenderDefaults, render_all
 from sesmonitor.render.rules import rule_file
 
@@ -181,6 +183,11 @@ def cmd_crd(_args: argparse.Namespace, io: Streams) -> int:
     return EXIT_OK
 
 
+def cmd_docs(_args: argparse.Namespace, io: Streams) -> int:
+    io.out.write(configuration_reference())
+    return EXIT_OK
+
+
 Command = Callable[[argparse.Namespace, Streams], int]
 
 
@@ -219,6 +226,8 @@ def _parser() -> argparse.ArgumentParser:
     with_file("rules", "print the alert rules as a Prometheus rule file (for promtool)", cmd_rules)
     crd = commands.add_parser("crd", help="print the SesMonitor CustomResourceDefinition")
     crd.set_defaults(func=cmd_crd)
+    docs = commands.add_parser("docs", help="print the SesMonitor field reference as Markdown")
+    docs.set_defaults(func=cmd_docs)
     return parser
 
 
