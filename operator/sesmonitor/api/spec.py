@@ -107,6 +107,22 @@ def _percent_field(description: str, default: str) -> Any:
     )
 
 
+def _compact(value: Any) -> Any:
+    if isinstance(value, dict):
+        items = {key: _compact(item) for key, item in value.items() if item is not None}
+        return {key: item for key, item in items.items() if item not in ({}, [])}
+    return value
+
+
+def _object_default(model: type[BaseModel]) -> dict[str, Any]:
+    """An object field's default with its nested defaults filled in.
+
+    The API server checks a default against the object's CEL rules as written, without first applying
+    the defaults of the fields inside it, so `{}` would fail rules such as warning < critical.
+    """
+    return {"default": _compact(model().model_dump(by_alias=True))}
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
@@ -156,13 +172,13 @@ class Thresholds(_Model):
         default_factory=BounceRateThresholds,
         alias="bounceRate",
         description="Bounce rate levels (defaults: 5% warning, 10% critical, AWS's review and pause levels).",
-        json_schema_extra={"default": {}},
+        json_schema_extra=_object_default(BounceRateThresholds),
     )
     complaint_rate: ComplaintRateThresholds = Field(
         default_factory=ComplaintRateThresholds,
         alias="complaintRate",
         description="Complaint rate levels (defaults: 0.1% warning, 0.5% critical, AWS's levels).",
-        json_schema_extra={"default": {}},
+        json_schema_extra=_object_default(ComplaintRateThresholds),
     )
     send_quota: Percent = Field(
         default="80%",
@@ -233,7 +249,7 @@ class Alerting(_Model):
     severities: Severities = Field(
         default_factory=Severities,
         description="The value of the `severity` label for each alert level, to match your routing tree.",
-        json_schema_extra={"default": {}},
+        json_schema_extra=_object_default(Severities),
     )
 
 
@@ -471,12 +487,12 @@ class SesMonitorSpec(_Model):
     thresholds: Thresholds = Field(
         default_factory=Thresholds,
         description="Alert levels for the bounce and complaint rates and the send quota.",
-        json_schema_extra={"default": {}},
+        json_schema_extra=_object_default(Thresholds),
     )
     alerting: Alerting = Field(
         default_factory=Alerting,
         description="Alert timing, routing labels and annotations.",
-        json_schema_extra={"default": {}},
+        json_schema_extra=_object_default(Alerting),
     )
     configuration_sets: list[Annotated[str, Field(pattern=CONFIGURATION_SET_PATTERN, max_length=64)]] = Field(
         default_factory=list,
@@ -488,17 +504,17 @@ class SesMonitorSpec(_Model):
     aws: Aws = Field(
         default_factory=Aws,
         description="Identity and endpoint used to read CloudWatch and SES.",
-        json_schema_extra={"default": {}},
+        json_schema_extra=_object_default(Aws),
     )
     exporter: Exporter = Field(
         default_factory=Exporter,
         description="The exporter that reads AWS.",
-        json_schema_extra={"default": {}},
+        json_schema_extra=_object_default(Exporter),
     )
     prometheus: Prometheus = Field(
         default_factory=Prometheus,
         description="Scraping and rule discovery settings.",
-        json_schema_extra={"default": {}},
+        json_schema_extra=_object_default(Prometheus),
     )
 
     @model_validator(mode="after")
