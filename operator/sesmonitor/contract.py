@@ -100,8 +100,6 @@ class ExporterConfig:
                 "period_seconds: must be a multiple of 60 (SES metrics are 1-minute resolution)"
             )
         config = cls(**doc)
-        if config.window_seconds > config.lookback_seconds:
-            raise ConfigError("window_seconds: must not exceed lookback_seconds")
         if config.lookback_seconds < config.period_seconds:
             raise ConfigError("lookback_seconds: must be at least period_seconds")
         return config

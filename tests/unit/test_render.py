@@ -406,3 +406,17 @@ def test_defaults_are_not_mutated() -> None:
     c = container(make(), defaults)
     c["resources"]["requests"]["cpu"] = "9"
     assert defaults == before
+
+
+def test_a_window_longer_than_the_lookback_is_a_valid_exporter_config() -> None:
+    monitor = load(
+        {
+            "apiVersion": "sesmonitor.io/v1alpha1",
+            "kind": "SesMonitor",
+            "metadata": {"name": "day", "namespace": "mail"},
+            "spec": {"region": "us-east-1", "window": "24h"},
+        }
+    )
+    data = objects(monitor)["ConfigMap"]["data"]
+    config = ExporterConfig.from_json(data[CONFIG_FILE_NAME])
+    assert (config.window_seconds, config.lookback_seconds) == (86400, 7200)

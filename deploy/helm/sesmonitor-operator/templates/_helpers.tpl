@@ -1,0 +1,92 @@
+{{/*
+The chart's name, truncated to 63 characters (the limit of a label value).
+*/}}
+{{- define "sesmonitor-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The release's full name: "<release>-<chart>", or the release name alone when it already contains
+the chart's name.
+*/}}
+{{- define "sesmonitor-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "sesmonitor-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "sesmonitor-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "sesmonitor-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "sesmonitor-operator.labels" -}}
+helm.sh/chart: {{ include "sesmonitor-operator.chart" . }}
+{{ include "sesmonitor-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: sesmonitor
+{{- end }}
+
+{{- define "sesmonitor-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "sesmonitor-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+What the operator does in a namespace it watches, and nothing more. Shared by the ClusterRole (all
+namespaces) and the per-namespace Roles (watchNamespaces).
+*/}}
+{{- define "sesmonitor-operator.namespacedRules" -}}
+# kopf lists and watches SesMonitors; each reconcile reads one afresh. patch: kopf's bookkeeping
+# annotations (the last handled spec; the progress of a retried handler).
+- apiGroups: ["sesmonitor.io"]
+  resources: ["sesmonitors"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["sesmonitor.io"]
+  resources: ["sesmonitors/status"]
+  verbs: ["patch"]
+# Children carry an owner reference with blockOwnerDeletion, which clusters running the
+# OwnerReferencesPermissionEnforcement admission plugin allow only with this.
+- apiGroups: ["sesmonitor.io"]
+  resources: ["sesmonitors/finalizers"]
+  verbs: ["update"]
+# The children: read one, create it when missing, server-side apply it when it differs from what
+# was rendered. Never listed, watched or deleted: garbage collection removes them with their owner.
+- apiGroups: [""]
+  resources: ["configmaps", "services"]
+  verbs: ["get", "create", "patch"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["get", "create", "patch"]
+- apiGroups: ["monitoring.coreos.com"]
+  resources: ["servicemonitors", "prometheusrules"]
+  verbs: ["get", "create", "patch"]
+# Events on SesMonitors: rate conditions changing, reconciles failing.
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create"]
+{{- end }}
+
+{{/*
+kopf peering: read the peering object and write this replica's heartbeat into its status.
+*/}}
+{{- define "sesmonitor-operator.peeringRules" -}}
+- apiGroups: ["kopf.dev"]
+  resources: [{{ . | quote }}]
+  verbs: ["get", "list", "watch", "patch"]
+{{- end }}

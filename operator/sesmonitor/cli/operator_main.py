@@ -1,0 +1,140 @@
+"""``sesmonitor-operator``: run the kopf operator, in the cluster or outside it with a kubeconfig.
+
+Every flag has an environment variable (``SESMONITOR_*``, see `sesmonitor.operator.settings`);
+flags win. Outside the cluster the kubeconfig comes from ``KUBECONFIG``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+
+from sesmonitor.operator.settings import (
+    OperatorSettings,
+    SettingsError,
+    from_environment,
+    parse_exporter_urls,
+    parse_seconds,
+    validate,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="sesmonitor-operator",
+        description="Reconcile SesMonitor objects into exporters, ServiceMonitors and PrometheusRules.",
+    )
+    scope = p.add_mutually_exclusive_group()
+    scope.add_argument(
+        "-n", "--namespace", dest="namespaces", action="append", metavar="NS",
+        help="watch this namespace (repeatable); env SESMONITOR_WATCH_NAMESPACES=a,b",
+    )  # fmt: skip
+    scope.add_argument(
+        "-A", "--all-namespaces", action="store_true", help="watch every namespace (the default)"
+    )
+    peering = p.add_mutually_exclusive_group()
+    peering.add_argument(
+        "--standalone", action="store_true", help="run without kopf peering (the default: one replica)"
+    )
+    peering.add_argument(
+        "--peering", metavar="NAME",
+        help="coordinate replicas through the ClusterKopfPeering (or per-namespace KopfPeering) NAME;"
+        " env SESMONITOR_PEERING",
+    )  # fmt: skip
+    p.add_argument("--priority", type=int, default=None, help="kopf peering priority (default 0)")
+    p.add_argument("--liveness", metavar="URL", help="serve liveness at e.g. http://0.0.0.0:8080/healthz")
+    p.add_argument("--log-format", choices=["text", "json"], help="log line format (default text)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument(
+        "--reconcile-interval", metavar="DURATION",
+        help="re-reconcile every SesMonitor this often, e.g. 60s (the default) or 30",
+    )  # fmt: skip
+    p.add_argument(
+        "--exporter-url-template", metavar="URL",
+        help="where exporters serve /status; placeholders {service} {namespace} {name} {port};"
+        " default http://{service}.{namespace}.svc:{port}",
+    )  # fmt: skip
+    p.add_argument(
+        "--exporter-url", action="append", default=[], metavar="NS/NAME=URL",
+        help="the exporter base URL of one SesMonitor (repeatable), e.g. team/prod=http://127.0.0.1:9435",
+    )  # fmt: skip
+    p.add_argument("--exporter-timeout", metavar="SECONDS", help="timeout of one /status request (default 3)")
+    p.add_argument("--exporter-image", metavar="IMAGE", help="exporter image for SesMonitors that set none")
+    p.add_argument("--exporter-image-pull-policy", choices=["Always", "IfNotPresent", "Never"])
+    return p
+
+
+def settings_from(args: argparse.Namespace, base: OperatorSettings) -> OperatorSettings:
+    changes: dict[str, object] = {}
+    if args.namespaces:
+        changes["namespaces"] = tuple(dict.fromkeys(args.namespaces))
+    elif args.all_namespaces:
+        changes["namespaces"] = ()
+    if args.peering:
+        changes["peering_name"] = args.peering
+    elif args.standalone:
+        changes["peering_name"] = None
+    if args.priority is not None:
+        changes["peering_priority"] = args.priority
+    if args.liveness:
+        changes["liveness_endpoint"] = args.liveness
+    if args.log_format:
+        changes["log_format"] = args.log_format
+    if args.verbose:
+        changes["verbose"] = True
+    if args.reconcile_interval:
+        changes["reconcile_interval"] = parse_seconds(args.reconcile_interval, "--reconcile-interval")
+    if args.exporter_url_template:
+        changes["exporter_url_template"] = args.exporter_url_template
+    if args.exporter_url:
+        changes["exporter_urls"] = {**base.exporter_urls, **parse_exporter_urls(args.exporter_url)}
+    if args.exporter_timeout:
+        changes["exporter_timeout"] = parse_seconds(args.exporter_timeout, "--exporter-timeout")
+    defaults = base.render_defaults
+    if args.exporter_image:
+        defaults = dataclasses.replace(defaults, exporter_image=args.exporter_image)
+    if args.exporter_image_pull_policy:
+        defaults = dataclasses.replace(defaults, exporter_image_pull_policy=args.exporter_image_pull_policy)
+    changes["render_defaults"] = defaults
+    return validate(dataclasses.replace(base, **changes))  # type: ignore[arg-type]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings_from(args, from_environment())
+    except SettingsError as exc:
+        print(f"sesmonitor-operator: {exc}", file=sys.stderr)
+        return 2
+
+    import kopf
+
+    kopf.configure(
+        verbose=settings.verbose,
+        log_format=kopf.LogFormat.JSON if settings.log_format == "json" else kopf.LogFormat.FULL,
+    )
+    if not settings.verbose:
+        # Our own INFO lines say what was changed; kopf's per-handler "succeeded" lines (every timer
+        # tick of every monitor) and the liveness probe's access log are noise unless debugging.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    from sesmonitor.operator.runner import run
+
+    try:
+        run(settings)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # e.g. no kubeconfig: say so in one line rather than a traceback
+        import kubernetes
+
+        if isinstance(exc, kubernetes.config.ConfigException):
+            print(f"sesmonitor-operator: no Kubernetes credentials: {exc}", file=sys.stderr)
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

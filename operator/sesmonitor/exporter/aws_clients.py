@@ -1,0 +1,88 @@
+"""boto3 clients for CloudWatch and SESv2, built from the exporter's configuration.
+
+Credentials come from the standard chain (IRSA web identity, EKS Pod Identity, environment, shared
+config, instance metadata). With `role_arn` set, the chain's identity assumes that role through STS and
+botocore refreshes the temporary credentials by itself before they expire: nothing is fetched until the
+first AWS call, so a missing permission shows up as a counted refresh failure, never as a crash at start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.credentials import DeferredRefreshableCredentials
+
+from sesmonitor.contract import ExporterConfig
+
+USER_AGENT = "sesmonitor-exporter"
+ASSUMED_ROLE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class AwsClients:
+    """The two clients the exporter needs; tests may hand in their own (a Stubber-wrapped SESv2 client)."""
+
+    cloudwatch: Any
+    sesv2: Any
+
+
+def botocore_config(config: ExporterConfig) -> Config:
+    """Bounded timeouts and botocore's standard (or adaptive) retries.
+
+    `max_attempts` counts every attempt, the first included: botocore's `total_max_attempts` (its
+    `max_attempts` client option counts retries only).
+    """
+    return Config(
+        region_name=config.region,
+        connect_timeout=config.connect_timeout_seconds,
+        read_timeout=config.read_timeout_seconds,
+        retries={"mode": config.retry_mode, "total_max_attempts": config.max_attempts},
+        user_agent_extra=USER_AGENT,
+        max_pool_connections=4,
+    )
+
+
+def make_session(config: ExporterConfig) -> boto3.Session:
+    """A session on the standard chain, or one whose credentials come from assuming `role_arn`."""
+    if not config.role_arn:
+        return boto3.Session(region_name=config.region)
+    base = boto3.Session(region_name=config.region)
+    sts = base.client("sts", endpoint_url=config.endpoint_url, config=botocore_config(config))
+    role_arn = config.role_arn
+    external_id = config.external_id
+
+    def assume() -> dict[str, str]:
+        kwargs: dict[str, Any] = {
+            "RoleArn": role_arn,
+            "RoleSessionName": config.role_session_name,
+            "DurationSeconds": ASSUMED_ROLE_SECONDS,
+        }
+        if external_id:
+            kwargs["ExternalId"] = external_id
+        creds = sts.assume_role(**kwargs)["Credentials"]
+        expiration = creds["Expiration"]
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": expiration.isoformat() if isinstance(expiration, datetime) else str(expiration),
+        }
+
+    core = botocore.session.get_session()
+    # botocore has no public setter; this is how its own assume-role provider installs credentials.
+    core._credentials = DeferredRefreshableCredentials(refresh_using=assume, method="sts-assume-role")
+    return boto3.Session(botocore_session=core, region_name=config.region)
+
+
+def make_clients(config: ExporterConfig, session: boto3.Session | None = None) -> AwsClients:
+    session = session or make_session(config)
+    client_config = botocore_config(config)
+    return AwsClients(
+        cloudwatch=session.client("cloudwatch", endpoint_url=config.endpoint_url, config=client_config),
+        sesv2=session.client("sesv2", endpoint_url=config.endpoint_url, config=client_config),
+    )

@@ -1,0 +1,112 @@
+"""Wires the exporter together: clients, state, refresh loop, collector, HTTP server.
+
+    exporter = Exporter(config, listen=("0.0.0.0", 9435))
+    exporter.start()          # binds the port, starts the refresh loop and the server threads
+    ...
+    exporter.stop()
+
+Tests hand in their own `AwsClients` (say, a Stubber-wrapped SESv2 client) and clock, start without the
+loop (`start(refresh_loop=False)`) and drive `exporter.refresher.refresh_once(now)` themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry
+
+from sesmonitor import contract
+from sesmonitor.exporter.account import AccountReader
+from sesmonitor.exporter.aws_clients import AwsClients, make_clients
+from sesmonitor.exporter.cloudwatch import CloudWatchReader
+from sesmonitor.exporter.collector import ExporterCollector
+from sesmonitor.exporter.http_server import ExporterHTTPServer, MetricsRenderer
+from sesmonitor.exporter.refresher import Refresher
+from sesmonitor.exporter.request_counting import instrument
+from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, ExporterState
+from sesmonitor.exporter.status import build_status
+
+log = logging.getLogger(__name__)
+
+
+class Exporter:
+    def __init__(
+        self,
+        config: contract.ExporterConfig,
+        *,
+        listen: tuple[str, int] = ("0.0.0.0", contract.EXPORTER_PORT),
+        clients: AwsClients | None = None,
+        clock: Callable[[], float] = time.time,
+        render_cache_seconds: float = 1.0,
+    ) -> None:
+        self.config = config
+        self.listen = listen
+        self.clock = clock
+        self.clients = clients or make_clients(config)
+        self.state = ExporterState(config.refresh_interval_seconds)
+        instrument(self.clients.cloudwatch, API_CLOUDWATCH, self.state.record_request)
+        instrument(self.clients.sesv2, API_ACCOUNT, self.state.record_request)
+        cloudwatch = CloudWatchReader(
+            self.clients.cloudwatch,
+            config.configuration_sets,
+            # One query covers both the lookback (newest value) and the window (its average).
+            max(config.lookback_seconds, config.window_seconds),
+            config.period_seconds,
+            on_metrics_requested=self.state.add_metrics_requested,
+        )
+        self.refresher = Refresher(config, self.state, cloudwatch, AccountReader(self.clients.sesv2), clock)
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(
+            ExporterCollector(
+                self.state, config.monitor, config.region, [q.key for q in cloudwatch.queries], clock
+            )
+        )
+        self.renderer = MetricsRenderer(self.registry, self.state, clock, render_cache_seconds)
+        self.server: ExporterHTTPServer | None = None
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def status(self, now: float) -> contract.ExporterStatus:
+        return build_status(
+            self.state.view(), self.config.monitor, self.config.region, self.config.configuration_sets, now
+        )
+
+    def ready(self, now: float) -> bool:
+        return self.state.view().ready(now)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        if self.server is None:
+            raise RuntimeError("not started")
+        host, port = self.server.server_address
+        return str(host), int(port)
+
+    def start(self, *, refresh_loop: bool = True) -> None:
+        """Bind the port (OSError if taken), then serve and refresh in daemon threads."""
+        self.server = ExporterHTTPServer(self.listen, self.renderer, self.ready, self.status, self.clock)
+        self.server.start()
+        if refresh_loop:
+            loop = threading.Thread(
+                target=self.refresher.run, args=(self._stop,), name="sesmonitor-refresh", daemon=True
+            )
+            loop.start()
+            self._threads.append(loop)
+        host, port = self.address
+        log.info(
+            "serving %s on %s:%d, refreshing every %ds",
+            self.config.monitor,
+            host,
+            port,
+            self.config.refresh_interval_seconds,
+        )
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self.server is not None:
+            self.server.stop(timeout)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()

@@ -1,0 +1,110 @@
+"""The background loop that reads AWS every refresh interval, each API on its own schedule.
+
+A failed read keeps the last good values (the state marks them stale), is logged and counted, and puts
+that API, and only that API, on an exponential backoff: a denied GetAccount never holds back CloudWatch.
+Tests drive `refresh_once(now)` with their own clock instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from sesmonitor.contract import ExporterConfig
+from sesmonitor.exporter.account import AccountReader
+from sesmonitor.exporter.cloudwatch import CloudWatchReader
+from sesmonitor.exporter.outcomes import describe_exception
+from sesmonitor.exporter.snapshot import summarize
+from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, ExporterState
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 600.0
+MIN_WAIT_SECONDS = 0.05
+
+
+def backoff_delay(interval: float, consecutive_failures: int) -> float:
+    """Seconds until an API's next read: the interval, doubled per failure after the first, capped.
+
+    The cap is 10 minutes, or the interval itself when that is longer.
+    """
+    if consecutive_failures <= 1:
+        return interval
+    doubled: float = interval * 2.0 ** (consecutive_failures - 1)
+    return min(doubled, max(interval, MAX_BACKOFF_SECONDS))
+
+
+class Refresher:
+    def __init__(
+        self,
+        config: ExporterConfig,
+        state: ExporterState,
+        cloudwatch: CloudWatchReader,
+        account: AccountReader,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._config = config
+        self._state = state
+        self._cloudwatch = cloudwatch
+        self._account = account
+        self._clock = clock
+        self._next_due: dict[str, float] = {API_CLOUDWATCH: 0.0, API_ACCOUNT: 0.0}
+        self._lock = threading.Lock()  # one pass at a time, whoever calls
+
+    @property
+    def next_due(self) -> dict[str, float]:
+        return dict(self._next_due)
+
+    def refresh_once(self, now: float | None = None, apis: Iterable[str] | None = None) -> dict[str, bool]:
+        """Read the given APIs (all by default) as of `now`; returns which succeeded.
+
+        AWS failures are recorded, never raised.
+        """
+        wanted = list(self._next_due) if apis is None else list(apis)
+        unknown = sorted(set(wanted) - set(self._next_due))
+        if unknown:
+            raise ValueError(f"unknown API(s): {', '.join(unknown)}")
+        with self._lock:
+            now = self._clock() if now is None else now
+            started = time.perf_counter()
+            results = {}
+            for api in wanted:
+                results[api] = self._refresh_api(api, now)
+                failures = self._state.view().apis[api].consecutive_failures
+                self._next_due[api] = now + backoff_delay(self._config.refresh_interval_seconds, failures)
+            self._state.finish_pass(now, time.perf_counter() - started)
+            return results
+
+    def refresh_due(self, now: float | None = None) -> dict[str, bool]:
+        now = self._clock() if now is None else now
+        due = [api for api, at in self._next_due.items() if at <= now]
+        return self.refresh_once(now, due) if due else {}
+
+    def _refresh_api(self, api: str, now: float) -> bool:
+        try:
+            if api == API_CLOUDWATCH:
+                reading = self._cloudwatch.read(now)
+                snapshots = {
+                    key: summarize(series, now, self._config.lookback_seconds, self._config.window_seconds)
+                    for key, series in reading.series.items()
+                }
+                self._state.record_cloudwatch(now, snapshots)
+            else:
+                self._state.record_account(now, self._account.read())
+        except Exception as exc:
+            message = describe_exception(exc)
+            failures = self._state.view().apis[api].consecutive_failures + 1
+            log.warning("%s failed (%d in a row), serving the last good values: %s", api, failures, message)
+            self._state.record_failure(api, now, message)
+            return False
+        log.debug("%s refreshed", api)
+        return True
+
+    def run(self, stop: threading.Event) -> None:
+        """Refresh whatever is due until `stop` is set; the first pass starts at once."""
+        while not stop.is_set():
+            self.refresh_due()
+            wait = min(self._next_due.values()) - self._clock()
+            stop.wait(max(wait, MIN_WAIT_SECONDS))

@@ -1,0 +1,170 @@
+"""The last good values and the health of each AWS API, shared by the refresh loop and the scrapes.
+
+Writers (the refresh loop, botocore's event hooks) take a lock; readers get an immutable `StateView`
+copied under that lock, so a scrape never waits on AWS and never sees half a refresh.
+
+Staleness, precisely: an API is stale at time `now` unless its last attempt succeeded and that success
+is at most `STALE_AFTER_INTERVALS` refresh intervals old (the second half catches a refresh loop that
+stopped running). Ready: every API has succeeded at least once and its last success is at most that old,
+so one failed refresh marks values stale at once but takes readiness away only after three intervals.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+
+from sesmonitor import metrics
+from sesmonitor.contract import STALE_AFTER_INTERVALS
+from sesmonitor.exporter.account import AccountSnapshot
+from sesmonitor.exporter.cloudwatch import SeriesKey
+from sesmonitor.exporter.snapshot import SeriesSnapshot
+
+API_CLOUDWATCH, API_ACCOUNT = metrics.APIS  # "GetMetricData", "GetAccount": also the `api` label
+
+
+@dataclass(frozen=True)
+class ApiView:
+    last_attempt: float | None = None
+    last_attempt_ok: bool = False
+    last_success: float | None = None
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    last_error_time: float | None = None
+
+    def stale(self, now: float, refresh_interval: float) -> bool:
+        if not self.last_attempt_ok or self.last_success is None:
+            return True
+        return now - self.last_success > STALE_AFTER_INTERVALS * refresh_interval
+
+    def fresh_enough_for_ready(self, now: float, refresh_interval: float) -> bool:
+        return (
+            self.last_success is not None
+            and now - self.last_success <= STALE_AFTER_INTERVALS * refresh_interval
+        )
+
+
+@dataclass(frozen=True)
+class StateView:
+    refresh_interval: float
+    series: Mapping[SeriesKey, SeriesSnapshot] | None  # None until GetMetricData first succeeds
+    account: AccountSnapshot | None  # None until GetAccount first succeeds
+    apis: Mapping[str, ApiView]
+    requests: Mapping[tuple[str, str], int]  # (api, outcome) -> HTTP requests
+    metrics_requested: int
+    refresh_duration: float | None
+    last_full_refresh: float | None  # end of the last pass in which every API succeeded
+    version: int  # bumped on every change; lets the HTTP layer cache a rendering
+
+    def stale(self, api: str, now: float) -> bool:
+        return self.apis[api].stale(now, self.refresh_interval)
+
+    def any_stale(self, now: float) -> bool:
+        return any(self.stale(api, now) for api in self.apis)
+
+    def ready(self, now: float) -> bool:
+        return all(a.fresh_enough_for_ready(now, self.refresh_interval) for a in self.apis.values())
+
+    def last_error(self) -> str | None:
+        """The most recent error of an API that is still failing, else None."""
+        failing = [
+            (a.last_error_time or 0.0, f"{name}: {a.last_error}")
+            for name, a in self.apis.items()
+            if a.consecutive_failures and a.last_error
+        ]
+        return max(failing)[1] if failing else None
+
+
+@dataclass
+class _Mutable:
+    series: dict[SeriesKey, SeriesSnapshot] | None = None
+    account: AccountSnapshot | None = None
+    apis: dict[str, ApiView] = field(default_factory=dict)
+    requests: dict[tuple[str, str], int] = field(default_factory=dict)
+    metrics_requested: int = 0
+    refresh_duration: float | None = None
+    last_full_refresh: float | None = None
+    version: int = 0
+
+
+class ExporterState:
+    def __init__(self, refresh_interval: float, apis: tuple[str, ...] = metrics.APIS) -> None:
+        self._lock = threading.Lock()
+        self._refresh_interval = refresh_interval
+        self._m = _Mutable(apis={api: ApiView() for api in apis})
+        self._view: StateView | None = None
+
+    def _changed(self) -> None:
+        self._m.version += 1
+        self._view = None
+
+    def record_request(self, api: str, outcome: str) -> None:
+        with self._lock:
+            key = (api, outcome)
+            self._m.requests[key] = self._m.requests.get(key, 0) + 1
+            self._changed()
+
+    def add_metrics_requested(self, count: int) -> None:
+        with self._lock:
+            self._m.metrics_requested += count
+            self._changed()
+
+    def record_cloudwatch(self, now: float, series: Mapping[SeriesKey, SeriesSnapshot]) -> None:
+        with self._lock:
+            self._m.series = dict(series)
+            self._success(API_CLOUDWATCH, now)
+
+    def record_account(self, now: float, account: AccountSnapshot) -> None:
+        with self._lock:
+            self._m.account = account
+            self._success(API_ACCOUNT, now)
+
+    def _success(self, api: str, now: float) -> None:
+        self._m.apis[api] = replace(
+            self._m.apis[api],
+            last_attempt=now,
+            last_attempt_ok=True,
+            last_success=now,
+            consecutive_failures=0,
+        )
+        self._changed()
+
+    def record_failure(self, api: str, now: float, message: str) -> None:
+        """Keeps the last good values; only the API's health changes."""
+        with self._lock:
+            old = self._m.apis[api]
+            self._m.apis[api] = replace(
+                old,
+                last_attempt=now,
+                last_attempt_ok=False,
+                consecutive_failures=old.consecutive_failures + 1,
+                last_error=message,
+                last_error_time=now,
+            )
+            self._changed()
+
+    def finish_pass(self, now: float, duration: float) -> None:
+        with self._lock:
+            self._m.refresh_duration = duration
+            if all(a.last_attempt_ok for a in self._m.apis.values()):
+                self._m.last_full_refresh = now
+            self._changed()
+
+    def view(self) -> StateView:
+        with self._lock:
+            if self._view is None:
+                m = self._m
+                self._view = StateView(
+                    refresh_interval=self._refresh_interval,
+                    series=MappingProxyType(dict(m.series)) if m.series is not None else None,
+                    account=m.account,
+                    apis=MappingProxyType(dict(m.apis)),
+                    requests=MappingProxyType(dict(m.requests)),
+                    metrics_requested=m.metrics_requested,
+                    refresh_duration=m.refresh_duration,
+                    last_full_refresh=m.last_full_refresh,
+                    version=m.version,
+                )
+            return self._view

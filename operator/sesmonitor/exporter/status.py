@@ -1,0 +1,77 @@
+"""The `/status` document (`sesmonitor.contract.ExporterStatus`) from the cached state. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sesmonitor import contract, metrics
+from sesmonitor.exporter.cloudwatch import ACCOUNT, SeriesKey
+from sesmonitor.exporter.snapshot import SeriesSnapshot
+from sesmonitor.exporter.state import StateView
+
+
+def rfc3339(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+def rate_status(snap: SeriesSnapshot | None, now: float) -> contract.RateStatus:
+    if snap is None:
+        return contract.empty_rate()
+    age = snap.age_seconds(now)
+    return contract.RateStatus(
+        current=snap.value,
+        window_average=snap.window_average,
+        timestamp=rfc3339(snap.timestamp),
+        age_seconds=round(age, 3) if age is not None else None,
+    )
+
+
+def _rates(view: StateView, scope: str, now: float) -> dict[str, contract.RateStatus]:
+    series = view.series or {}
+    return {
+        "bounce_rate": rate_status(series.get(SeriesKey(metrics.BOUNCE_RATE.aws_name, scope)), now),
+        "complaint_rate": rate_status(series.get(SeriesKey(metrics.COMPLAINT_RATE.aws_name, scope)), now),
+    }
+
+
+def build_status(
+    view: StateView, monitor: str, region: str, configuration_sets: Sequence[str], now: float
+) -> contract.ExporterStatus:
+    account = contract.empty_account()
+    if view.account is not None:
+        a = view.account
+        account = contract.AccountStatus(
+            enforcement_status=a.enforcement_status,
+            sending_enabled=a.sending_enabled,
+            production_access_enabled=a.production_access_enabled,
+            max_24_hour_send=a.max_24_hour_send,
+            sent_last_24_hours=a.sent_last_24_hours,
+            max_send_rate=a.max_send_rate,
+        )
+    account_rates = _rates(view, ACCOUNT, now)
+    apis = {
+        name: contract.ApiHealth(
+            last_success_time=rfc3339(api.last_success),
+            consecutive_failures=api.consecutive_failures,
+            stale=view.stale(name, now),
+            last_error=api.last_error,
+            last_error_time=rfc3339(api.last_error_time),
+        )
+        for name, api in view.apis.items()
+    }
+    return contract.ExporterStatus(
+        monitor=monitor,
+        region=region,
+        ready=view.ready(now),
+        stale=view.any_stale(now),
+        bounce_rate=account_rates["bounce_rate"],
+        complaint_rate=account_rates["complaint_rate"],
+        account=account,
+        last_refresh_time=rfc3339(view.last_full_refresh),
+        last_error=view.last_error(),
+        configuration_sets={name: _rates(view, name, now) for name in configuration_sets},
+        apis=apis,
+    )

@@ -1,0 +1,168 @@
+"""The few Kubernetes API calls the operator makes, over the official client's REST layer.
+
+Only GET, server-side apply (PATCH application/apply-patch+yaml) and merge-patch of the status
+subresource: no list, watch or delete (kopf does the watching of SesMonitors; garbage collection
+deletes children). Errors become `KubeError`, which says whether the object or its whole resource
+type (a missing CRD) was not found.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
+from urllib.parse import quote
+
+from sesmonitor.api import API_VERSION, PLURAL
+
+# The kinds `render` produces, plus our own. A kind not listed here is a programming error.
+PLURALS: Final[Mapping[tuple[str, str], str]] = {
+    ("v1", "ConfigMap"): "configmaps",
+    ("v1", "Service"): "services",
+    ("apps/v1", "Deployment"): "deployments",
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitors",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrules",
+    (API_VERSION, "SesMonitor"): PLURAL,
+}
+
+REQUEST_TIMEOUT: Final = (5.0, 30.0)
+
+
+class KubeError(Exception):
+    """A failed API call: HTTP ``status`` (0 for no answer), ``reason`` (e.g. NotFound, Forbidden,
+    Invalid, Conflict) and the API server's message."""
+
+    def __init__(self, status: int, reason: str, message: str, *, type_missing: bool = False) -> None:
+        super().__init__(f"{status} {reason}: {message}")
+        self.status = status
+        self.reason = reason
+        self.message = message
+        # 404 because the resource type itself is not served (its CRD is not installed).
+        self.type_missing = type_missing
+
+
+class Api(Protocol):
+    """What reconcile needs from the API server (a fake in unit tests)."""
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None: ...
+
+    def apply(self, obj: Mapping[str, Any], field_manager: str) -> dict[str, Any]: ...
+
+    def patch_status(
+        self, api_version: str, kind: str, namespace: str, name: str, status: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
+
+def resource_path(api_version: str, kind: str, namespace: str, name: str, subresource: str = "") -> str:
+    try:
+        plural = PLURALS[(api_version, kind)]
+    except KeyError:
+        raise ValueError(f"the operator does not manage {kind} ({api_version})") from None
+    prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    path = f"{prefix}/namespaces/{quote(namespace, safe='')}/{plural}/{quote(name, safe='')}"
+    return f"{path}/{subresource}" if subresource else path
+
+
+def _error(status: int, body: str, name: str, fallback: str) -> KubeError:
+    try:
+        doc = json.loads(body) if body else {}
+    except ValueError:
+        doc = {}
+    if not isinstance(doc, dict) or doc.get("kind") != "Status":
+        # e.g. "404 page not found" for an API group that is not served at all.
+        message = (body or fallback).strip()[:500]
+        return KubeError(status, fallback, message, type_missing=status == 404)
+    reason = str(doc.get("reason") or fallback)
+    message = str(doc.get("message") or body)[:2000]
+    details = doc.get("details") or {}
+    type_missing = status == 404 and details.get("name") != name
+    return KubeError(status, reason, message, type_missing=type_missing)
+
+
+class KubeApi:
+    """`Api` over ``kubernetes.client.ApiClient`` (thread-safe; one per operator)."""
+
+    def __init__(self, api_client: Any) -> None:
+        self._client = api_client
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        *,
+        body: Any = None,
+        content_type: str | None = None,
+        query: list[tuple[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        from kubernetes.client.exceptions import ApiException
+
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            response = self._client.call_api(
+                path,
+                method,
+                query_params=query or [],
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+                response_types_map={},
+                _preload_content=False,
+                _return_http_data_only=True,
+                _request_timeout=REQUEST_TIMEOUT,
+            )
+        except ApiException as exc:
+            body_text = exc.body.decode() if isinstance(exc.body, bytes) else str(exc.body or "")
+            raise _error(int(exc.status or 0), body_text, name, str(exc.reason or "Error")) from None
+        except OSError as exc:  # connection refused, TLS, timeouts (urllib3 errors are OSErrors)
+            raise KubeError(0, "ConnectionError", str(exc)) from None
+        except Exception as exc:  # urllib3's MaxRetryError and friends
+            raise KubeError(0, type(exc).__name__, str(exc)) from None
+        data: bytes = response.data
+        parsed: dict[str, Any] = json.loads(data) if data else {}
+        return parsed
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self._call("GET", resource_path(api_version, kind, namespace, name), name)
+        except KubeError as exc:
+            if exc.status == 404 and not exc.type_missing:
+                return None
+            raise
+
+    def apply(self, obj: Mapping[str, Any], field_manager: str) -> dict[str, Any]:
+        meta = obj["metadata"]
+        path = resource_path(obj["apiVersion"], obj["kind"], meta["namespace"], meta["name"])
+        return self._call(
+            "PATCH",
+            path,
+            meta["name"],
+            body=dict(obj),
+            content_type="application/apply-patch+yaml",
+            query=[("fieldManager", field_manager), ("force", "true")],
+        )
+
+    def patch_status(
+        self, api_version: str, kind: str, namespace: str, name: str, status: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return self._call(
+            "PATCH",
+            resource_path(api_version, kind, namespace, name, "status"),
+            name,
+            body={"status": dict(status)},
+            content_type="application/merge-patch+json",
+        )
+
+
+def load_api_client() -> Any:
+    """An ApiClient for the in-cluster ServiceAccount, else the kubeconfig (``KUBECONFIG``)."""
+    import kubernetes
+
+    configuration = kubernetes.client.Configuration()
+    try:
+        kubernetes.config.load_incluster_config(client_configuration=configuration)
+    except kubernetes.config.ConfigException:
+        kubernetes.config.load_kube_config(client_configuration=configuration)
+    return kubernetes.client.ApiClient(configuration)

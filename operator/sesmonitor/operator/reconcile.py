@@ -1,0 +1,229 @@
+"""One reconcile pass over one SesMonitor; every kopf handler calls `reconcile` and nothing else.
+
+1. read the SesMonitor fresh (the handler's copy may be stale) and validate it;
+2. render its children (`sesmonitor.render`) and apply those that are missing or differ;
+3. read the exporter's ``/status``;
+4. compute the status; write it only if it changed;
+5. post Events for conditions that changed.
+
+Reads are cheap and unconditional; every write is conditional, so a pass that finds the world as
+rendered writes nothing at all. Failures end in `ReconcileFailed` after the status and Events said
+what went wrong; the handlers turn it into kopf's retry with backoff.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sesmonitor.api import API_VERSION, KIND, SesMonitor, SpecError, load
+from sesmonitor.api.status import RECONCILED
+from sesmonitor.operator import status as status_mod
+from sesmonitor.operator.apply import ApplyReport, OwnerReference, apply_children
+from sesmonitor.operator.events import Poster, announce
+from sesmonitor.operator.exporter_client import fetch_status
+from sesmonitor.operator.kube import Api, KubeError
+from sesmonitor.operator.settings import OperatorSettings
+from sesmonitor.operator.status import ExporterReading, ReconcileOutcome
+from sesmonitor.render import child_names, render_all
+
+logger = logging.getLogger(__name__)
+
+# Reconciled=False reasons.
+INVALID_SPEC: Final = "InvalidSpec"
+RENDER_FAILED: Final = "RenderFailed"
+PROMETHEUS_OPERATOR_MISSING: Final = "PrometheusOperatorMissing"
+RESOURCE_TYPE_MISSING: Final = "ResourceTypeMissing"
+FORBIDDEN: Final = "Forbidden"
+INVALID_CHILD: Final = "InvalidChild"
+CONFLICT: Final = "Conflict"
+API_UNAVAILABLE: Final = "APIUnavailable"
+API_ERROR: Final = "APIError"
+STATUS_WRITE_FAILED: Final = "StatusWriteFailed"
+
+PROMETHEUS_OPERATOR_KINDS: Final = frozenset({"ServiceMonitor", "PrometheusRule"})
+
+
+class ReconcileFailed(Exception):
+    """The pass did not bring the SesMonitor to its desired state; ``permanent`` when retrying the
+    same spec cannot help (an invalid spec)."""
+
+    def __init__(self, reason: str, message: str, *, permanent: bool = False) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one pass did: for logs and tests."""
+
+    gone: bool = False
+    report: ApplyReport | None = None
+    status_written: bool = False
+    events: int = 0
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+@dataclass
+class Reconciler:
+    """Everything a pass needs; one per operator process, shared by all handlers (thread-safe)."""
+
+    api: Api
+    settings: OperatorSettings
+    post: Poster
+    fetch: Callable[[str, float], ExporterReading] = fetch_status
+    clock: Callable[[], datetime.datetime] = _now
+    _locks: dict[str, threading.Lock] = field(default_factory=dict)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
+    # uids of SesMonitors seen deleted; their timers stop (see handlers) and any late pass no-ops.
+    deleted: set[str] = field(default_factory=set)
+
+    def _lock(self, key: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def forget(self, namespace: str, name: str, uid: str | None) -> None:
+        if uid:
+            self.deleted.add(uid)
+        with self._locks_guard:
+            self._locks.pop(f"{namespace}/{name}", None)
+
+    def reconcile(self, namespace: str, name: str) -> Result:
+        """One pass; serialised per SesMonitor (a create handler and a timer may fire together)."""
+        with self._lock(f"{namespace}/{name}"):
+            return self._reconcile(namespace, name)
+
+    # -- the pass ----------------------------------------------------------------------------------
+
+    def _reconcile(self, namespace: str, name: str) -> Result:
+        obj = self.api.get(API_VERSION, KIND, namespace, name)
+        if obj is None or obj.get("metadata", {}).get("uid") in self.deleted:
+            return Result(gone=True)
+        if obj["metadata"].get("deletionTimestamp"):
+            return Result(gone=True)  # garbage collection takes the children with it
+        previous: dict[str, Any] = dict(obj.get("status") or {})
+
+        monitor: SesMonitor | None = None
+        report: ApplyReport | None = None
+        try:
+            monitor = load(obj)
+        except SpecError as exc:
+            outcome = ReconcileOutcome(False, INVALID_SPEC, str(exc))
+        else:
+            outcome, report = self._apply(monitor, obj)
+
+        reading = (
+            self._read_exporter(namespace, name)
+            if monitor is not None
+            else ExporterReading(error="the spec is invalid; no exporter is running")
+        )
+        written, events = self._write_status(obj, monitor, outcome, reading, previous)
+        result = Result(report=report, status_written=written, events=events)
+        if report is not None and report.writes:
+            logger.info("%s/%s: %s", namespace, name, report.summary())
+        if not outcome.ok:
+            raise ReconcileFailed(outcome.reason, outcome.message, permanent=outcome.reason == INVALID_SPEC)
+        return result
+
+    def _apply(self, monitor: SesMonitor, obj: dict[str, Any]) -> tuple[ReconcileOutcome, ApplyReport | None]:
+        try:
+            children = render_all(monitor, self.settings.render_defaults)
+        except Exception as exc:  # a render bug must not stop the other monitors
+            logger.exception("rendering %s failed", monitor.key)
+            return ReconcileOutcome(False, RENDER_FAILED, f"rendering the children failed: {exc}"), None
+        owner = OwnerReference(API_VERSION, KIND, monitor.name, str(obj["metadata"]["uid"]))
+        report = apply_children(self.api, children, owner, self.settings.field_manager)
+        return outcome_of(report), report
+
+    def _read_exporter(self, namespace: str, name: str) -> ExporterReading:
+        url = self.settings.exporter_status_url(namespace, name, child_names(name).service)
+        return self.fetch(url, self.settings.exporter_timeout)
+
+    def _write_status(
+        self,
+        obj: dict[str, Any],
+        monitor: SesMonitor | None,
+        outcome: ReconcileOutcome,
+        reading: ExporterReading,
+        previous: dict[str, Any],
+    ) -> tuple[bool, int]:
+        meta = obj["metadata"]
+        namespace, name = meta["namespace"], meta["name"]
+        generation = meta.get("generation")
+        if monitor is None:
+            new = status_mod.invalid_spec_status(
+                previous=previous, outcome=outcome, generation=generation, now=self.clock()
+            )
+        else:
+            new = status_mod.compute_status(
+                monitor_key=monitor.key,
+                spec=monitor.spec,
+                generation=generation,
+                outcome=outcome,
+                reading=reading,
+                previous=previous,
+                now=self.clock(),
+            )
+        patch = status_mod.status_patch(previous, new)
+        written = False
+        if patch is not None:
+            try:
+                self.api.patch_status(API_VERSION, KIND, namespace, name, patch)
+                written = True
+            except KubeError as exc:
+                if exc.status == 404 and not exc.type_missing:
+                    return False, 0  # deleted meanwhile
+                raise ReconcileFailed(
+                    STATUS_WRITE_FAILED, f"writing the status failed: {exc.message}"
+                ) from None
+        changes = status_mod.condition_changes(
+            previous.get("conditions"), new["conditions"], (RECONCILED, *status_mod.RATE_CONDITIONS)
+        )
+        events = announce(obj, changes, self.post) if written or patch is None else 0
+        return written, events
+
+
+def outcome_of(report: ApplyReport) -> ReconcileOutcome:
+    """Reconciled's reason and message from what applying the children came to."""
+    if not report.failed:
+        return ReconcileOutcome(True, status_mod.APPLIED, "all children are applied as rendered")
+    first = report.failed[0]
+    error = first.error
+    details = "; ".join(str(f) for f in report.failed)
+    if error.type_missing and first.kind in PROMETHEUS_OPERATOR_KINDS:
+        kinds = list(dict.fromkeys(f.kind for f in report.failed if f.error.type_missing))
+        types = "resource type is" if len(kinds) == 1 else "resource types are"
+        return ReconcileOutcome(
+            False,
+            PROMETHEUS_OPERATOR_MISSING,
+            f"the {' and '.join(kinds)} {types} not served (monitoring.coreos.com/v1): install"
+            " prometheus-operator or its CRDs; the exporter is deployed meanwhile",
+        )
+    if error.type_missing:
+        reason = RESOURCE_TYPE_MISSING
+    elif error.status == 403:
+        reason = FORBIDDEN
+    elif error.status in {400, 422}:
+        reason = INVALID_CHILD
+    elif error.status == 409:
+        reason = CONFLICT
+    elif error.status in {0, 429} or error.status >= 500:
+        reason = API_UNAVAILABLE
+    else:
+        reason = API_ERROR
+    return ReconcileOutcome(False, reason, details)
+
+
+def backoff(retry: int, settings: OperatorSettings) -> float:
+    """Seconds before retry number ``retry`` (0-based): doubling from min(5s, interval), capped."""
+    base = min(5.0, settings.reconcile_interval)
+    return float(min(settings.max_backoff, base * 2 ** min(retry, 16)))

@@ -1,0 +1,60 @@
+"""Configure kopf from our settings and run it (in the calling thread, until SIGTERM or SIGINT)."""
+
+from __future__ import annotations
+
+import logging
+
+import kopf
+
+from sesmonitor.operator.events import kopf_poster
+from sesmonitor.operator.handlers import build_registry
+from sesmonitor.operator.kube import KubeApi, load_api_client
+from sesmonitor.operator.reconcile import Reconciler
+from sesmonitor.operator.settings import KOPF_PREFIX, OperatorSettings
+
+logger = logging.getLogger(__name__)
+
+
+def kopf_settings(settings: OperatorSettings) -> kopf.OperatorSettings:
+    ks = kopf.OperatorSettings()
+    # kopf keeps its bookkeeping (retry progress, the last handled spec) in annotations, never in
+    # `status`, whose schema is ours alone.
+    ks.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=KOPF_PREFIX)
+    ks.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=KOPF_PREFIX, key="last-handled-configuration"
+    )
+    ks.persistence.finalizer = f"{KOPF_PREFIX}/finalizer"  # never added (see handlers), named ours anyway
+    ks.posting.reporting_component = settings.field_manager
+    ks.posting.event_name_prefix = "sesmonitor-"
+    # No scanning of CRDs and namespaces at runtime: the SesMonitor CRD is installed with the chart
+    # before the operator starts, and namespaces are watched either all at once or by exact name.
+    # This keeps the ClusterRole free of customresourcedefinitions and namespaces permissions.
+    ks.scanning.disabled = True
+    ks.peering.priority = settings.peering_priority
+    ks.peering.stealth = True
+    ks.watching.server_timeout = 300
+    ks.watching.client_timeout = 330
+    ks.networking.request_timeout = 60
+    return ks
+
+
+def run(settings: OperatorSettings) -> None:
+    reconciler = Reconciler(api=KubeApi(load_api_client()), settings=settings, post=kopf_poster)
+    registry = build_registry(settings.reconcile_interval)
+    where = "all namespaces" if settings.clusterwide else "namespaces " + ", ".join(settings.namespaces)
+    mode = "standalone" if settings.standalone else f"peering {settings.peering_name!r}"
+    logger.info(
+        "sesmonitor-operator watching %s (%s), reconciling every %gs",
+        where, mode, settings.reconcile_interval,
+    )  # fmt: skip
+    kopf.run(
+        registry=registry,
+        settings=kopf_settings(settings),
+        memo=kopf.Memo(reconciler=reconciler),
+        standalone=settings.standalone,
+        peering_name=settings.peering_name,
+        priority=settings.peering_priority,
+        namespaces=list(settings.namespaces),
+        clusterwide=settings.clusterwide,
+        liveness_endpoint=settings.liveness_endpoint,
+    )

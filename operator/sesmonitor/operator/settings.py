@@ -1,0 +1,148 @@
+"""Operator settings: from flags, falling back to environment variables, falling back to defaults.
+
+Every flag of ``sesmonitor-operator`` has an ``SESMONITOR_*`` variable so the Helm chart can set it
+either way. Settings are plain data, read once at startup and passed to the handlers through kopf's
+``memo``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from sesmonitor.api import parse_duration
+from sesmonitor.contract import EXPORTER_PORT, STATUS_PATH
+from sesmonitor.render import RenderDefaults
+
+DEFAULT_RECONCILE_INTERVAL: Final = 60.0
+# Reached through the exporter's Service; `{service}`, `{namespace}`, `{name}` (the SesMonitor) and
+# `{port}` are filled in. Out of the cluster (or in tests) point it anywhere, e.g. http://127.0.0.1:9435.
+DEFAULT_EXPORTER_URL_TEMPLATE: Final = "http://{service}.{namespace}.svc:{port}"
+FIELD_MANAGER: Final = "sesmonitor-operator"
+# Annotation prefix for kopf's own bookkeeping (progress of retried handlers, last handled spec).
+KOPF_PREFIX: Final = "operator.sesmonitor.io"
+
+
+class SettingsError(ValueError):
+    """A flag or environment variable has a value the operator cannot use."""
+
+
+def parse_seconds(text: str, what: str) -> float:
+    """ "90", "90s", "1m30s", "0.5" -> seconds."""
+    text = text.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            value = float(parse_duration(text))
+        except ValueError:
+            raise SettingsError(f"{what}: {text!r} is neither seconds nor a duration such as 90s") from None
+    if value <= 0:
+        raise SettingsError(f"{what}: must be positive, got {text!r}")
+    return value
+
+
+def _split(text: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (text or "").split(",") if part.strip())
+
+
+def parse_exporter_urls(items: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``["ns/name=http://host:port", ...]`` -> {"ns/name": "http://host:port"}."""
+    urls: dict[str, str] = {}
+    for item in items:
+        key, sep, url = item.partition("=")
+        if not sep or "/" not in key or not url.startswith(("http://", "https://")):
+            raise SettingsError(f"exporter URL {item!r}: expected NAMESPACE/NAME=http://HOST:PORT")
+        urls[key.strip()] = url.strip().rstrip("/")
+    return urls
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    # Namespaces to watch; empty means all namespaces.
+    namespaces: tuple[str, ...] = ()
+    # How often every SesMonitor is reconciled even when nothing changed (drift repair, status refresh).
+    reconcile_interval: float = DEFAULT_RECONCILE_INTERVAL
+    exporter_url_template: str = DEFAULT_EXPORTER_URL_TEMPLATE
+    # Per-monitor overrides of the exporter base URL, keyed by "namespace/name".
+    exporter_urls: Mapping[str, str] = field(default_factory=dict)
+    exporter_timeout: float = 3.0
+    # kopf's liveness endpoint, e.g. http://0.0.0.0:8080/healthz; None disables it.
+    liveness_endpoint: str | None = None
+    # None: standalone (the default, one replica). A name: kopf peering through that
+    # ClusterKopfPeering (all namespaces) or KopfPeering objects (watched namespaces).
+    peering_name: str | None = None
+    peering_priority: int = 0
+    log_format: str = "text"
+    verbose: bool = False
+    render_defaults: RenderDefaults = field(default_factory=RenderDefaults)
+    field_manager: str = FIELD_MANAGER
+    # Upper bound of the retry backoff after a failed reconcile (seconds).
+    max_backoff: float = 300.0
+
+    @property
+    def clusterwide(self) -> bool:
+        return not self.namespaces
+
+    @property
+    def standalone(self) -> bool:
+        return self.peering_name is None
+
+    def exporter_status_url(self, namespace: str, name: str, service: str) -> str:
+        """Where the exporter of monitor ``namespace/name`` serves ``/status``."""
+        base = self.exporter_urls.get(f"{namespace}/{name}")
+        if base is None:
+            base = self.exporter_url_template.format(
+                service=service, namespace=namespace, name=name, port=EXPORTER_PORT
+            ).rstrip("/")
+        return base + STATUS_PATH
+
+
+def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
+    """Settings from ``SESMONITOR_*`` variables (flags, parsed in the CLI, override these)."""
+    env = os.environ if env is None else env
+    defaults = RenderDefaults()
+    interval = env.get("SESMONITOR_RECONCILE_INTERVAL")
+    timeout = env.get("SESMONITOR_EXPORTER_TIMEOUT")
+    return OperatorSettings(
+        namespaces=_split(env.get("SESMONITOR_WATCH_NAMESPACES")),
+        reconcile_interval=(
+            parse_seconds(interval, "SESMONITOR_RECONCILE_INTERVAL")
+            if interval
+            else DEFAULT_RECONCILE_INTERVAL
+        ),
+        exporter_url_template=env.get("SESMONITOR_EXPORTER_URL_TEMPLATE") or DEFAULT_EXPORTER_URL_TEMPLATE,
+        exporter_urls=parse_exporter_urls(_split(env.get("SESMONITOR_EXPORTER_URLS"))),
+        exporter_timeout=parse_seconds(timeout, "SESMONITOR_EXPORTER_TIMEOUT") if timeout else 3.0,
+        liveness_endpoint=env.get("SESMONITOR_LIVENESS") or None,
+        peering_name=env.get("SESMONITOR_PEERING") or None,
+        log_format=env.get("SESMONITOR_LOG_FORMAT") or "text",
+        render_defaults=RenderDefaults(
+            exporter_image=env.get("SESMONITOR_EXPORTER_IMAGE") or defaults.exporter_image,
+            exporter_image_pull_policy=(
+                env.get("SESMONITOR_EXPORTER_IMAGE_PULL_POLICY") or defaults.exporter_image_pull_policy
+            ),
+        ),
+    )
+
+
+def validate(settings: OperatorSettings) -> OperatorSettings:
+    """Fail early, with the setting's name, on values that would only break at the first reconcile."""
+    try:
+        settings.exporter_url_template.format(service="s", namespace="n", name="m", port=EXPORTER_PORT)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(
+            f"exporter URL template {settings.exporter_url_template!r}: unknown placeholder {exc};"
+            " use {service}, {namespace}, {name} and {port}"
+        ) from None
+    if not settings.exporter_url_template.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"exporter URL template {settings.exporter_url_template!r} must be an http(s) URL"
+        )
+    if settings.log_format not in {"text", "json"}:
+        raise SettingsError(f"log format {settings.log_format!r}: use text or json")
+    if settings.reconcile_interval <= 0:
+        raise SettingsError("reconcile interval must be positive")
+    return settings

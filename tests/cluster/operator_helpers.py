@@ -1,0 +1,303 @@
+"""Helpers for the operator's cluster tests: constants, a stand-in exporter, the operator process.
+
+Plain module (not a pytest plugin) so test modules can import from it; the fixtures that use these
+live in `fixtures_operator`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sesmonitor.contract import ExporterStatus, empty_account, empty_rate
+from support.controlplane import Cluster, free_port
+from support.tools import tools_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+CRD_FILE = ROOT / "crds" / "sesmonitor.io_sesmonitors.yaml"
+CHART = ROOT / "deploy" / "helm" / "sesmonitor-operator"
+OPERATOR_BIN = Path(sys.executable).parent / "sesmonitor-operator"
+
+RELEASE = "sesmonitor-operator"
+RELEASE_NAMESPACE = "sesmonitor-system"
+OPERATOR_USER = f"system:serviceaccount:{RELEASE_NAMESPACE}:{RELEASE}"
+OPERATOR_GROUPS = (
+    "system:serviceaccounts",
+    f"system:serviceaccounts:{RELEASE_NAMESPACE}",
+    "system:authenticated",
+)
+RBAC_KINDS = frozenset({"ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"})
+# Reconcile interval of the operator under test (seconds); quiet periods span several of these.
+INTERVAL = 1.0
+CHILD_KINDS = ("configmap", "deployment", "service", "servicemonitor", "prometheusrule")
+TEST_EXPORTER_IMAGE = "example.invalid/sesmonitor:test"
+
+
+@dataclass(frozen=True)
+class Identity:
+    user: str
+    kubeconfig: Path
+    rbac: list[dict[str, Any]]
+
+
+# --------------------------------------------------------------------------------------------------
+# A stand-in exporter
+# --------------------------------------------------------------------------------------------------
+
+
+def exporter_status(
+    key: str,
+    *,
+    bounce: float | None = 0.01,
+    complaint: float | None = 0.0002,
+    enforcement: str | None = "HEALTHY",
+    sending: bool | None = True,
+    ready: bool = True,
+    stale: bool = False,
+    region: str = "eu-west-1",
+) -> ExporterStatus:
+    """An ExporterStatus as the exporter serves it (rates as fractions)."""
+    bounce_rate, complaint_rate = empty_rate(), empty_rate()
+    bounce_rate["current"] = bounce_rate["window_average"] = bounce
+    complaint_rate["current"] = complaint_rate["window_average"] = complaint
+    for rate in (bounce_rate, complaint_rate):
+        if rate["current"] is not None:
+            rate["timestamp"] = "2026-01-01T00:00:00Z"
+            rate["age_seconds"] = 60.0
+    account = empty_account()
+    account["enforcement_status"] = enforcement
+    account["sending_enabled"] = sending
+    return ExporterStatus(
+        monitor=key,
+        region=region,
+        ready=ready,
+        stale=stale,
+        bounce_rate=bounce_rate,
+        complaint_rate=complaint_rate,
+        account=account,
+        last_refresh_time="2026-01-01T00:01:00Z" if ready else None,
+        last_error=None,
+    )
+
+
+class StandInExporters:
+    """One HTTP server standing in for every exporter: GET /<namespace>/<name>/status."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, ExporterStatus] = {}
+        self.requests: list[str] = []
+        documents, requests = self.documents, self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                requests.append(self.path)
+                parts = self.path.strip("/").split("/")
+                doc = documents.get("/".join(parts[:2])) if len(parts) == 3 and parts[2] == "status" else None
+                if doc is None:
+                    self.send_error(404, "no such exporter")
+                    return
+                body = doc.to_json().encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url_template(self) -> str:
+        return f"http://127.0.0.1:{self.port}/{{namespace}}/{{name}}"
+
+    def serve(self, namespace: str, name: str, **fields: Any) -> ExporterStatus:
+        doc = exporter_status(f"{namespace}/{name}", **fields)
+        self.documents[f"{namespace}/{name}"] = doc
+        return doc
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --------------------------------------------------------------------------------------------------
+# The operator process
+# --------------------------------------------------------------------------------------------------
+
+
+class OperatorProcess:
+    """``sesmonitor-operator`` run as a subprocess with the chart's identity."""
+
+    def __init__(
+        self,
+        identity: Identity,
+        exporters: StandInExporters,
+        log_dir: Path,
+        scope: tuple[str, ...] = ("--all-namespaces",),
+    ) -> None:
+        self.identity = identity
+        self.scope = scope
+        self.exporters = exporters
+        self.log_dir = log_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        self.liveness_port = 0
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"operator-{self.starts}.log"
+
+    def start(self, *extra: str, timeout: float = 60) -> None:
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        self.starts += 1
+        self.liveness_port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SESMONITOR_", "KOPF_"))}
+        env["KUBECONFIG"] = str(self.identity.kubeconfig)
+        args = [
+            str(OPERATOR_BIN),
+            *self.scope,
+            *(() if "--peering" in extra else ("--standalone",)),
+            f"--reconcile-interval={INTERVAL}",
+            f"--liveness=http://127.0.0.1:{self.liveness_port}/healthz",
+            f"--exporter-url-template={self.exporters.url_template}",
+            "--exporter-timeout=1",
+            f"--exporter-image={TEST_EXPORTER_IMAGE}",
+            "--verbose",
+            *extra,
+        ]
+        log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(
+            args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while not self.alive():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"operator exited with {self.proc.returncode}:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"operator not live after {timeout}s:\n{self.log_tail()}")
+            time.sleep(0.1)
+
+    def alive(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.liveness_port}/healthz", timeout=1) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(timeout=10)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def log_text(self) -> str:
+        texts = []
+        for n in range(1, self.starts + 1):
+            with contextlib.suppress(OSError):
+                texts.append((self.log_dir / f"operator-{n}.log").read_text(errors="replace"))
+        return "\n".join(texts)
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+
+# --------------------------------------------------------------------------------------------------
+# Helpers for tests
+# --------------------------------------------------------------------------------------------------
+
+
+def sesmonitor(name: str, namespace: str, spec: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "apiVersion": "sesmonitor.io/v1alpha1",
+        "kind": "SesMonitor",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec if spec is not None else {"region": "eu-west-1"},
+    }
+
+
+def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
+    proc = cluster.kubectl("get", *args, "-o", "json", check=False)
+    if proc.returncode != 0:
+        if "NotFound" in proc.stderr or "not found" in proc.stderr:
+            return None
+        raise AssertionError(proc.stderr)
+    doc: dict[str, Any] = json.loads(proc.stdout)
+    return doc
+
+
+def condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any]:
+    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if cond.get("type") == kind:
+            return dict(cond)
+    return {}
+
+
+def children(cluster: Cluster, namespace: str, monitor: str) -> dict[str, dict[str, Any]]:
+    """The monitor's children by kind (lower case), found by their `sesmonitor.io/monitor` label."""
+    listed = cluster.kubectl_json(
+        "get", ",".join(CHILD_KINDS), "-n", namespace, "-l", f"sesmonitor.io/monitor={monitor}"
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for item in listed["items"]:
+        kind = str(item["kind"]).lower()
+        assert kind not in found, (
+            f"two {kind}s for {monitor}: {found[kind]['metadata']['name']}, {item['metadata']['name']}"
+        )
+        found[kind] = item
+    return found
+
+
+def events_for(cluster: Cluster, namespace: str, name: str) -> list[dict[str, Any]]:
+    listed = cluster.kubectl_json(
+        "get",
+        "events",
+        "-n",
+        namespace,
+        "--field-selector",
+        f"involvedObject.name={name},involvedObject.kind=SesMonitor",
+    )
+    items: list[dict[str, Any]] = listed["items"]
+    return items
+
+
+def helm_template(
+    *args: str, release: str = RELEASE, namespace: str = RELEASE_NAMESPACE
+) -> list[dict[str, Any]]:
+    """The chart rendered by the helm binary built for the tests (``args``: e.g. ``--set k=v``)."""
+    helm = tools_dir() / "bin" / "helm"
+    proc = subprocess.run(
+        [str(helm), "template", release, str(CHART), "--namespace", namespace, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return [doc for doc in yaml.safe_load_all(proc.stdout) if doc]

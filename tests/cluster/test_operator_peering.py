@@ -1,0 +1,131 @@
+"""High availability through kopf peering: two replicas, one active, the other taking over."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from operator_helpers import (
+    CHILD_KINDS,
+    RBAC_KINDS,
+    ROOT,
+    Identity,
+    OperatorProcess,
+    StandInExporters,
+    children,
+    condition,
+    get_json,
+    helm_template,
+    sesmonitor,
+)
+
+from support.controlplane import Cluster
+
+pytest_plugins = ["fixtures_operator"]
+
+PEERING_CRDS = ROOT / "crds" / "kopf-peering.yaml"
+RELEASE = "sesmonitor-operator-ha"  # contains the chart name: the full name is the release name
+
+
+def ready(cluster: Cluster, namespace: str, name: str) -> bool:
+    obj = get_json(cluster, "sesmonitor", name, "-n", namespace)
+    return condition(obj, "Ready").get("status") == "True"
+
+
+def test_two_replicas_one_active_and_failover(
+    control_plane: Cluster,
+    operator: OperatorProcess,
+    exporters: StandInExporters,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    release_namespace = f"sesmon-ha-{uuid.uuid4().hex[:6]}"
+    control_plane.kubectl("create", "namespace", release_namespace)
+    control_plane.apply_crds([PEERING_CRDS])
+    rendered = helm_template("--set", "peering.enabled=true", release=RELEASE, namespace=release_namespace)
+    docs = [doc for doc in rendered if doc["kind"] in RBAC_KINDS | {"ClusterKopfPeering"}]
+    assert sorted(doc["kind"] for doc in docs) == [
+        "ClusterKopfPeering", "ClusterRole", "ClusterRoleBinding", "ServiceAccount",
+    ]  # fmt: skip
+    peering_rules = [
+        r
+        for doc in docs
+        if doc["kind"] == "ClusterRole"
+        for r in doc["rules"]
+        if "kopf.dev" in r["apiGroups"]
+    ]
+    assert peering_rules == [
+        {
+            "apiGroups": ["kopf.dev"],
+            "resources": ["clusterkopfpeerings"],
+            "verbs": ["get", "list", "watch", "patch"],
+        }
+    ]
+    control_plane.apply(docs)
+    account = next(doc["metadata"]["name"] for doc in docs if doc["kind"] == "ServiceAccount")
+    user = f"system:serviceaccount:{release_namespace}:{account}"
+    groups = ("system:serviceaccounts", f"system:serviceaccounts:{release_namespace}", "system:authenticated")
+    identity = Identity(user, control_plane.user_kubeconfig(user, groups), docs)
+    control_plane.wait_for(
+        lambda: (
+            control_plane.kubectl(
+                "auth",
+                "can-i",
+                "patch",
+                "clusterkopfpeerings.kopf.dev",
+                kubeconfig=identity.kubeconfig,
+                check=False,
+            ).stdout.strip()
+            == "yes"
+        ),
+        timeout=20,
+        what="the peering RBAC to take effect",
+    )
+
+    operator.stop()  # the session's standalone operator steps aside
+    active = OperatorProcess(identity, exporters, tmp_path / "active")
+    standby = OperatorProcess(identity, exporters, tmp_path / "standby")
+    (tmp_path / "active").mkdir()
+    (tmp_path / "standby").mkdir()
+    try:
+        active.start("--peering", "sesmonitor", "--priority", "100")
+        standby.start("--peering", "sesmonitor", "--priority", "10", "--log-format", "json")
+
+        def both_registered() -> bool:
+            peering = get_json(control_plane, "clusterkopfpeering", "sesmonitor") or {}
+            return len(peering.get("status") or {}) == 2
+
+        control_plane.wait_for(both_registered, timeout=20, what="both replicas in the ClusterKopfPeering")
+        control_plane.wait_for(
+            lambda: "Pausing" in standby.log_text(), timeout=20, what="the standby to pause"
+        )
+
+        exporters.serve(namespace, "prod")
+        control_plane.apply(sesmonitor("prod", namespace))
+        control_plane.wait_for(lambda: ready(control_plane, namespace, "prod"), timeout=15, what="Ready")
+        assert "created ConfigMap" in active.log_text()
+        assert "created ConfigMap" not in standby.log_text()
+        # --log-format json: one JSON object per line.
+        lines = [line for line in standby.log_text().splitlines() if line.strip()]
+        assert lines
+        assert all(isinstance(json.loads(line), dict) for line in lines)
+
+        # The active replica goes away; the standby resumes and repairs drift.
+        active.stop()
+        control_plane.wait_for(
+            lambda: "Resuming" in standby.log_text(), timeout=30, what="the standby to resume"
+        )
+        before = children(control_plane, namespace, "prod")["configmap"]["metadata"]["uid"]
+        control_plane.kubectl("delete", "-n", namespace, "configmap/sesmon-prod")
+
+        def restored() -> bool:
+            found = children(control_plane, namespace, "prod")
+            return len(found) == len(CHILD_KINDS) and found["configmap"]["metadata"]["uid"] != before
+
+        control_plane.wait_for(restored, timeout=20, what="the standby to restore the ConfigMap")
+        assert "created ConfigMap" in standby.log_text()
+    finally:
+        active.stop()
+        standby.stop()
+        control_plane.kubectl("delete", "namespace", release_namespace, "--wait=false", "--ignore-not-found")

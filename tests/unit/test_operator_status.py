@@ -1,0 +1,347 @@
+"""The SesMonitor status as the operator computes it: conditions, reasons, messages, transitions."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import pytest
+
+from sesmonitor.api import parse_spec
+from sesmonitor.contract import AccountStatus, ExporterStatus, RateStatus, empty_account, empty_rate
+from sesmonitor.operator.status import (
+    ExporterReading,
+    ReconcileOutcome,
+    compute_status,
+    condition_changes,
+    invalid_spec_status,
+    rfc3339,
+    status_patch,
+)
+
+KEY = "mail/prod"
+T0 = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+T1 = T0 + datetime.timedelta(minutes=5)
+SPEC = parse_spec({"region": "eu-west-1", "window": "30m"})
+OK = ReconcileOutcome(True)
+
+
+def rate(current: float | None, average: float | None = None) -> RateStatus:
+    value = empty_rate()
+    value["current"] = current
+    value["window_average"] = average
+    value["timestamp"] = None if current is None else "2026-01-02T03:00:00Z"
+    return value
+
+
+def account(enforcement: str | None = "HEALTHY", sending: bool | None = True) -> AccountStatus:
+    value = empty_account()
+    value["enforcement_status"] = enforcement
+    value["sending_enabled"] = sending
+    return value
+
+
+def exporter(
+    bounce: RateStatus | None = None,
+    complaint: RateStatus | None = None,
+    acct: AccountStatus | None = None,
+    *,
+    ready: bool = True,
+    stale: bool = False,
+    monitor: str = KEY,
+    last_error: str | None = None,
+) -> ExporterReading:
+    doc = ExporterStatus(
+        monitor=monitor,
+        region="eu-west-1",
+        ready=ready,
+        stale=stale,
+        bounce_rate=bounce if bounce is not None else rate(0.01, 0.012),
+        complaint_rate=complaint if complaint is not None else rate(0.0002, 0.0003),
+        account=acct if acct is not None else account(),
+        last_refresh_time="2026-01-02T03:04:00Z" if ready else None,
+        last_error=last_error,
+    )
+    return ExporterReading(status=doc, url="http://exporter:9435/status")
+
+
+def compute(
+    reading: ExporterReading,
+    previous: dict[str, Any] | None = None,
+    outcome: ReconcileOutcome = OK,
+    now: datetime.datetime = T0,
+    generation: int = 3,
+) -> dict[str, Any]:
+    return compute_status(
+        monitor_key=KEY,
+        spec=SPEC,
+        generation=generation,
+        outcome=outcome,
+        reading=reading,
+        previous=previous,
+        now=now,
+    )
+
+
+def cond(status: dict[str, Any], kind: str) -> dict[str, Any]:
+    matches = [c for c in status["conditions"] if c["type"] == kind]
+    assert len(matches) == 1, status["conditions"]
+    return matches[0]
+
+
+def test_all_healthy_is_ready() -> None:
+    status = compute(exporter())
+    assert [c["type"] for c in status["conditions"]] == [
+        "Ready",
+        "Reconciled",
+        "ExporterReady",
+        "BounceRateHealthy",
+        "ComplaintRateHealthy",
+        "AccountHealthy",
+    ]
+    assert all(c["status"] == "True" for c in status["conditions"])
+    assert cond(status, "BounceRateHealthy")["reason"] == "BelowThreshold"
+    assert cond(status, "BounceRateHealthy")["message"] == (
+        "bounce rate 1.2% (30m average) is below the warning threshold 5%"
+    )
+    assert cond(status, "ComplaintRateHealthy")["message"] == (
+        "complaint rate 0.03% (30m average) is below the warning threshold 0.1%"
+    )
+    assert cond(status, "AccountHealthy")["reason"] == "Healthy"
+    assert status["observedGeneration"] == 3
+    assert all(c["observedGeneration"] == 3 for c in status["conditions"])
+    assert all(c["lastTransitionTime"] == "2026-01-02T03:04:05Z" for c in status["conditions"])
+    assert status["bounceRate"] == "1%"
+    assert status["bounceRateWindowAverage"] == "1.2%"
+    assert status["complaintRate"] == "0.02%"
+    assert status["complaintRateWindowAverage"] == "0.03%"
+    assert status["enforcementStatus"] == "HEALTHY"
+    assert status["sendingEnabled"] is True
+    assert status["lastRefreshTime"] == "2026-01-02T03:04:00Z"
+
+
+@pytest.mark.parametrize(
+    ("average", "status_", "reason", "fragment"),
+    [
+        (
+            0.0499,
+            "True",
+            "BelowThreshold",
+            "bounce rate 4.99% (30m average) is below the warning threshold 5%",
+        ),
+        (
+            0.05,
+            "False",
+            "AboveWarning",
+            "bounce rate 5% (30m average) is at or above the warning threshold 5%",
+        ),
+        (0.07, "False", "AboveWarning", "(critical 10%)"),
+        (
+            0.10,
+            "False",
+            "AboveCritical",
+            "bounce rate 10% (30m average) is at or above the critical threshold 10%",
+        ),
+        (0.1432, "False", "AboveCritical", "14.32%"),
+    ],
+)
+def test_bounce_rate_against_thresholds(average: float, status_: str, reason: str, fragment: str) -> None:
+    status = compute(exporter(bounce=rate(0.01, average)))
+    condition = cond(status, "BounceRateHealthy")
+    assert (condition["status"], condition["reason"]) == (status_, reason)
+    assert fragment in condition["message"]
+    assert cond(status, "Ready")["status"] == ("True" if status_ == "True" else "False")
+    if status_ == "False":
+        assert cond(status, "Ready")["reason"] == reason
+        assert cond(status, "Ready")["message"].startswith("BounceRateHealthy: ")
+
+
+def test_complaint_rate_above_critical_names_rate_and_threshold() -> None:
+    status = compute(exporter(complaint=rate(0.004, 0.0061)))
+    condition = cond(status, "ComplaintRateHealthy")
+    assert condition["reason"] == "AboveCritical"
+    assert (
+        condition["message"]
+        == "complaint rate 0.61% (30m average) is at or above the critical threshold 0.5%"
+    )
+
+
+def test_latest_datapoint_used_without_a_window_average() -> None:
+    status = compute(exporter(bounce=rate(0.06, None)))
+    assert cond(status, "BounceRateHealthy")["message"].startswith("bounce rate 6% (latest) is at or above")
+    assert "bounceRateWindowAverage" not in status
+
+
+def test_no_datapoint_is_unknown_nodata() -> None:
+    status = compute(exporter(bounce=rate(None, None)))
+    condition = cond(status, "BounceRateHealthy")
+    assert (condition["status"], condition["reason"]) == ("Unknown", "NoData")
+    assert cond(status, "Ready")["status"] == "Unknown"
+    assert cond(status, "Ready")["reason"] == "NoData"
+    assert "bounceRate" not in status
+
+
+@pytest.mark.parametrize(
+    ("enforcement", "sending", "status_", "reason"),
+    [
+        ("HEALTHY", True, "True", "Healthy"),
+        ("PROBATION", True, "False", "UnderReview"),
+        ("SHUTDOWN", False, "False", "SendingPaused"),
+        ("HEALTHY", False, "False", "SendingPaused"),
+        (None, None, "Unknown", "NoData"),
+        ("SOMETHING_NEW", True, "Unknown", "UnknownEnforcementStatus"),
+    ],
+)
+def test_account_condition(enforcement: str | None, sending: bool | None, status_: str, reason: str) -> None:
+    status = compute(exporter(acct=account(enforcement, sending)))
+    condition = cond(status, "AccountHealthy")
+    assert (condition["status"], condition["reason"]) == (status_, reason)
+
+
+def test_account_under_review_outranks_rates_in_ready() -> None:
+    status = compute(exporter(bounce=rate(0.2, 0.2), acct=account("PROBATION")))
+    assert cond(status, "Ready")["reason"] == "UnderReview"
+
+
+def test_unreachable_exporter() -> None:
+    reading = ExporterReading(error="connection refused", url="http://sesmon-prod.mail.svc:9435/status")
+    status = compute(reading)
+    exporter_ready = cond(status, "ExporterReady")
+    assert (exporter_ready["status"], exporter_ready["reason"]) == ("False", "ExporterUnreachable")
+    assert "http://sesmon-prod.mail.svc:9435/status" in exporter_ready["message"]
+    assert "connection refused" in exporter_ready["message"]
+    for kind in ("BounceRateHealthy", "ComplaintRateHealthy", "AccountHealthy"):
+        assert cond(status, kind)["status"] == "Unknown"
+        assert cond(status, kind)["reason"] == "ExporterUnreachable"
+    assert cond(status, "Ready")["status"] == "False"
+    assert cond(status, "Ready")["reason"] == "ExporterUnreachable"
+    # Reconciled is independent of the exporter: children were applied.
+    assert cond(status, "Reconciled")["status"] == "True"
+    assert status["observedGeneration"] == 3
+
+
+def test_unreachable_exporter_keeps_the_last_known_rates() -> None:
+    before = compute(exporter(bounce=rate(0.02, 0.03)))
+    after = compute(ExporterReading(error="timed out"), previous=before, now=T1)
+    assert after["bounceRate"] == "2%"
+    assert after["bounceRateWindowAverage"] == "3%"
+    assert after["lastRefreshTime"] == before["lastRefreshTime"]
+
+
+def test_exporter_not_ready_and_stale() -> None:
+    status = compute(exporter(ready=False, last_error="AccessDenied"))
+    condition = cond(status, "ExporterReady")
+    assert (condition["status"], condition["reason"]) == ("False", "NotReady")
+    assert "AccessDenied" in condition["message"]
+    stale = cond(compute(exporter(stale=True)), "ExporterReady")
+    assert (stale["status"], stale["reason"]) == ("False", "Stale")
+    # Stale data is still data: the rate conditions judge it.
+    assert cond(compute(exporter(stale=True)), "BounceRateHealthy")["status"] == "True"
+
+
+def test_exporter_of_another_monitor_is_not_trusted() -> None:
+    status = compute(exporter(monitor="other/monitor", bounce=rate(0.5, 0.5)))
+    assert cond(status, "ExporterReady")["reason"] == "MonitorMismatch"
+    assert cond(status, "BounceRateHealthy")["status"] == "Unknown"
+    assert "bounceRate" not in status
+
+
+def test_failed_reconcile_holds_observed_generation() -> None:
+    before = compute(exporter(), generation=3)
+    failed = ReconcileOutcome(
+        False, "PrometheusOperatorMissing", "the ServiceMonitor resource type is not served"
+    )
+    after = compute(exporter(), previous=before, outcome=failed, generation=4, now=T1)
+    assert after["observedGeneration"] == 3
+    reconciled = cond(after, "Reconciled")
+    assert (reconciled["status"], reconciled["reason"]) == ("False", "PrometheusOperatorMissing")
+    assert reconciled["lastTransitionTime"] == rfc3339(T1)
+    assert cond(after, "Ready")["reason"] == "PrometheusOperatorMissing"
+    assert cond(after, "Ready")["status"] == "False"
+
+
+def test_first_failed_reconcile_has_no_observed_generation() -> None:
+    failed = ReconcileOutcome(False, "Forbidden", "cannot create deployments")
+    assert "observedGeneration" not in compute(exporter(), outcome=failed)
+
+
+def test_last_transition_time_moves_only_when_status_changes() -> None:
+    warning = compute(exporter(bounce=rate(0.06, 0.06)), now=T0)
+    # Same status (False), new reason: the transition time stays.
+    critical = compute(exporter(bounce=rate(0.12, 0.12)), previous=warning, now=T1)
+    assert cond(critical, "BounceRateHealthy")["reason"] == "AboveCritical"
+    assert cond(critical, "BounceRateHealthy")["lastTransitionTime"] == rfc3339(T0)
+    # Status changes: it moves.
+    later = T1 + datetime.timedelta(minutes=1)
+    healthy = compute(exporter(bounce=rate(0.01, 0.01)), previous=critical, now=later)
+    assert cond(healthy, "BounceRateHealthy")["lastTransitionTime"] == rfc3339(later)
+    # Conditions that did not change keep their time.
+    assert cond(healthy, "ComplaintRateHealthy")["lastTransitionTime"] == rfc3339(T0)
+
+
+def test_unchanged_world_means_no_patch() -> None:
+    first = compute(exporter(), now=T0)
+    second = compute(exporter(), previous=first, now=T1)
+    assert second == first
+    assert status_patch(first, second) is None
+
+
+def test_patch_holds_only_changes_and_nulls_for_removed_keys() -> None:
+    first = compute(exporter(bounce=rate(0.02, 0.03)))
+    second = compute(exporter(bounce=rate(None, None)), previous=first, now=T1)
+    patch = status_patch(first, second)
+    assert patch is not None
+    assert patch["bounceRate"] is None
+    assert patch["bounceRateWindowAverage"] is None
+    assert "complaintRate" not in patch
+    assert "observedGeneration" not in patch
+    assert patch["conditions"][0]["type"] == "Ready"
+
+
+def test_patch_from_empty_status_sets_everything() -> None:
+    status = compute(exporter())
+    patch = status_patch(None, status)
+    assert patch == status
+
+
+def test_condition_changes_raise_events_only_on_transitions() -> None:
+    types = ("BounceRateHealthy", "ComplaintRateHealthy", "AccountHealthy")
+    healthy = compute(exporter())
+    # A new, healthy monitor: nothing to announce.
+    assert condition_changes(None, healthy["conditions"], types) == []
+    # Nothing changed: nothing to announce.
+    assert condition_changes(healthy["conditions"], healthy["conditions"], types) == []
+    warning = compute(exporter(bounce=rate(0.06, 0.06)), previous=healthy, now=T1)
+    changes = condition_changes(healthy["conditions"], warning["conditions"], types)
+    assert [(c.type, c.current.reason, c.warning) for c in changes] == [
+        ("BounceRateHealthy", "AboveWarning", True)
+    ]
+    recovered = compute(exporter(), previous=warning, now=T1)
+    changes = condition_changes(warning["conditions"], recovered["conditions"], types)
+    assert [(c.type, c.current.reason, c.warning) for c in changes] == [
+        ("BounceRateHealthy", "BelowThreshold", False)
+    ]
+    # A new monitor still waiting for data (Unknown) is not announced either.
+    waiting = compute(ExporterReading(error="connection refused"))
+    assert condition_changes(None, waiting["conditions"], types) == []
+    # A new monitor that is already unhealthy is announced.
+    probation = compute(exporter(acct=account("PROBATION")))
+    assert [c.type for c in condition_changes(None, probation["conditions"], types)] == ["AccountHealthy"]
+
+
+def test_invalid_spec_status_keeps_other_conditions() -> None:
+    before = compute(exporter())
+    failed = ReconcileOutcome(False, "InvalidSpec", "spec.region: required field is missing")
+    after = invalid_spec_status(previous=before, outcome=failed, generation=4, now=T1)
+    assert after["observedGeneration"] == 3
+    assert cond(after, "Reconciled")["reason"] == "InvalidSpec"
+    assert cond(after, "Ready")["status"] == "False"
+    assert cond(after, "BounceRateHealthy") == cond(before, "BounceRateHealthy")
+    assert after["bounceRate"] == before["bounceRate"]
+
+
+def test_status_matches_the_crd_status_schema() -> None:
+    from sesmonitor.api import SesMonitorStatus
+
+    for reading in (exporter(), ExporterReading(error="refused"), exporter(bounce=rate(None, None))):
+        SesMonitorStatus.model_validate(compute(reading))
