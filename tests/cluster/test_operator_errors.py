@@ -63,7 +63,8 @@ def test_an_invalid_child_is_reported_and_retried_until_the_spec_is_fixed(
     assert "Deployment sesmon-prod" in message
     assert "bad key!" in message
     assert condition(obj, "Ready")["status"] == "False"  # type: ignore[arg-type]
-    assert "observedGeneration" not in obj["status"]  # type: ignore[operator]
+    assert obj["status"]["observedGeneration"] == 1  # type: ignore[index]
+    assert condition(obj, "Stalled")["reason"] == "InvalidChild"  # type: ignore[arg-type]
     # The other children are in place all the same.
     assert sorted(children(control_plane, namespace, "prod")) == [
         "configmap", "prometheusrule", "service", "servicemonitor",

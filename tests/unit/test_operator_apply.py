@@ -349,7 +349,8 @@ def test_reconcile_failure_sets_condition_posts_event_and_raises() -> None:
     reconciled = next(c for c in world.status["conditions"] if c["type"] == "Reconciled")
     assert reconciled["reason"] == "PrometheusOperatorMissing"
     assert "ServiceMonitor" in reconciled["message"]
-    assert "observedGeneration" not in world.status
+    assert world.status["observedGeneration"] == 1
+    assert any(c["type"] == "Stalled" and c["status"] == "True" for c in world.status["conditions"])
     assert [e[:2] for e in world.events] == [("Warning", "ReconcileFailed")]
     # The same failure again: no new status write, no new Event.
     writes = len(world.api.writes)

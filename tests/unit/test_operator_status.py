@@ -246,13 +246,14 @@ def test_exporter_of_another_monitor_is_not_trusted() -> None:
     assert "bounceRate" not in status
 
 
-def test_failed_reconcile_holds_observed_generation() -> None:
+def test_failed_reconcile_observes_the_generation_and_says_stalled() -> None:
     before = compute(exporter(), generation=3)
     failed = ReconcileOutcome(
         False, "PrometheusOperatorMissing", "the ServiceMonitor resource type is not served"
     )
     after = compute(exporter(), previous=before, outcome=failed, generation=4, now=T1)
-    assert after["observedGeneration"] == 3
+    assert after["observedGeneration"] == 4
+    assert cond(after, "Stalled")["reason"] == "PrometheusOperatorMissing"
     reconciled = cond(after, "Reconciled")
     assert (reconciled["status"], reconciled["reason"]) == ("False", "PrometheusOperatorMissing")
     assert reconciled["lastTransitionTime"] == rfc3339(T1)
@@ -260,9 +261,16 @@ def test_failed_reconcile_holds_observed_generation() -> None:
     assert cond(after, "Ready")["status"] == "False"
 
 
-def test_first_failed_reconcile_has_no_observed_generation() -> None:
+def test_failed_reconcile_is_observed_and_stalled_for_kstatus() -> None:
     failed = ReconcileOutcome(False, "Forbidden", "cannot create deployments")
-    assert "observedGeneration" not in compute(exporter(), outcome=failed)
+    status = compute(exporter(), outcome=failed)
+    # kstatus: a lagging observedGeneration means "in progress"; Stalled=True means "failed".
+    assert status["observedGeneration"] == 3
+    stalled = cond(status, "Stalled")
+    assert (stalled["status"], stalled["reason"]) == ("True", "Forbidden")
+    assert "cannot create deployments" in stalled["message"]
+    recovered = compute(exporter(), previous=status, now=T1)
+    assert all(c["type"] != "Stalled" for c in recovered["conditions"])
 
 
 def test_last_transition_time_moves_only_when_status_changes() -> None:
@@ -333,7 +341,8 @@ def test_invalid_spec_status_keeps_other_conditions() -> None:
     before = compute(exporter())
     failed = ReconcileOutcome(False, "InvalidSpec", "spec.region: required field is missing")
     after = invalid_spec_status(previous=before, outcome=failed, generation=4, now=T1)
-    assert after["observedGeneration"] == 3
+    assert after["observedGeneration"] == 4
+    assert cond(after, "Stalled")["reason"] == "InvalidSpec"
     assert cond(after, "Reconciled")["reason"] == "InvalidSpec"
     assert cond(after, "Ready")["status"] == "False"
     assert cond(after, "BounceRateHealthy") == cond(before, "BounceRateHealthy")

@@ -19,6 +19,8 @@ EXPORTER_READY: Final = "ExporterReady"
 BOUNCE_RATE_HEALTHY: Final = "BounceRateHealthy"
 COMPLAINT_RATE_HEALTHY: Final = "ComplaintRateHealthy"
 ACCOUNT_HEALTHY: Final = "AccountHealthy"
+# kstatus's abnormal-true condition, present only while reconciling fails (Flux and Argo CD read it).
+STALLED: Final = "Stalled"
 CONDITION_TYPES: Final = (
     READY,
     RECONCILED,
@@ -26,6 +28,7 @@ CONDITION_TYPES: Final = (
     BOUNCE_RATE_HEALTHY,
     COMPLAINT_RATE_HEALTHY,
     ACCOUNT_HEALTHY,
+    STALLED,
 )
 
 
@@ -73,7 +76,8 @@ class SesMonitorStatus(_Status):
     conditions: list[Condition] = Field(
         default_factory=list,
         description=(
-            "Ready, Reconciled, ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy."
+            "Ready, Reconciled, ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy;"
+            " Stalled while reconciling fails."
         ),
         max_length=16,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},

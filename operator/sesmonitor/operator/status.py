@@ -26,6 +26,7 @@ from sesmonitor.api.status import (
     EXPORTER_READY,
     READY,
     RECONCILED,
+    STALLED,
 )
 from sesmonitor.contract import ExporterStatus, RateStatus
 
@@ -371,11 +372,12 @@ def compute_status(
 ) -> dict[str, Any]:
     """The complete new status (only the keys the CRD defines; absent means unset)."""
     previous = previous or {}
-    conditions = evaluate(monitor_key, spec, outcome, reading)
+    conditions = evaluate(monitor_key, spec, outcome, reading) + _stalled(outcome)
     status: dict[str, Any] = {}
-    observed = generation if outcome.ok else previous.get("observedGeneration")
-    if observed is not None:
-        status["observedGeneration"] = observed
+    # This generation was acted on, successfully or not: kstatus reads a lagging observedGeneration as
+    # "in progress", so a failure must advance it and say Stalled for Flux and Argo CD to show it.
+    if generation is not None:
+        status["observedGeneration"] = generation
     status["conditions"] = _with_transition_times(
         conditions, previous.get("conditions") or [], generation, now
     )
@@ -395,13 +397,23 @@ def invalid_spec_status(
     previous = previous or {}
     failed = Condition(RECONCILED, "False", outcome.reason, outcome.message)
     ready = Condition(READY, "False", outcome.reason, f"{RECONCILED}: {outcome.message}")
+    owned = {READY, RECONCILED, STALLED}
     old_conditions = previous.get("conditions") or []
-    kept = [c for c in old_conditions if isinstance(c, Mapping) and c.get("type") not in {READY, RECONCILED}]
+    kept = [c for c in old_conditions if isinstance(c, Mapping) and c.get("type") not in owned]
     status = {key: previous[key] for key in STATUS_KEYS if previous.get(key) is not None}
-    status["conditions"] = _with_transition_times([ready, failed], old_conditions, generation, now) + [
-        dict(c) for c in kept
-    ]
+    if generation is not None:
+        status["observedGeneration"] = generation
+    status["conditions"] = _with_transition_times(
+        [ready, failed, *_stalled(outcome)], old_conditions, generation, now
+    ) + [dict(c) for c in kept]
     return status
+
+
+def _stalled(outcome: ReconcileOutcome) -> list[Condition]:
+    """kstatus's abnormal-true condition: present only while reconciling fails."""
+    if outcome.ok:
+        return []
+    return [Condition(STALLED, "True", outcome.reason, outcome.message)]
 
 
 def status_patch(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any] | None:
