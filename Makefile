@@ -1,4 +1,4 @@
-.PHONY: setup test check demo crd docs
+.PHONY: setup test check demo crd docs manifests
 
 setup:
 	bash scripts/setup.sh
@@ -20,3 +20,9 @@ crd: setup
 
 docs: setup
 	.venv/bin/sesmonitor docs > docs/configuration.md
+
+# The Kustomize base (deploy/kustomize/base/) from `helm template`; a test fails when it is stale.
+# Run after `make crd` too: the chart carries a copy of crds/.
+manifests: setup
+	cp crds/*.yaml deploy/helm/sesmonitor-operator/crds/
+	.venv/bin/python scripts/manifests.py

@@ -198,6 +198,12 @@ def test_unchanged_spec_means_zero_writes(
         return "operator.sesmonitor.io/last-handled-configuration" in obj["metadata"].get("annotations", {})
 
     control_plane.wait_for(settled, timeout=CREATE_TIMEOUT, what="kopf to record the handled spec")
+
+    def quiet_cluster() -> bool:  # earlier tests' namespaces are gone: nothing anywhere is changing
+        phases = control_plane.kubectl("get", "namespaces", "-o", "jsonpath={.items[*].status.phase}")
+        return "Terminating" not in phases.stdout
+
+    control_plane.wait_for(quiet_cluster, timeout=60, what="earlier tests' namespaces to be deleted")
     time.sleep(INTERVAL)
     since = control_plane.audit_offset()
     time.sleep(3.5 * INTERVAL)
@@ -210,7 +216,7 @@ def test_unchanged_spec_means_zero_writes(
         "sesmonitors", "configmaps", "deployments", "services", "servicemonitors", "prometheusrules",
     }  # fmt: skip
     # ...and wrote nothing, anywhere.
-    assert operator_writes(control_plane, since) == []
+    assert operator_writes(control_plane, since) == [], running_operator.log_tail(120)
 
 
 def test_deleted_children_come_back(

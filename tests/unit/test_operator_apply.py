@@ -496,3 +496,20 @@ def test_failures_become_kopf_retries_with_backoff() -> None:
 
     world = World()
     run_reconcile(world.reconciler, "mail", "prod", retry=0)  # success raises nothing
+
+
+def test_a_terminating_namespace_is_recognised_only_when_every_failure_says_so() -> None:
+    from sesmonitor.operator.apply import ApplyReport, ChildFailure
+    from sesmonitor.operator.reconcile import namespace_terminating
+
+    terminating = KubeError(
+        403, "Forbidden", "unable to create new content in namespace mail because it is being terminated"
+    )
+    denied = KubeError(403, "Forbidden", 'configmaps is forbidden: User "op" cannot create resource')
+    assert namespace_terminating(ApplyReport(failed=[ChildFailure("ConfigMap", "a", terminating)]))
+    assert not namespace_terminating(ApplyReport())
+    assert not namespace_terminating(
+        ApplyReport(
+            failed=[ChildFailure("ConfigMap", "a", terminating), ChildFailure("Service", "a", denied)]
+        )
+    )

@@ -120,6 +120,10 @@ class Reconciler:
             outcome = ReconcileOutcome(False, INVALID_SPEC, str(exc))
         else:
             outcome, report = self._apply(monitor, obj)
+            if report is not None and namespace_terminating(report):
+                # The namespace controller is deleting everything, the SesMonitor included: no status,
+                # no Event, no retry (each would be refused for the same reason).
+                return Result(gone=True, report=report)
 
         reading = (
             self._read_exporter(namespace, name)
@@ -190,6 +194,13 @@ class Reconciler:
         )
         events = announce(obj, changes, self.post) if written or patch is None else 0
         return written, events
+
+
+def namespace_terminating(report: ApplyReport) -> bool:
+    """Every failed write was refused because the namespace is being deleted."""
+    return bool(report.failed) and all(
+        f.error.status == 403 and "being terminated" in f.error.message for f in report.failed
+    )
 
 
 def outcome_of(report: ApplyReport) -> ReconcileOutcome:

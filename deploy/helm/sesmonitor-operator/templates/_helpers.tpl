@@ -31,12 +31,61 @@ app.kubernetes.io/name: {{ include "sesmonitor-operator.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/*
+The standard labels of every object (YAML).
+*/}}
+{{- define "sesmonitor-operator.standardLabels" -}}
+{{- dict
+  "helm.sh/chart" (include "sesmonitor-operator.chart" .)
+  "app.kubernetes.io/name" (include "sesmonitor-operator.name" .)
+  "app.kubernetes.io/instance" .Release.Name
+  "app.kubernetes.io/version" .Chart.AppVersion
+  "app.kubernetes.io/managed-by" .Release.Service
+  "app.kubernetes.io/part-of" "sesmonitor" | toYaml }}
+{{- end }}
+
+{{/*
+The labels of every object: the standard ones, and commonLabels, which may add labels but never
+replace a standard one.
+*/}}
 {{- define "sesmonitor-operator.labels" -}}
-helm.sh/chart: {{ include "sesmonitor-operator.chart" . }}
-{{ include "sesmonitor-operator.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: sesmonitor
+{{- merge (fromYaml (include "sesmonitor-operator.standardLabels" .)) (deepCopy (.Values.commonLabels | default dict)) | toYaml }}
+{{- end }}
+
+{{/*
+"repository:tag", or "repository@digest" when a digest is given (the digest wins).
+Argument: dict "image" <map with repository, tag, digest> "default" <map used for empty fields>
+"context" $ "what" <the values path, for error messages>.
+*/}}
+{{- define "sesmonitor-operator.imageRef" -}}
+{{- $image := .image }}
+{{- $default := .default }}
+{{- $repository := $image.repository | default $default.repository }}
+{{- if or (contains "@" $repository) (contains ":" (last (splitList "/" $repository))) }}
+{{- fail (printf "%s.repository %q carries a tag or digest: put the repository alone there and the rest in %s.tag or %s.digest" .what $repository .what .what) }}
+{{- end }}
+{{- $digest := $image.digest }}
+{{- $tag := $image.tag }}
+{{- if not $image.repository }}
+{{- $digest = $image.digest | default $default.digest }}
+{{- $tag = $image.tag | default $default.tag }}
+{{- end }}
+{{- if $digest }}
+{{- printf "%s@%s" $repository $digest }}
+{{- else }}
+{{- printf "%s:%s" $repository ($tag | default .context.Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{- define "sesmonitor-operator.image" -}}
+{{- include "sesmonitor-operator.imageRef" (dict "image" .Values.image "default" .Values.image "context" . "what" "image") }}
+{{- end }}
+
+{{/*
+The exporters' image: exporter.image, or the operator's own image when exporter.image.repository is empty.
+*/}}
+{{- define "sesmonitor-operator.exporterImage" -}}
+{{- include "sesmonitor-operator.imageRef" (dict "image" .Values.exporter.image "default" .Values.image "context" . "what" "exporter.image") }}
 {{- end }}
 
 {{- define "sesmonitor-operator.serviceAccountName" -}}
