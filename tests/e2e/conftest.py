@@ -1,0 +1,174 @@
+"""The e2e tier: the whole alert path, once per session, with several SesMonitors side by side.
+
+One `LocalStack` (control plane, operator, local exporters, Prometheus, Alertmanager, webhook receiver)
+runs five SesMonitors, each in its own namespace, so the slow parts (the exporter reads "AWS" every 60s,
+the CRD's minimum) run concurrently and the tests only check where each story has got to:
+
+- e2e-bursts/seed: the seed story compressed to 1-minute bursts every 2 minutes (so CloudWatch has a
+  datapoint in every other minute only); the bounce alert, which must not resolve between bursts;
+- e2e-healthy/steady: a healthy account; nothing happens;
+- e2e-down/steady: the same healthy account; its exporter is killed once scraped;
+- e2e-review/probe: a healthy account, switched to PROBATION once the exporter has read it HEALTHY;
+- e2e-blind/aws: a healthy account whose process (moto) is killed once the exporter has read it.
+
+Time is compressed where the API allows it: window 5m (its minimum), `for` 30s, scrapes every 5s, rules
+every 2s. The bursts monitor has lookback 5m (2h scaled down like its bursts; the exporter needs lookback
+>= window) and no keep_firing_for, so nothing but the rendered design holds its alert between bursts. A
+control rule (the seed post's naive one, see `naive_rule_file`) runs beside it and must flap.
+
+`demo_once` runs `scripts/demo.py --once` in the background from the start of the session (its own
+control plane and ports, in a temporary directory), so it costs no extra wall time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_helpers import (
+    BLIND,
+    BURST_EVERY_MINUTES,
+    BURSTS,
+    DEMO_TEST,
+    DOWN,
+    E2E,
+    HEALTHY,
+    REVIEW,
+    ROOT,
+    DemoRun,
+    key,
+    manifest,
+    naive_rule_file,
+    wait_until,
+)
+
+from support.local_stack import LocalStack, MonitorRef
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    stack = LocalStack(workdir, reconcile_interval="3s", log=lambda m: print(f"[e2e] {m}", flush=True))
+    try:
+        accounts = {
+            "bursts": stack.add_account(
+                "seed", name="ses-bursts", burst_every=BURST_EVERY_MINUTES, burst_minutes=1, wait=False
+            ),
+            "healthy": stack.add_account("healthy", name="ses-healthy", wait=False),
+            "review": stack.add_account("healthy", name="ses-review", wait=False),
+            "blind": stack.add_account("healthy", name="ses-blind", wait=False),
+        }
+        manifests = {
+            BURSTS: manifest(BURSTS, accounts["bursts"].endpoint_url, lookback="5m", keep_firing_for="0s"),
+            HEALTHY: manifest(HEALTHY, accounts["healthy"].endpoint_url),
+            DOWN: manifest(DOWN, accounts["healthy"].endpoint_url),
+            REVIEW: manifest(REVIEW, accounts["review"].endpoint_url),
+            BLIND: manifest(BLIND, accounts["blind"].endpoint_url),
+        }
+        stack.start(monitors=list(manifests))
+        for account in accounts.values():
+            account.wait_ready()
+        for doc in manifests.values():
+            stack.apply_monitor(doc)
+        for ref in manifests:
+            stack.run_exporter(ref)
+        started = time.time()
+        stack.sync_prometheus()
+        env = E2E(stack, accounts, started)
+        _stage_events(env)
+        phase = wait_until(
+            lambda: env.stack.prometheus.query_value(  # type: ignore[union-attr]
+                f'sesmonitor_last_successful_refresh_timestamp_seconds{{sesmonitor="{key(BURSTS)}",'
+                ' api="GetMetricData"}'
+            ),
+            60,
+            "the first refresh of e2e-bursts",
+        )
+        stack.extra_rule_files = {"e2e-control.yaml": naive_rule_file(phase % 60)}
+        stack.sync_prometheus()
+        yield env
+    finally:
+        stack.stop()
+
+
+def _stage_events(env: E2E) -> None:
+    """The changes the stories need, done as early as possible so their alerts run concurrently."""
+    prometheus = env.stack.prometheus
+    assert prometheus is not None
+
+    def scraped(ref: MonitorRef, expr: str) -> bool:
+        return bool(prometheus.query(expr.replace("KEY", key(ref))))
+
+    # e2e-down: kill the exporter once Prometheus has scraped it.
+    wait_until(
+        lambda: scraped(DOWN, 'aws_ses_account_sending_enabled{sesmonitor="KEY"}'), 60, "a scrape of e2e-down"
+    )
+    env.stack.pod(DOWN).kill()
+    env.events["down_killed"] = time.time()
+    # e2e-blind: AWS goes away once the exporter has read it.
+    wait_until(
+        lambda: scraped(
+            BLIND,
+            'sesmonitor_last_successful_refresh_timestamp_seconds{sesmonitor="KEY",api="GetMetricData"}',
+        ),
+        60,
+        "a successful refresh of e2e-blind",
+    )
+    env.accounts["blind"].kill()
+    env.events["blind_killed"] = time.time()
+    # e2e-review: PROBATION once the exporter has seen HEALTHY.
+    wait_until(
+        lambda: scraped(REVIEW, 'aws_ses_account_enforcement_status{sesmonitor="KEY",status="HEALTHY"} == 1'),
+        60,
+        "e2e-review read as HEALTHY",
+    )
+    env.accounts["review"].set_account(EnforcementStatus="PROBATION")
+    env.events["probation"] = time.time()
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_once(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoRun | None]:
+    """`scripts/demo.py --once`, started with the session when `test_demo_once` is selected."""
+    if not any(item.name == DEMO_TEST for item in request.session.items):
+        yield None
+        return
+    workdir = tmp_path_factory.mktemp("demo")
+    log_path = workdir / "demo.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KUBECONFIG"))}
+    with log_path.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "demo.py"), "--once", "--timeout", "300",
+             "--workdir", str(workdir / "state")],
+            stdout=out, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env, start_new_session=True,
+        )  # fmt: skip
+    run = DemoRun(proc, log_path, time.time())
+    try:
+        yield run
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()

@@ -1,0 +1,179 @@
+"""Constants and helpers of the e2e tier, shared by its conftest and tests (see conftest for the design)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from support.live_ses import SesAccountProcess
+from support.local_stack import LocalStack, MonitorRef
+from support.webhook_receiver import alerts_of
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+
+BURSTS: MonitorRef = ("e2e-bursts", "seed")
+HEALTHY: MonitorRef = ("e2e-healthy", "steady")
+DOWN: MonitorRef = ("e2e-down", "steady")
+REVIEW: MonitorRef = ("e2e-review", "probe")
+BLIND: MonitorRef = ("e2e-blind", "aws")
+ALL = (BURSTS, HEALTHY, DOWN, REVIEW, BLIND)
+
+BURST_EVERY_MINUTES = 2
+NAIVE_ALERT = "NaiveBounceRate"
+DEMO_TEST = "test_demo_once"
+
+T = TypeVar("T")
+
+
+def key(ref: MonitorRef) -> str:
+    return f"{ref[0]}/{ref[1]}"
+
+
+def manifest(
+    ref: MonitorRef,
+    endpoint_url: str,
+    *,
+    lookback: str = "2h",
+    keep_firing_for: str = "2m",
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "sesmonitor.io/v1alpha1",
+        "kind": "SesMonitor",
+        "metadata": {"name": ref[1], "namespace": ref[0]},
+        "spec": {
+            "region": REGION,
+            "window": "5m",
+            "alerting": {"for": "30s", "keepFiringFor": keep_firing_for, "labels": {"team": "mail"}},
+            "aws": {"endpointURL": endpoint_url},
+            "exporter": {"refreshInterval": "60s", "lookback": lookback},
+            "prometheus": {"scrapeInterval": "5s"},
+        },
+    }
+
+
+def naive_rule_file(refresh_phase: float) -> dict[str, Any]:
+    """The control: the seed post's first rule (raw rate > 5%, no averaging), on what a plain CloudWatch
+    exporter would serve, i.e. the rate only while the newest datapoint is from the last whole minute.
+
+    The exporter serves the newest datapoint within its lookback, so that condition is read from its
+    age: refreshing `refresh_phase` seconds into each minute, the age of a datapoint from the previous
+    minute stays below 120 + phase seconds until the next refresh; it goes past that only when a minute
+    had no mail (a gap between bursts).
+    """
+    fresh = 120 + refresh_phase + 3
+    sel = f'sesmonitor="{key(BURSTS)}", configuration_set=""'
+    rate = f"aws_ses_reputation_bounce_rate_average{{{sel}}}"
+    age = f'sesmonitor_datapoint_age_seconds{{{sel}, metric="Reputation.BounceRate"}}'
+    return {
+        "groups": [
+            {
+                "name": "e2e-control",
+                "rules": [
+                    {
+                        "alert": NAIVE_ALERT,
+                        "expr": f"({rate} * 100 > 5) and on (sesmonitor) ({age} < {fresh:.0f})",
+                        "labels": {"severity": "info", "sesmonitor": key(BURSTS), "team": "mail"},
+                        "annotations": {"summary": "raw bounce rate above 5% (no averaging, no lookback)"},
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def wait_until(predicate: Callable[[], T | None], timeout: float, what: str, interval: float = 2.0) -> T:
+    """Poll until `predicate()` returns something truthy, and return it; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value: T | None = None
+        last_error: Exception | None = None
+        try:
+            value = predicate()
+        except Exception as exc:  # an API busy for a moment is retried
+            last_error = exc
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error})")
+        time.sleep(interval)
+
+
+@dataclass
+class E2E:
+    stack: LocalStack
+    accounts: dict[str, SesAccountProcess]
+    started: float  # wall clock when the exporters were running
+    events: dict[str, float] = field(default_factory=dict)  # what the fixture did, and when (wall clock)
+
+    def notifications(
+        self, ref: MonitorRef, alertname: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Alerts (as sent to the webhook) of one monitor, with the receiver name under `_receiver`."""
+        assert self.stack.webhook is not None
+        out = []
+        for notification, alert in alerts_of(self.stack.webhook.notifications()):
+            labels = alert.get("labels", {})
+            if labels.get("sesmonitor") != key(ref):
+                continue
+            if alertname is not None and labels.get("alertname") != alertname:
+                continue
+            if status is not None and alert.get("status") != status:
+                continue
+            out.append({**alert, "_receiver": notification.get("_receiver")})
+        return out
+
+    def wait_notification(
+        self, ref: MonitorRef, alertname: str, timeout: float, status: str = "firing"
+    ) -> dict[str, Any]:
+        return wait_until(
+            lambda: next(iter(self.notifications(ref, alertname, status)), None),
+            timeout,
+            f"a {status} {alertname} notification for {key(ref)}",
+        )
+
+    def prometheus_alerts(self, ref: MonitorRef, alertname: str | None = None) -> list[dict[str, Any]]:
+        assert self.stack.prometheus is not None
+        return [
+            a
+            for a in self.stack.prometheus.alerts()
+            if a["labels"].get("sesmonitor") == key(ref)
+            and (alertname is None or a["labels"]["alertname"] == alertname)
+        ]
+
+    def status(self, ref: MonitorRef) -> dict[str, Any]:
+        status: dict[str, Any] = self.stack.sesmonitor(ref).get("status") or {}
+        return status
+
+    def remaining(self, seconds_after_start: float) -> float:
+        """Seconds left until `seconds_after_start` after the exporters started (at least 30)."""
+        return max(30.0, self.started + seconds_after_start - time.time())
+
+
+@dataclass
+class DemoRun:
+    proc: subprocess.Popen[str]
+    log_path: Path
+    started: float
+
+    def finish(self, timeout: float) -> tuple[int, str]:
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            self.proc.wait(timeout=60)
+        return self.proc.returncode, self.log_path.read_text(errors="replace")
+
+
+def parse_time(text: str) -> float:
+    """RFC 3339 times as Prometheus and Alertmanager write them (nanoseconds, Z) as epoch seconds."""
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text).replace("Z", "+00:00")
+    return datetime.datetime.fromisoformat(text).timestamp()
