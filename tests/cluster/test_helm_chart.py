@@ -163,6 +163,9 @@ def test_default_render_is_one_locked_down_replica() -> None:
     assert settings.liveness_endpoint == f"http://0.0.0.0:{port['containerPort']}/healthz"
     assert settings.clusterwide
     assert settings.standalone
+    exporter_resources = DEFAULT_VALUES["exporter"]["resources"]
+    assert settings.render_defaults.exporter_requests == exporter_resources["requests"]
+    assert settings.render_defaults.exporter_limits == exporter_resources["limits"]
     assert settings.log_format == "json"
     assert not settings.verbose
     assert settings.reconcile_interval == 60

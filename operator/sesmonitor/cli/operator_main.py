@@ -15,6 +15,7 @@ from sesmonitor.operator.settings import (
     OperatorSettings,
     SettingsError,
     from_environment,
+    parse_exporter_resources,
     parse_exporter_urls,
     parse_seconds,
     validate,
@@ -63,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--exporter-timeout", metavar="SECONDS", help="timeout of one /status request (default 3)")
     p.add_argument("--exporter-image", metavar="IMAGE", help="exporter image for SesMonitors that set none")
     p.add_argument("--exporter-image-pull-policy", choices=["Always", "IfNotPresent", "Never"])
+    p.add_argument(
+        "--exporter-resources", metavar="JSON",
+        help='exporter requests/limits for SesMonitors that set none, e.g. \'{"requests": {"cpu": "10m"}}\';'
+        " env SESMONITOR_EXPORTER_RESOURCES",
+    )  # fmt: skip
     return p
 
 
@@ -97,6 +103,9 @@ def settings_from(args: argparse.Namespace, base: OperatorSettings) -> OperatorS
         defaults = dataclasses.replace(defaults, exporter_image=args.exporter_image)
     if args.exporter_image_pull_policy:
         defaults = dataclasses.replace(defaults, exporter_image_pull_policy=args.exporter_image_pull_policy)
+    if args.exporter_resources:
+        requests, limits = parse_exporter_resources(args.exporter_resources, "--exporter-resources")
+        defaults = dataclasses.replace(defaults, exporter_requests=requests, exporter_limits=limits)
     changes["render_defaults"] = defaults
     return validate(dataclasses.replace(base, **changes))  # type: ignore[arg-type]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
+from typing import Any
 
 import kopf
 
@@ -35,17 +37,43 @@ def kopf_settings(settings: OperatorSettings) -> kopf.OperatorSettings:
     ks.watching.server_timeout = 300
     ks.watching.client_timeout = 330
     ks.networking.request_timeout = 60
+    # Scale tuning, measured by benchmarks/operator_scale.py (docs/benchmarks.md, "Operator"):
+    # - sync handlers (every reconcile, and the DELETED watcher) run in this pool, of a fixed size
+    #   rather than kopf's CPUs + 4 of whatever node the pod lands on;
+    ks.execution.executor = concurrent.futures.ThreadPoolExecutor(
+        max_workers=settings.handler_workers, thread_name_prefix="sesmonitor-handler"
+    )
+    # - wait for our own annotation patch to come back on the watch for longer than the handler
+    #   queue can be under a burst, so that a stale event is never handled as a new SesMonitor.
+    ks.persistence.consistency_timeout = settings.consistency_timeout
     return ks
 
 
+def api_client(settings: OperatorSettings) -> Any:
+    """The kubernetes ApiClient with one pooled connection per handler thread.
+
+    Its default pool keeps CPUs x 5 connections (10 on two cores); with more threads than that,
+    every request beyond it opened, and then dropped, a TLS connection of its own.
+    """
+    from kubernetes.client import rest
+
+    client = load_api_client()
+    configuration = client.configuration
+    size = max(settings.handler_workers, configuration.connection_pool_maxsize or 0)
+    if size != configuration.connection_pool_maxsize:
+        configuration.connection_pool_maxsize = size
+        client.rest_client = rest.RESTClientObject(configuration, maxsize=size)
+    return client
+
+
 def run(settings: OperatorSettings) -> None:
-    reconciler = Reconciler(api=KubeApi(load_api_client()), settings=settings, post=kopf_poster)
+    reconciler = Reconciler(api=KubeApi(api_client(settings)), settings=settings, post=kopf_poster)
     registry = build_registry(settings.reconcile_interval)
     where = "all namespaces" if settings.clusterwide else "namespaces " + ", ".join(settings.namespaces)
     mode = "standalone" if settings.standalone else f"peering {settings.peering_name!r}"
     logger.info(
-        "sesmonitor-operator watching %s (%s), reconciling every %gs",
-        where, mode, settings.reconcile_interval,
+        "sesmonitor-operator watching %s (%s), reconciling every %gs with %d handler threads",
+        where, mode, settings.reconcile_interval, settings.handler_workers,
     )  # fmt: skip
     kopf.run(
         registry=registry,

@@ -7,6 +7,7 @@ either way. Settings are plain data, read once at startup and passed to the hand
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,16 @@ from sesmonitor.contract import EXPORTER_PORT, STATUS_PATH
 from sesmonitor.render import RenderDefaults
 
 DEFAULT_RECONCILE_INTERVAL: Final = 60.0
+# Threads running reconciles (and every other sync handler). kopf's default is Python's
+# min(32, CPUs + 4) of the node, whatever the pod's CPU limit: 32 on a large node. Measured on two
+# cores (docs/benchmarks.md, "Operator"), more than 6 bought no throughput (the API server is the
+# bottleneck) but doubled its latency and added memory; so a fixed 6, whatever the node.
+DEFAULT_HANDLER_WORKERS: Final = 6
+# How long kopf waits for the watch to deliver its own annotation patch before it handles an older
+# event as if it were current. kopf's 5 s default is shorter than the handler queue under a burst,
+# after which the status write's event looked like a SesMonitor never handled: a second reconcile
+# and a second annotation patch for nearly every monitor (docs/benchmarks.md).
+DEFAULT_CONSISTENCY_TIMEOUT: Final = 60.0
 # Reached through the exporter's Service; `{service}`, `{namespace}`, `{name}` (the SesMonitor) and
 # `{port}` are filled in. Out of the cluster (or in tests) point it anywhere, e.g. http://127.0.0.1:9435.
 DEFAULT_EXPORTER_URL_TEMPLATE: Final = "http://{service}.{namespace}.svc:{port}"
@@ -42,6 +53,33 @@ def parse_seconds(text: str, what: str) -> float:
     if value <= 0:
         raise SettingsError(f"{what}: must be positive, got {text!r}")
     return value
+
+
+def _positive_int(text: str, what: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise SettingsError(f"{what}: {text!r} is not a whole number") from None
+    if value < 1:
+        raise SettingsError(f"{what}: must be at least 1, got {text!r}")
+    return value
+
+
+def parse_exporter_resources(text: str, what: str) -> tuple[dict[str, str], dict[str, str]]:
+    """``{"requests": {"cpu": "10m"}, "limits": {"memory": "128Mi"}}`` -> (requests, limits)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise SettingsError(f"{what}: not JSON: {text!r}") from None
+    if not isinstance(value, dict) or not set(value) <= {"requests", "limits"}:
+        raise SettingsError(f"{what}: expected an object with requests and/or limits, got {text!r}")
+    parts = []
+    for key in ("requests", "limits"):
+        entries = value.get(key) or {}
+        if not isinstance(entries, dict):
+            raise SettingsError(f"{what}: {key} must be an object of quantities, got {entries!r}")
+        parts.append({str(k): str(v) for k, v in entries.items()})
+    return parts[0], parts[1]
 
 
 def _split(text: str | None) -> tuple[str, ...]:
@@ -81,6 +119,9 @@ class OperatorSettings:
     field_manager: str = FIELD_MANAGER
     # Upper bound of the retry backoff after a failed reconcile (seconds).
     max_backoff: float = 300.0
+    # Scale tuning of kopf (see the constants above); env SESMONITOR_HANDLER_WORKERS.
+    handler_workers: int = DEFAULT_HANDLER_WORKERS
+    consistency_timeout: float = DEFAULT_CONSISTENCY_TIMEOUT
 
     @property
     def clusterwide(self) -> bool:
@@ -106,6 +147,10 @@ def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
     defaults = RenderDefaults()
     interval = env.get("SESMONITOR_RECONCILE_INTERVAL")
     timeout = env.get("SESMONITOR_EXPORTER_TIMEOUT")
+    workers = env.get("SESMONITOR_HANDLER_WORKERS")
+    requests, limits = defaults.exporter_requests, defaults.exporter_limits
+    if resources := env.get("SESMONITOR_EXPORTER_RESOURCES"):
+        requests, limits = parse_exporter_resources(resources, "SESMONITOR_EXPORTER_RESOURCES")
     return OperatorSettings(
         namespaces=_split(env.get("SESMONITOR_WATCH_NAMESPACES")),
         reconcile_interval=(
@@ -117,6 +162,9 @@ def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
         exporter_urls=parse_exporter_urls(_split(env.get("SESMONITOR_EXPORTER_URLS"))),
         exporter_timeout=parse_seconds(timeout, "SESMONITOR_EXPORTER_TIMEOUT") if timeout else 3.0,
         liveness_endpoint=env.get("SESMONITOR_LIVENESS") or None,
+        handler_workers=_positive_int(workers, "SESMONITOR_HANDLER_WORKERS")
+        if workers
+        else DEFAULT_HANDLER_WORKERS,
         peering_name=env.get("SESMONITOR_PEERING") or None,
         log_format=env.get("SESMONITOR_LOG_FORMAT") or "text",
         render_defaults=RenderDefaults(
@@ -124,6 +172,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
             exporter_image_pull_policy=(
                 env.get("SESMONITOR_EXPORTER_IMAGE_PULL_POLICY") or defaults.exporter_image_pull_policy
             ),
+            exporter_requests=requests,
+            exporter_limits=limits,
         ),
     )
 
@@ -145,4 +195,6 @@ def validate(settings: OperatorSettings) -> OperatorSettings:
         raise SettingsError(f"log format {settings.log_format!r}: use text or json")
     if settings.reconcile_interval <= 0:
         raise SettingsError("reconcile interval must be positive")
+    if settings.handler_workers < 1:
+        raise SettingsError("handler workers must be at least 1")
     return settings
