@@ -17,7 +17,6 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
-import ctypes
 import datetime
 import ipaddress
 import json
@@ -42,6 +41,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from support.processes import die_with_parent, tail
 
 __all__ = [
     "WRITE_VERBS",
@@ -103,22 +104,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError as exc:
-        return f"<cannot read {path}: {exc}>"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: have the kernel SIGKILL the child if the test process dies without cleaning up."""
-    with contextlib.suppress(Exception):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _b64(data: bytes) -> str:
@@ -651,7 +636,7 @@ class ControlPlane(Cluster):
             stderr=subprocess.STDOUT,
             cwd=self.workdir,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only ctypes.prctl, no locks taken
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only ctypes.prctl, no locks taken
         )
         self._procs[name] = proc
         return proc
@@ -666,7 +651,7 @@ class ControlPlane(Cluster):
             if code is not None:
                 raise ControlPlaneError(
                     f"{name} exited with {code} during startup; log {self.log_path(name)}:\n"
-                    f"{_tail(self.log_path(name))}"
+                    f"{tail(self.log_path(name), 40)}"
                 )
             with contextlib.suppress(Exception):
                 if ready():
@@ -674,7 +659,7 @@ class ControlPlane(Cluster):
             if time.monotonic() > deadline:
                 raise ControlPlaneError(
                     f"{name} not ready after {self.startup_timeout}s; log {self.log_path(name)}:\n"
-                    f"{_tail(self.log_path(name))}"
+                    f"{tail(self.log_path(name), 40)}"
                 )
             time.sleep(0.2)
         self.start_seconds[name] = time.monotonic() - started

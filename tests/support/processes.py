@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-__all__ = ["ManagedProcess", "ProcessError", "http_ok", "tail"]
+__all__ = ["ManagedProcess", "ProcessError", "die_with_parent", "http_ok", "tail"]
 
 
 class ProcessError(RuntimeError):
@@ -33,7 +33,7 @@ def tail(path: Path, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     with contextlib.suppress(Exception):
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         pr_set_pdeathsig = 1
@@ -91,7 +91,7 @@ class ManagedProcess:
             env=self.env,
             cwd=self.cwd,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only ctypes.prctl, no locks taken
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only ctypes.prctl, no locks taken
         )
         return self
 
