@@ -426,7 +426,14 @@ class ControlPlane(Cluster):
         startup_timeout: float = 120,
         workdir: Path | None = None,
         keep_workdir: bool = False,
+        bind_address: str = "127.0.0.1",
+        service_cidr: str = SERVICE_CLUSTER_IP_RANGE,
+        serve_nodes: bool = False,
     ) -> None:
+        """``serve_nodes``: set up for real kubelets (``support.node``): the Node authorizer and
+        NodeRestriction, ServiceAccount tokens for pods, a client certificate for the kubelet API
+        (logs, exec) reached at the node's InternalIP. ``bind_address`` is then the host end of the
+        node's veth, the one address both the tests and the pods reach."""
         self.bin_dir = Path(bin_dir)
         for name in ("etcd", "kube-apiserver", "kubectl") + (
             ("kube-controller-manager",) if start_controller_manager else ()
@@ -441,6 +448,9 @@ class ControlPlane(Cluster):
         self.controllers = tuple(controllers)
         self.startup_timeout = startup_timeout
         self.extra_apiserver_args = tuple(extra_apiserver_args)
+        self.bind_address = bind_address
+        self.service_cidr = service_cidr
+        self.serve_nodes = serve_nodes
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
         self._stopped = False
@@ -448,10 +458,10 @@ class ControlPlane(Cluster):
         self.start_seconds: dict[str, float] = {}
 
         self.ca = CertificateAuthority()
-        self.etcd_port = free_port()
+        self.etcd_port = free_port()  # etcd stays on loopback
         self.etcd_url = f"http://127.0.0.1:{self.etcd_port}"
         self.apiserver_port = free_port()
-        self._server_url = f"https://127.0.0.1:{self.apiserver_port}"
+        self._server_url = f"https://{bind_address}:{self.apiserver_port}"
         self._audit_path = self.workdir / "audit.log"
         self.audit_log_path = self._audit_path
         self.ca_path = _write_private(self.workdir / "ca.crt", self.ca.cert_pem)
@@ -577,7 +587,7 @@ class ControlPlane(Cluster):
                 "kubernetes.default.svc",
                 "kubernetes.default.svc.cluster.local",
             ],
-            ip_addresses=["127.0.0.1", "10.0.0.1"],
+            ip_addresses=sorted({"127.0.0.1", self.bind_address, self.kubernetes_service_ip}),
         )
         _write_private(d / "apiserver.crt", serving_cert)
         _write_private(d / "apiserver.key", serving_key)
@@ -597,6 +607,12 @@ class ControlPlane(Cluster):
         proxy_cert, proxy_key = proxy_ca.issue("front-proxy-client")
         _write_private(d / "front-proxy-client.crt", proxy_cert)
         _write_private(d / "front-proxy-client.key", proxy_key)
+        if self.serve_nodes:
+            kubelet_client_cert, kubelet_client_key = self.ca.issue(
+                "kube-apiserver-kubelet-client", ["system:masters"]
+            )
+            _write_private(d / "kubelet-client.crt", kubelet_client_cert)
+            _write_private(d / "kubelet-client.key", kubelet_client_key)
         admin_cert, admin_key = self.ca.issue("admin", ["system:masters"])
         _write_private(d / "admin.crt", admin_cert)
         _write_private(d / "admin.key", admin_key)
@@ -695,14 +711,14 @@ class ControlPlane(Cluster):
             [
                 str(self.bin_dir / "kube-apiserver"),
                 f"--etcd-servers={self.etcd_url}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
+                f"--bind-address={self.bind_address}",
+                f"--advertise-address={self.bind_address}",
                 f"--secure-port={self.apiserver_port}",
                 f"--cert-dir={d / 'apiserver-certs'}",
                 f"--tls-cert-file={d / 'apiserver.crt'}",
                 f"--tls-private-key-file={d / 'apiserver.key'}",
                 f"--client-ca-file={self.ca_path}",
-                "--authorization-mode=RBAC",
+                *self._authorization_args(),
                 f"--requestheader-client-ca-file={d / 'front-proxy-ca.crt'}",
                 "--requestheader-allowed-names=front-proxy-client",
                 "--requestheader-username-headers=X-Remote-User",
@@ -713,10 +729,9 @@ class ControlPlane(Cluster):
                 f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
                 f"--service-account-key-file={d / 'sa.pub'}",
                 f"--service-account-signing-key-file={d / 'sa.key'}",
-                f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+                f"--service-cluster-ip-range={self.service_cidr}",
                 "--allow-privileged=true",
-                # No kubelet or token controller for pods: like envtest, do not require SA tokens on pods.
-                "--disable-admission-plugins=ServiceAccount",
+                *self._admission_args(),
                 f"--audit-policy-file={d / 'audit-policy.yaml'}",
                 f"--audit-log-path={self._audit_path}",
                 "--audit-log-format=json",
@@ -734,6 +749,29 @@ class ControlPlane(Cluster):
             return status == 200 and str(body).strip() == "ok"
 
         self._wait("kube-apiserver", ready)
+
+    @property
+    def kubernetes_service_ip(self) -> str:
+        """The ClusterIP of ``default/kubernetes``: the first address of the Service range."""
+        return str(next(ipaddress.ip_network(self.service_cidr).hosts()))
+
+    def _authorization_args(self) -> list[str]:
+        if not self.serve_nodes:
+            return ["--authorization-mode=RBAC"]
+        d = self.workdir
+        return [
+            "--authorization-mode=Node,RBAC",
+            f"--kubelet-client-certificate={d / 'kubelet-client.crt'}",
+            f"--kubelet-client-key={d / 'kubelet-client.key'}",
+            # The node's name does not resolve; its InternalIP does not need to.
+            "--kubelet-preferred-address-types=InternalIP",
+        ]
+
+    def _admission_args(self) -> list[str]:
+        if self.serve_nodes:
+            return ["--enable-admission-plugins=NodeRestriction"]
+        # No kubelet or token controller for pods: like envtest, do not require SA tokens on pods.
+        return ["--disable-admission-plugins=ServiceAccount"]
 
     def _start_controller_manager(self) -> None:
         d = self.workdir
@@ -754,7 +792,7 @@ class ControlPlane(Cluster):
                 f"--root-ca-file={self.ca_path}",
                 f"--cluster-signing-cert-file={self.ca_path}",
                 f"--cluster-signing-key-file={d / 'ca.key'}",
-                f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
+                f"--service-cluster-ip-range={self.service_cidr}",
                 "--concurrent-gc-syncs=5",
                 "--profiling=false",
                 "--v=1",

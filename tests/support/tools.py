@@ -1,4 +1,14 @@
-"""Locate (building on first use) the control-plane binaries made by ``tests/controlplane/build.sh``."""
+"""Locate (building on first use) what the cluster tests run, each cached by every version it holds:
+
+- ``tools_dir()``: the control plane (``tests/controlplane/build.sh``): ``bin/{kube-apiserver,
+  kube-controller-manager,kubectl,etcd,helm}`` and prometheus-operator's ``crds/``;
+- ``node_tools_dir()``: the node (``tests/node/build.sh``): ``bin/{kubelet,kube-scheduler,kube-proxy,
+  containerd,containerd-shim-runc-v2,ctr,coredns,prometheus-operator,prometheus-config-reloader,pause}``;
+- ``images_listing()``: the container images (``tests/node/images.sh``), as ``{ref: OCI archive}``.
+
+Each script returns at once when its outputs are there; otherwise it builds (progress on this process's
+stderr): 10-25 minutes for the control plane, 5-10 for the node, a few for the images.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +16,55 @@ import functools
 import subprocess
 from pathlib import Path
 
-BUILD_SCRIPT = Path(__file__).resolve().parents[1] / "controlplane" / "build.sh"
+TESTS = Path(__file__).resolve().parents[1]
+BUILD_SCRIPT = TESTS / "controlplane" / "build.sh"
+NODE_BUILD_SCRIPT = TESTS / "node" / "build.sh"
+IMAGES_SCRIPT = TESTS / "node" / "images.sh"
+
+
+def _run_build(script: Path, *args: str) -> Path:
+    proc = subprocess.run(
+        ["bash", str(script), *args], stdout=subprocess.PIPE, stderr=None, text=True, check=False
+    )
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{script} failed with exit code {proc.returncode}: {proc.stdout[-2000:]}")
+    return Path(lines[-1])
 
 
 @functools.cache
 def tools_dir() -> Path:
-    """The versioned cache dir holding ``bin/{kube-apiserver,kube-controller-manager,kubectl,etcd,helm}``
-    and ``crds/``; ``${SESMONITOR_TOOLS:-~/.cache/sesmonitor-tools}/k8s-...-etcd-...-helm-.../``.
-
-    build.sh returns at once when everything is there; otherwise it builds from Go modules
-    (10-25 minutes on 2 cores), its progress going to this process's stderr.
-    """
-    proc = subprocess.run(
-        ["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, stderr=None, text=True, check=False
-    )
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        raise RuntimeError(f"{BUILD_SCRIPT} failed with exit code {proc.returncode}: {proc.stdout[-2000:]}")
-    path = Path(lines[-1])
+    path = _run_build(BUILD_SCRIPT)
     if not (path / "bin").is_dir():
         raise RuntimeError(f"{BUILD_SCRIPT} printed {path}, which has no bin/")
     return path
+
+
+@functools.cache
+def node_tools_dir() -> Path:
+    path = _run_build(NODE_BUILD_SCRIPT)
+    if not (path / "bin").is_dir():
+        raise RuntimeError(f"{NODE_BUILD_SCRIPT} printed {path}, which has no bin/")
+    return path
+
+
+@functools.cache
+def images_dir() -> Path:
+    path = _run_build(IMAGES_SCRIPT, "--bin-dir", str(node_tools_dir() / "bin"))
+    if not (path / "images.txt").is_file():
+        raise RuntimeError(f"{IMAGES_SCRIPT} printed {path}, which has no images.txt")
+    return path
+
+
+def images_listing() -> dict[str, Path]:
+    """``images.txt``: ``<ref> <archive>`` per line, the archives beside it."""
+    listing = images_dir() / "images.txt"
+    images: dict[str, Path] = {}
+    for line in listing.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            ref, archive = line.split()[:2]
+            images[ref] = listing.parent / archive
+    return images
 
 
 def bin_dir() -> Path:

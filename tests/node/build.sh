@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Build the node half of the test cluster from Go modules and Debian's C toolchain only:
+#   bin/kubelet, bin/kube-scheduler, bin/kube-proxy     (k8s.io/kubernetes, ../controlplane/k8s)
+#   bin/containerd, bin/containerd-shim-runc-v2, bin/ctr (github.com/containerd/containerd/v2)
+#   bin/coredns                                          (github.com/coredns/coredns)
+#   bin/prometheus-operator, bin/prometheus-config-reloader
+#                                                        (github.com/prometheus-operator/prometheus-operator)
+#   bin/pause                                            (kubernetes' build/pause/linux/pause.c, gcc -static)
+# runc, the CNI plugins and iptables come from Debian (scripts/setup.sh installs them).
+#
+# Output: ${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}/node-<every version below>/
+# Idempotent: if every output exists it prints the directory and exits at once.
+# The directory is the only thing printed on stdout (last line); progress goes to stderr.
+set -euo pipefail
+
+K8S_VERSION=v1.36.3        # the same module as ../controlplane/build.sh
+CONTAINERD_VERSION=v2.4.2
+COREDNS_VERSION=v1.15.0
+PROMOP_VERSION=v0.94.1     # v0.95.x is not served by the module proxy
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+k8s_module=$here/../controlplane/k8s
+root=${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}
+out=$root/node-k8s-$K8S_VERSION-containerd-$CONTAINERD_VERSION-coredns-$COREDNS_VERSION-promop-$PROMOP_VERSION
+
+binaries=(kubelet kube-scheduler kube-proxy containerd containerd-shim-runc-v2 ctr coredns
+  prometheus-operator prometheus-config-reloader pause)
+
+complete() {
+  local b
+  for b in "${binaries[@]}"; do [[ -x $out/bin/$b ]] || return 1; done
+  [[ -s $out/versions.env ]]
+}
+
+if complete; then
+  echo "$out"
+  exit 0
+fi
+
+command -v go >/dev/null || { echo "node/build.sh: 'go' not found on PATH (need Go >= 1.26)" >&2; exit 1; }
+command -v gcc >/dev/null || { echo "node/build.sh: 'gcc' not found on PATH" >&2; exit 1; }
+
+mkdir -p "$out/bin"
+exec 9>"$root/.node-build.lock"
+flock 9
+if complete; then
+  echo "$out"
+  exit 0
+fi
+
+export GOFLAGS="-buildvcs=false"
+export CGO_ENABLED=0
+log() { echo "node/build.sh: $*" >&2; }
+
+timed() { # name cmd...
+  local name=$1 start end
+  shift
+  start=$(date +%s)
+  "$@"
+  end=$(date +%s)
+  log "$name built in $((end - start))s ($(du -h "$out/bin/$name" | cut -f1))"
+  echo "$name $((end - start))s $(stat -c %s "$out/bin/$name")" >>"$out/build-times.txt"
+}
+
+module_dir() { # module@version -> its directory in the module cache
+  local tmp dir
+  tmp=$(mktemp -d)
+  dir=$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json "$1" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  rm -rf "$tmp"
+  [[ -n $dir ]] || { log "could not download $1"; return 1; }
+  echo "$dir"
+}
+
+# Version stamping as kubernetes' hack/lib/version.sh does (the kubelet reports it on the Node).
+k8s_major=${K8S_VERSION#v}
+k8s_major=${k8s_major%%.*}
+k8s_minor=${K8S_VERSION#v*.}
+k8s_minor=${k8s_minor%%.*}
+k8s_ldflags="-s -w"
+for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+  k8s_ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$k8s_major"
+  k8s_ldflags+=" -X $pkg.gitMinor=$k8s_minor -X $pkg.gitTreeState=clean"
+done
+
+build_k8s() { # name
+  (cd "$k8s_module" && go build -trimpath -ldflags "$k8s_ldflags" -o "$out/bin/.$1.tmp" "k8s.io/kubernetes/cmd/$1")
+  mv -f "$out/bin/.$1.tmp" "$out/bin/$1"
+}
+
+# `go install pkg@version` builds with the module's own go.mod/go.sum (checked against the checksum database).
+go_install() { # name package@version ldflags [tags]
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && GOBIN="$tmp" go install -trimpath -ldflags "$3" ${4:+-tags "$4"} "$2")
+  mv -f "$tmp/$(basename "${2%@*}")" "$out/bin/$1"
+  rm -rf "$tmp"
+}
+
+ctrd_pkg=github.com/containerd/containerd/v2
+ctrd_ldflags="-s -w -X $ctrd_pkg/version.Version=$CONTAINERD_VERSION -X $ctrd_pkg/version.Package=$ctrd_pkg"
+# No btrfs or devmapper snapshotters (cgo); the overlayfs and native snapshotters are pure Go.
+ctrd_tags="no_btrfs no_devmapper no_zfs"
+
+promop_pkg=github.com/prometheus-operator/prometheus-operator
+promop_ldflags="-s -w -X github.com/prometheus/common/version.Version=${PROMOP_VERSION#v}"
+
+build_pause() {
+  local dir tmp
+  dir=$(module_dir "k8s.io/kubernetes@$K8S_VERSION")
+  tmp=$(mktemp -d)
+  gcc -Os -Wall -Werror -static -DVERSION="v$(sed -n 's/^TAG ?= *//p' "$dir/build/pause/Makefile")" \
+    -o "$tmp/pause" "$dir/build/pause/linux/pause.c"
+  strip "$tmp/pause"
+  mv -f "$tmp/pause" "$out/bin/pause"
+  # The image tag kubernetes publishes this source as (build/pause/Makefile's TAG).
+  sed -n 's/^TAG ?= *//p' "$dir/build/pause/Makefile" >"$out/pause-version"
+  rm -rf "$tmp"
+}
+
+[[ -x $out/bin/pause ]] || timed pause build_pause
+[[ -x $out/bin/containerd ]] || timed containerd go_install containerd "$ctrd_pkg/cmd/containerd@$CONTAINERD_VERSION" "$ctrd_ldflags" "$ctrd_tags"
+[[ -x $out/bin/containerd-shim-runc-v2 ]] ||
+  timed containerd-shim-runc-v2 go_install containerd-shim-runc-v2 "$ctrd_pkg/cmd/containerd-shim-runc-v2@$CONTAINERD_VERSION" "$ctrd_ldflags" "$ctrd_tags"
+[[ -x $out/bin/ctr ]] || timed ctr go_install ctr "$ctrd_pkg/cmd/ctr@$CONTAINERD_VERSION" "$ctrd_ldflags" "$ctrd_tags"
+[[ -x $out/bin/coredns ]] ||
+  timed coredns go_install coredns "github.com/coredns/coredns@$COREDNS_VERSION" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"
+[[ -x $out/bin/prometheus-operator ]] ||
+  timed prometheus-operator go_install prometheus-operator "$promop_pkg/cmd/operator@$PROMOP_VERSION" "$promop_ldflags"
+[[ -x $out/bin/prometheus-config-reloader ]] ||
+  timed prometheus-config-reloader go_install prometheus-config-reloader "$promop_pkg/cmd/prometheus-config-reloader@$PROMOP_VERSION" "$promop_ldflags"
+for b in kubelet kube-scheduler kube-proxy; do
+  [[ -x $out/bin/$b ]] || timed "$b" build_k8s "$b"
+done
+
+cat >"$out/versions.env" <<VERSIONS
+K8S_VERSION=$K8S_VERSION
+CONTAINERD_VERSION=$CONTAINERD_VERSION
+COREDNS_VERSION=$COREDNS_VERSION
+PROMOP_VERSION=$PROMOP_VERSION
+PAUSE_VERSION=$(cat "$out/pause-version")
+VERSIONS
+
+complete || { log "outputs missing after build"; exit 1; }
+echo "$out"
