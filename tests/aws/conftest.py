@@ -50,6 +50,7 @@ def make_exporter() -> Iterator[Callable[..., Exporter]]:
         clients: AwsClients | None = None,
         clock: Callable[[], float] | None = None,
         refresh_loop: bool = False,
+        listen: tuple[str, int] = ("127.0.0.1", 0),
         **config: Any,
     ) -> Exporter:
         settings: dict[str, Any] = {"monitor": MONITOR, "region": REGION, "max_attempts": 1}
@@ -59,7 +60,7 @@ def make_exporter() -> Iterator[Callable[..., Exporter]]:
         settings.update(config)
         exporter = Exporter(
             ExporterConfig(**settings),
-            listen=("127.0.0.1", 0),
+            listen=listen,
             clients=clients,
             clock=clock or time.time,
         )

@@ -77,7 +77,9 @@ def test_bad_arguments_exit_2():
     assert main(["--config", "x.json", "--listen", "nowhere"]) == 2
     assert main([]) == 2
     assert parse_listen("[::1]:9435") == ("::1", 9435)
-    assert parse_listen(":9435") == ("0.0.0.0", 9435)
+    assert parse_listen(":9435") == ("::", 9435)
+    assert parse_listen("[::]:9435") == ("::", 9435)
+    assert parse_listen("0.0.0.0:9435") == ("0.0.0.0", 9435)
 
 
 def test_port_in_use_exits_1(tmp_path, occupied_port):
@@ -109,7 +111,7 @@ def test_serves_and_stops_cleanly_on_signals(simulated_ses, tmp_path, sig):
         {"monitor": "mail/prod", "region": "us-east-1", "endpoint_url": ses.endpoint_url, "max_attempts": 1},
     )
     proc = subprocess.Popen(
-        [*COMMAND, "--config", path, "--listen", f"127.0.0.1:{port}", "--log-format", "json"],
+        [*COMMAND, "--config", path, "--listen", f":{port}", "--log-format", "json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -120,6 +122,9 @@ def test_serves_and_stops_cleanly_on_signals(simulated_ses, tmp_path, sig):
         wait_ready(url)
         body = urllib.request.urlopen(url + "/metrics").read().decode()
         assert 'aws_ses_reputation_bounce_rate_average{configuration_set="",region="us-east-1"' in body
+        # ":PORT" is all interfaces of both families: IPv6 clients reach the same process.
+        ipv6 = urllib.request.urlopen(f"http://[::1]:{port}/metrics").read().decode()
+        assert 'aws_ses_reputation_bounce_rate_average{configuration_set="",region="us-east-1"' in ipv6
         proc.send_signal(sig)
         _out, err = proc.communicate(timeout=15)
     finally:

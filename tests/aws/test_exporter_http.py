@@ -138,3 +138,22 @@ def test_http_details(simulated_ses, make_exporter):
     with socket.create_connection((host, port), timeout=10) as sock:
         sock.sendall(b"NONSENSE\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.1 400")
+
+
+def test_all_interfaces_serve_ipv4_and_ipv6_clients_from_one_exporter(simulated_ses, make_exporter):
+    ses = simulated_ses("seed")
+    exporter = make_exporter(ses, listen=("::", 0))
+    exporter.refresher.refresh_once()
+    _host, port = exporter.address
+    bodies = []
+    for host in ("127.0.0.1", "::1"):
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        try:
+            conn.request("GET", contract.STATUS_PATH)
+            response = conn.getresponse()
+            assert response.status == 200
+            bodies.append(contract.ExporterStatus.from_json(response.read().decode()))
+        finally:
+            conn.close()
+    assert [b.monitor for b in bodies] == ["mail/prod", "mail/prod"]
+    assert bodies[0].last_refresh_time == bodies[1].last_refresh_time is not None

@@ -160,7 +160,8 @@ def test_default_render_is_one_locked_down_replica() -> None:
     (port,) = ctr["ports"]
     assert probe == {"path": "/healthz", "port": port["name"]}
     settings = operator_settings(ctr)
-    assert settings.liveness_endpoint == f"http://0.0.0.0:{port['containerPort']}/healthz"
+    # [::]: IPv6 and IPv4 alike (sesmonitor.listen), not forced to one family.
+    assert settings.liveness_endpoint == f"http://[::]:{port['containerPort']}/healthz"
     assert settings.clusterwide
     assert settings.standalone
     exporter_resources = DEFAULT_VALUES["exporter"]["resources"]

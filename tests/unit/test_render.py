@@ -196,7 +196,7 @@ def test_container_command_args_and_port_come_from_the_contract() -> None:
         "--config",
         f"{CONFIG_MOUNT_PATH}/{CONFIG_FILE_NAME}",
         "--listen",
-        f"0.0.0.0:{EXPORTER_PORT}",
+        f"[::]:{EXPORTER_PORT}",  # IPv6 and IPv4: not forced to one family
     ]
     assert c["ports"] == [{"name": "metrics", "containerPort": EXPORTER_PORT, "protocol": "TCP"}]
     assert c["image"] == RenderDefaults().exporter_image

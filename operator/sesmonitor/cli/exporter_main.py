@@ -20,6 +20,7 @@ from types import FrameType
 
 from sesmonitor import contract
 from sesmonitor.exporter import Exporter
+from sesmonitor.listen import ALL_INTERFACES
 
 PROG = "sesmonitor-exporter"
 EXIT_CONFIG = 2
@@ -40,11 +41,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def parse_listen(value: str) -> tuple[str, int]:
-    """`HOST:PORT`, `:PORT` (all interfaces) or `[IPv6]:PORT`."""
+    """`HOST:PORT`, `[IPv6]:PORT`, or `:PORT` / `[::]:PORT`: all interfaces, IPv6 and IPv4 alike."""
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise argparse.ArgumentTypeError(f"--listen: expected HOST:PORT, got {value!r}")
-    host = host.strip("[]") or "0.0.0.0"
+    host = host.strip("[]") or ALL_INTERFACES
     return host, int(port)
 
 
@@ -60,8 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--listen",
         type=parse_listen,
-        default=("0.0.0.0", contract.EXPORTER_PORT),
-        help=f"HOST:PORT to serve on (default 0.0.0.0:{contract.EXPORTER_PORT})",
+        default=(ALL_INTERFACES, contract.EXPORTER_PORT),
+        help=f"HOST:PORT to serve on (default [::]:{contract.EXPORTER_PORT}: IPv6 and IPv4, or IPv4 alone"
+        " where the kernel has no IPv6)",
     )
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     parser.add_argument("--log-format", default="text", choices=["text", "json"])

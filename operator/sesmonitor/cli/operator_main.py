@@ -45,7 +45,10 @@ def _parser() -> argparse.ArgumentParser:
         " env SESMONITOR_PEERING",
     )  # fmt: skip
     p.add_argument("--priority", type=int, default=None, help="kopf peering priority (default 0)")
-    p.add_argument("--liveness", metavar="URL", help="serve liveness at e.g. http://0.0.0.0:8080/healthz")
+    p.add_argument(
+        "--liveness", metavar="URL",
+        help="serve liveness at e.g. http://[::]:8080/healthz ([::]: IPv6 and IPv4); env SESMONITOR_LIVENESS",
+    )  # fmt: skip
     p.add_argument("--log-format", choices=["text", "json"], help="log line format (default text)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.add_argument(

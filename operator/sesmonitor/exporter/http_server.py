@@ -26,6 +26,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from sesmonitor import contract
 from sesmonitor.exporter.state import ExporterState
+from sesmonitor.listen import bound_address, listen_socket
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +187,8 @@ class ExporterHTTPServer:
         self.ready = ready
         self.status = status
         self.clock = clock
-        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.socket = socket.create_server(address, family=family, backlog=BACKLOG)
-        host, port = self.socket.getsockname()[:2]
-        self.server_address: tuple[str, int] = (str(host), int(port))
+        self.socket = listen_socket(address[0], address[1], BACKLOG)
+        self.server_address: tuple[str, int] = bound_address(self.socket)
         self._loop = asyncio.new_event_loop()
         self._thread: threading.Thread | None = None
         self._started = threading.Event()

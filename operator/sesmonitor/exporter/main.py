@@ -1,6 +1,6 @@
 """Wires the exporter together: clients, state, refresh loop, collector, HTTP server.
 
-    exporter = Exporter(config, listen=("0.0.0.0", 9435))
+    exporter = Exporter(config, listen=("::", 9435))   # "::": IPv6 and IPv4 (sesmonitor.listen)
     exporter.start()          # binds the port, starts the refresh loop and the server threads
     ...
     exporter.stop()
@@ -28,6 +28,7 @@ from sesmonitor.exporter.refresher import Refresher
 from sesmonitor.exporter.request_counting import instrument
 from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, ExporterState
 from sesmonitor.exporter.status import build_status
+from sesmonitor.listen import ALL_INTERFACES
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class Exporter:
         self,
         config: contract.ExporterConfig,
         *,
-        listen: tuple[str, int] = ("0.0.0.0", contract.EXPORTER_PORT),
+        listen: tuple[str, int] = (ALL_INTERFACES, contract.EXPORTER_PORT),
         clients: AwsClients | None = None,
         clock: Callable[[], float] = time.time,
         render_cache_seconds: float = 1.0,
@@ -98,7 +99,7 @@ class Exporter:
         log.info(
             "serving %s on %s:%d, refreshing every %ds",
             self.config.monitor,
-            host,
+            f"[{host}]" if ":" in host else host,
             port,
             self.config.refresh_interval_seconds,
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import contextlib
 import logging
 from typing import Any
 
@@ -11,6 +13,7 @@ import kopf
 from sesmonitor.operator.events import kopf_poster
 from sesmonitor.operator.handlers import build_registry
 from sesmonitor.operator.kube import KubeApi, load_api_client
+from sesmonitor.operator.liveness import serve_liveness
 from sesmonitor.operator.reconcile import Reconciler
 from sesmonitor.operator.settings import KOPF_PREFIX, OperatorSettings
 
@@ -75,14 +78,24 @@ def run(settings: OperatorSettings) -> None:
         "sesmonitor-operator watching %s (%s), reconciling every %gs with %d handler threads",
         where, mode, settings.reconcile_interval, settings.handler_workers,
     )  # fmt: skip
-    kopf.run(
-        registry=registry,
-        settings=kopf_settings(settings),
-        memo=kopf.Memo(reconciler=reconciler),
-        standalone=settings.standalone,
-        peering_name=settings.peering_name,
-        priority=settings.peering_priority,
-        namespaces=list(settings.namespaces),
-        clusterwide=settings.clusterwide,
-        liveness_endpoint=settings.liveness_endpoint,
-    )
+    with contextlib.suppress(asyncio.CancelledError):  # as kopf.run: a stop signal may cancel it
+        asyncio.run(_operate(settings, registry, reconciler))
+
+
+async def _operate(
+    settings: OperatorSettings, registry: kopf.OperatorRegistry, reconciler: Reconciler
+) -> None:
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.liveness_endpoint:
+            # Ours rather than kopf's, for IPv6 and IPv4 on one socket (see `liveness`).
+            await stack.enter_async_context(serve_liveness(settings.liveness_endpoint))
+        await kopf.operator(
+            registry=registry,
+            settings=kopf_settings(settings),
+            memo=kopf.Memo(reconciler=reconciler),
+            standalone=settings.standalone,
+            peering_name=settings.peering_name,
+            priority=settings.peering_priority,
+            namespaces=list(settings.namespaces),
+            clusterwide=settings.clusterwide,
+        )

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
 from sesmonitor.api import parse_duration
 from sesmonitor.contract import EXPORTER_PORT, STATUS_PATH
+from sesmonitor.listen import ALL_INTERFACES
 from sesmonitor.render import RenderDefaults
 
 DEFAULT_RECONCILE_INTERVAL: Final = 60.0
@@ -98,6 +100,27 @@ def parse_exporter_urls(items: list[str] | tuple[str, ...]) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Endpoint:
+    """Where the liveness endpoint listens."""
+
+    host: str
+    port: int
+    path: str
+
+
+def parse_endpoint(url: str) -> Endpoint:
+    """``http://HOST:PORT/PATH``; an empty host or ``[::]`` means all interfaces. ValueError if not."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "http" or port is None:
+        raise ValueError(f"liveness endpoint {url!r}: expected http://HOST:PORT/PATH")
+    return Endpoint(parts.hostname or ALL_INTERFACES, port, parts.path or "/")
+
+
+@dataclass(frozen=True)
 class OperatorSettings:
     # Namespaces to watch; empty means all namespaces.
     namespaces: tuple[str, ...] = ()
@@ -107,7 +130,7 @@ class OperatorSettings:
     # Per-monitor overrides of the exporter base URL, keyed by "namespace/name".
     exporter_urls: Mapping[str, str] = field(default_factory=dict)
     exporter_timeout: float = 3.0
-    # kopf's liveness endpoint, e.g. http://0.0.0.0:8080/healthz; None disables it.
+    # The liveness endpoint, e.g. http://[::]:8080/healthz (IPv6 and IPv4, see `liveness`); None: none.
     liveness_endpoint: str | None = None
     # None: standalone (the default, one replica). A name: kopf peering through that
     # ClusterKopfPeering (all namespaces) or KopfPeering objects (watched namespaces).
@@ -191,6 +214,11 @@ def validate(settings: OperatorSettings) -> OperatorSettings:
         raise SettingsError(
             f"exporter URL template {settings.exporter_url_template!r} must be an http(s) URL"
         )
+    if settings.liveness_endpoint is not None:
+        try:
+            parse_endpoint(settings.liveness_endpoint)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
     if settings.log_format not in {"text", "json"}:
         raise SettingsError(f"log format {settings.log_format!r}: use text or json")
     if settings.reconcile_interval <= 0:

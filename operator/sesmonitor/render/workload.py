@@ -122,7 +122,9 @@ def _container(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
         "image": monitor.spec.exporter.image or defaults.exporter_image,
         "imagePullPolicy": defaults.exporter_image_pull_policy,
         "command": list(COMMAND),
-        "args": ["--config", config_path, "--listen", f"0.0.0.0:{EXPORTER_PORT}"],
+        # [::]: both families on one dual-stack socket (IPv4 alone where the node has no IPv6), so
+        # IPv6-only and dual-stack clusters can scrape and probe it.
+        "args": ["--config", config_path, "--listen", f"[::]:{EXPORTER_PORT}"],
         "env": _env(monitor),
         "ports": [{"name": PORT_NAME, "containerPort": EXPORTER_PORT, "protocol": "TCP"}],
         # Liveness only asks "is the process serving"; readiness asks "has a refresh completed", which
