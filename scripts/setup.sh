@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v promtool >/dev/null || need_apt+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need_apt+=(prometheus-alertmanager)
+# The test node: runc, the CNI plugins and iptables from Debian (kubelet, containerd: tests/node/build.sh).
+[ -x /usr/sbin/runc ] || need_apt+=(runc)
+[ -x /usr/lib/cni/bridge ] || need_apt+=(containernetworking-plugins)
+command -v iptables >/dev/null || need_apt+=(iptables)
+command -v conntrack >/dev/null || need_apt+=(conntrack)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v nsenter >/dev/null || need_apt+=(util-linux)
 if ((${#need_apt[@]})); then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -32,3 +39,5 @@ fi
 
 # kube-apiserver, kube-controller-manager, kubectl, etcd and helm, built from Go modules once per version.
 bash tests/controlplane/build.sh
+# kubelet, kube-scheduler, kube-proxy, containerd, CoreDNS, prometheus-operator, pause: once per version.
+bash tests/node/build.sh

@@ -3,7 +3,7 @@
 #   bin/kubelet, bin/kube-scheduler, bin/kube-proxy     (k8s.io/kubernetes, ../controlplane/k8s)
 #   bin/containerd, bin/containerd-shim-runc-v2, bin/ctr (github.com/containerd/containerd/v2)
 #   bin/coredns                                          (github.com/coredns/coredns)
-#   bin/prometheus-operator, bin/prometheus-config-reloader
+#   bin/prometheus-operator, bin/prometheus-config-reloader, prometheus-operator/{crds,rbac}/
 #                                                        (github.com/prometheus-operator/prometheus-operator)
 #   bin/pause                                            (kubernetes' build/pause/linux/pause.c, gcc -static)
 # runc, the CNI plugins and iptables come from Debian (scripts/setup.sh installs them).
@@ -16,7 +16,8 @@ set -euo pipefail
 K8S_VERSION=v1.36.3        # the same module as ../controlplane/build.sh
 CONTAINERD_VERSION=v2.4.2
 COREDNS_VERSION=v1.15.0
-PROMOP_VERSION=v0.94.1     # v0.95.x is not served by the module proxy
+# The newest version whose nested pkg/client module is served by the module proxy (v0.94.x's is not).
+PROMOP_VERSION=v0.93.1     # also in ./promop/go.mod
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 k8s_module=$here/../controlplane/k8s
@@ -29,7 +30,7 @@ binaries=(kubelet kube-scheduler kube-proxy containerd containerd-shim-runc-v2 c
 complete() {
   local b
   for b in "${binaries[@]}"; do [[ -x $out/bin/$b ]] || return 1; done
-  [[ -s $out/versions.env ]]
+  [[ -s $out/prometheus-operator/crds/monitoring.coreos.com_prometheuses.yaml ]] && [[ -s $out/versions.env ]]
 }
 
 if complete; then
@@ -102,8 +103,29 @@ ctrd_ldflags="-s -w -X $ctrd_pkg/version.Version=$CONTAINERD_VERSION -X $ctrd_pk
 # No btrfs or devmapper snapshotters (cgo); the overlayfs and native snapshotters are pure Go.
 ctrd_tags="no_btrfs no_devmapper no_zfs"
 
-promop_pkg=github.com/prometheus-operator/prometheus-operator
+promop_module=github.com/prometheus-operator/prometheus-operator@$PROMOP_VERSION
 promop_ldflags="-s -w -X github.com/prometheus/common/version.Version=${PROMOP_VERSION#v}"
+
+# Its go.mod has replace directives, which `go install pkg@version` refuses: built from ./promop,
+# a module that requires it and its nested modules at $PROMOP_VERSION.
+build_promop() { # name package
+  (cd "$here/promop" && go build -trimpath -ldflags "$promop_ldflags" -o "$out/bin/.$1.tmp" "$2")
+  mv -f "$out/bin/.$1.tmp" "$out/bin/$1"
+}
+
+# Its CRDs and the example RBAC and Deployment of the operator and of a Prometheus, as shipped.
+copy_promop_manifests() {
+  local dir tmp
+  dir=$(module_dir "$promop_module")
+  tmp=$out/.prometheus-operator.tmp
+  rm -rf "$tmp"
+  mkdir -p "$tmp/crds" "$tmp/rbac"
+  cp "$dir"/example/prometheus-operator-crd/monitoring.coreos.com_*.yaml "$tmp/crds/"
+  cp -r "$dir/example/rbac/prometheus-operator" "$dir/example/rbac/prometheus" "$tmp/rbac/"
+  chmod -R u+w,a+rX "$tmp"
+  rm -rf "$out/prometheus-operator"
+  mv "$tmp" "$out/prometheus-operator"
+}
 
 build_pause() {
   local dir tmp
@@ -125,10 +147,12 @@ build_pause() {
 [[ -x $out/bin/ctr ]] || timed ctr go_install ctr "$ctrd_pkg/cmd/ctr@$CONTAINERD_VERSION" "$ctrd_ldflags" "$ctrd_tags"
 [[ -x $out/bin/coredns ]] ||
   timed coredns go_install coredns "github.com/coredns/coredns@$COREDNS_VERSION" "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"
-[[ -x $out/bin/prometheus-operator ]] ||
-  timed prometheus-operator go_install prometheus-operator "$promop_pkg/cmd/operator@$PROMOP_VERSION" "$promop_ldflags"
+[[ -s $out/prometheus-operator/crds/monitoring.coreos.com_prometheuses.yaml ]] || copy_promop_manifests
+[[ -x $out/bin/prometheus-operator ]] || timed prometheus-operator build_promop prometheus-operator \
+  github.com/prometheus-operator/prometheus-operator/cmd/operator
 [[ -x $out/bin/prometheus-config-reloader ]] ||
-  timed prometheus-config-reloader go_install prometheus-config-reloader "$promop_pkg/cmd/prometheus-config-reloader@$PROMOP_VERSION" "$promop_ldflags"
+  timed prometheus-config-reloader build_promop prometheus-config-reloader \
+    github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader
 for b in kubelet kube-scheduler kube-proxy; do
   [[ -x $out/bin/$b ]] || timed "$b" build_k8s "$b"
 done

@@ -313,6 +313,22 @@ class Cluster:
             )
         return proc
 
+    def run_with_kubeconfig(
+        self, args: Sequence[str], *, cwd: Path | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        """Any command (helm, a script) with this cluster's admin kubeconfig as ``KUBECONFIG``."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBECONFIG"))}
+        env["KUBECONFIG"] = str(self.kubeconfig_path)
+        return subprocess.run(
+            [str(a) for a in args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
     def kubectl_json(self, *args: str, kubeconfig: Path | None = None) -> Any:
         """``kubectl ... -o json`` parsed."""
         return json.loads(self.kubectl(*args, "-o", "json", kubeconfig=kubeconfig).stdout)

@@ -134,9 +134,15 @@ def start_account(
     hours: float = 3.0,
     configuration_sets: Sequence[str] = (),
     live: bool = True,
+    host: str = "127.0.0.1",
 ) -> tuple[SimulatedSes, LiveFeeder | None]:
     ses = SimulatedSes(
-        scenario, region=region, configuration_sets=configuration_sets, hours=hours, proxy_port=port
+        scenario,
+        region=region,
+        configuration_sets=configuration_sets,
+        hours=hours,
+        proxy_port=port,
+        host=host,
     )
     if burst_every:
         ses.scenario = compressed(ses.scenario, burst_every, burst_minutes or 1)
@@ -163,17 +169,20 @@ class SesAccountProcess:
         burst_minutes: int = 0,
         region: str = "us-east-1",
         python: str = sys.executable,
+        host: str = "127.0.0.1",
     ) -> None:
+        """``host``: the address to serve on; a real node's pods reach the host end of its veth."""
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(sorted(SCENARIOS))}")
         self.scenario = scenario
         self.workdir = Path(workdir)
         self.name = name
+        self.host = host
         self.port = port or free_port()
         self.ready_file = self.workdir / f"{name}.ready.json"
         args = [
             python, str(Path(__file__).resolve()), "--scenario", scenario, "--port", str(self.port),
-            "--region", region, "--ready-file", str(self.ready_file),
+            "--region", region, "--ready-file", str(self.ready_file), "--host", host,
         ]  # fmt: skip
         if burst_every:
             args += ["--burst-every", str(burst_every), "--burst-minutes", str(burst_minutes or 1)]
@@ -181,7 +190,7 @@ class SesAccountProcess:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 120, *, wait: bool = True) -> SesAccountProcess:
         """Start the process; with `wait`, return once the account is seeded (see `wait_ready`)."""
@@ -226,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--configuration-set", action="append", default=[])
     parser.add_argument("--hours", type=float, default=3.0)
     parser.add_argument("--port", type=int, default=0, help="proxy port (0: any free port)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
     parser.add_argument("--burst-every", type=int, default=0, help="minutes between bursts (compress)")
     parser.add_argument("--burst-minutes", type=int, default=1, help="minutes of mail per burst")
     parser.add_argument("--no-live", action="store_true", help="seed only; write no new minutes")
@@ -240,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         hours=args.hours,
         configuration_sets=args.configuration_set,
         live=not args.no_live,
+        host=args.host,
     )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

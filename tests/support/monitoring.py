@@ -1,0 +1,275 @@
+"""The real prometheus-operator on the test cluster, set up the way kube-prometheus-stack does it.
+
+    stack = MonitoringStack(cluster, webhook_url=hooks.url).install()
+    stack.prometheus.query("up")                    # Prometheus' HTTP API through its NodePort
+    stack.alertmanager_alerts()
+
+What is installed, all from prometheus-operator's own module (``tests/controlplane/build.sh`` copies its
+``example/``): every ``monitoring.coreos.com`` CRD, the operator's ServiceAccount, ClusterRole and
+Deployment (images built by ``tests/node/images.sh``), and then, like the chart of kube-prometheus-stack
+with release name ``RELEASE``:
+
+- a ``Prometheus`` whose ServiceMonitor and rule selectors require the label ``release: RELEASE`` (in
+  any namespace): a ServiceMonitor or PrometheusRule without it is ignored, the first thing users get
+  wrong; rules are evaluated every 2 s so the tests need not wait long;
+- an ``Alertmanager`` whose configuration is ``deploy/alertmanager/alertmanager.yaml`` with every
+  receiver turned into a webhook (``webhook_url(receiver)``, a server on the host end of the veth).
+
+Prometheus and Alertmanager get a NodePort Service each: the host reaches them at the node's address.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from support.controlplane import Cluster
+from support.tools import tools_dir
+
+__all__ = ["RELEASE", "MonitoringStack", "alertmanager_config"]
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_ALERTMANAGER_CONFIG = ROOT / "deploy" / "alertmanager" / "alertmanager.yaml"
+RELEASE = "kube-prometheus-stack"
+NAMESPACE = "monitoring"
+PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v2.42.0"
+PROMETHEUS_VERSION = "v2.42.0"
+ALERTMANAGER_IMAGE = "quay.io/prometheus/alertmanager:v0.25.0"
+ALERTMANAGER_VERSION = "v0.25.0"
+
+
+def alertmanager_config(
+    receiver_url: Callable[[str], str],
+    *,
+    base: Mapping[str, Any] | None = None,
+    group_wait: str = "1s",
+    group_interval: str = "2s",
+    repeat_interval: str = "1h",
+) -> dict[str, Any]:
+    """The example Alertmanager configuration (deploy/alertmanager/alertmanager.yaml) made local.
+
+    Its routing tree and inhibit rules stay as they are; every receiver (Opsgenie, Slack) becomes a
+    webhook at ``receiver_url(name)`` with resolved notifications on, and the timing is shortened so a
+    notification arrives seconds after Prometheus sends the alert.
+    """
+    if base is None:
+        base = yaml.safe_load(EXAMPLE_ALERTMANAGER_CONFIG.read_text())
+    config = copy.deepcopy(dict(base))
+    config["global"] = {"resolve_timeout": "5m"}
+    route = config.setdefault("route", {"receiver": "webhook"})
+    route.update(group_wait=group_wait, group_interval=group_interval, repeat_interval=repeat_interval)
+    names = [r["name"] for r in config.get("receivers", [])] or [route["receiver"]]
+    config["receivers"] = [
+        {"name": name, "webhook_configs": [{"url": receiver_url(name), "send_resolved": True}]}
+        for name in names
+    ]
+    return config
+
+
+def _docs(path: Path) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
+
+
+class PrometheusAPI:
+    """Prometheus' HTTP API at ``url``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def api(self, path: str, **params: Any) -> Any:
+        query = f"?{urllib.parse.urlencode(params)}" if params else ""
+        with urllib.request.urlopen(f"{self.url}/api/v1/{path}{query}", timeout=10) as resp:
+            body = json.loads(resp.read())
+        if body.get("status") != "success":
+            raise RuntimeError(f"Prometheus {path}: {body}")
+        return body["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.api("query", query=expr)["result"]
+        return result
+
+    def alerts(self) -> list[dict[str, Any]]:
+        alerts: list[dict[str, Any]] = self.api("alerts")["alerts"]
+        return alerts
+
+    def rules(self) -> list[dict[str, Any]]:
+        groups: list[dict[str, Any]] = self.api("rules")["groups"]
+        return groups
+
+    def targets(self) -> list[dict[str, Any]]:
+        active: list[dict[str, Any]] = self.api("targets")["activeTargets"]
+        return active
+
+
+class MonitoringStack:
+    def __init__(
+        self,
+        cluster: Cluster,
+        node_ip: str,
+        *,
+        webhook_url: Callable[[str], str],
+        namespace: str = NAMESPACE,
+        release: str = RELEASE,
+        evaluation_interval: str = "2s",
+    ) -> None:
+        self.cluster = cluster
+        self.node_ip = node_ip
+        self.webhook_url = webhook_url
+        self.namespace = namespace
+        self.release = release
+        self.evaluation_interval = evaluation_interval
+        self.example = tools_dir() / "prometheus-operator"
+
+    # -- install ---------------------------------------------------------------------------------
+
+    def install(self, timeout: float = 240) -> MonitoringStack:
+        c = self.cluster
+        c.apply_crds(sorted((self.example / "crds").glob("monitoring.coreos.com_*.yaml")))
+        c.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}})
+        c.apply(self._operator_manifests())
+        c.kubectl(
+            "-n", self.namespace, "rollout", "status", "deployment/prometheus-operator",
+            f"--timeout={int(timeout)}s", timeout=timeout + 30,
+        )  # fmt: skip
+        c.apply(self._prometheus_manifests())
+        c.apply(self._alertmanager_manifests())
+        self.wait_ready(timeout)
+        return self
+
+    def _operator_manifests(self) -> list[dict[str, Any]]:
+        docs: list[dict[str, Any]] = []
+        for path in sorted((self.example / "rbac" / "prometheus-operator").glob("*.yaml")):
+            for doc in _docs(path):
+                if doc["kind"] == "ServiceMonitor":  # kube-prometheus-stack's self-monitoring: not needed
+                    continue
+                if "namespace" in doc.get("metadata", {}):
+                    doc["metadata"]["namespace"] = self.namespace
+                for subject in doc.get("subjects", []):
+                    subject["namespace"] = self.namespace
+                docs.append(doc)
+        return docs
+
+    def _prometheus_manifests(self) -> list[dict[str, Any]]:
+        docs: list[dict[str, Any]] = []
+        for path in sorted((self.example / "rbac" / "prometheus").glob("prometheus-*.yaml")):
+            for doc in _docs(path):
+                if "namespace" in doc.get("metadata", {}):
+                    doc["metadata"]["namespace"] = self.namespace
+                for subject in doc.get("subjects", []):
+                    subject["namespace"] = self.namespace
+                docs.append(doc)
+        selector = {"matchLabels": {"release": self.release}}
+        docs.append(
+            {
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "Prometheus",
+                "metadata": {"name": self.release, "namespace": self.namespace},
+                "spec": {
+                    "image": PROMETHEUS_IMAGE,
+                    "version": PROMETHEUS_VERSION,
+                    "replicas": 1,
+                    "serviceAccountName": "prometheus",
+                    "serviceMonitorSelector": selector,
+                    "serviceMonitorNamespaceSelector": {},
+                    "ruleSelector": selector,
+                    "ruleNamespaceSelector": {},
+                    "podMonitorSelector": selector,
+                    "podMonitorNamespaceSelector": {},
+                    "evaluationInterval": self.evaluation_interval,
+                    "scrapeInterval": "5s",
+                    "alerting": {
+                        "alertmanagers": [
+                            {"namespace": self.namespace, "name": "alertmanager-operated", "port": "web"}
+                        ]
+                    },
+                    "resources": {"requests": {"memory": "100Mi"}},
+                },
+            }
+        )
+        docs.append(self._node_port("prometheus", {"prometheus": self.release}, 9090))
+        return docs
+
+    def _alertmanager_manifests(self) -> list[dict[str, Any]]:
+        config = yaml.safe_dump(alertmanager_config(self.webhook_url))
+        return [
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": f"alertmanager-{self.release}", "namespace": self.namespace},
+                "data": {"alertmanager.yaml": base64.b64encode(config.encode()).decode()},
+            },
+            {
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "Alertmanager",
+                "metadata": {"name": self.release, "namespace": self.namespace},
+                "spec": {"image": ALERTMANAGER_IMAGE, "version": ALERTMANAGER_VERSION, "replicas": 1},
+            },
+            self._node_port("alertmanager", {"alertmanager": self.release}, 9093),
+        ]
+
+    def _node_port(self, name: str, selector: dict[str, str], port: int) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": f"{name}-nodeport", "namespace": self.namespace},
+            "spec": {"type": "NodePort", "selector": selector, "ports": [{"name": "web", "port": port}]},
+        }
+
+    # -- reach it ----------------------------------------------------------------------------------
+
+    def node_port_url(self, name: str) -> str:
+        svc = self.cluster.kubectl_json("-n", self.namespace, "get", "service", f"{name}-nodeport")
+        return f"http://{self.node_ip}:{svc['spec']['ports'][0]['nodePort']}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return self.node_port_url("prometheus")
+
+    @property
+    def alertmanager_url(self) -> str:
+        return self.node_port_url("alertmanager")
+
+    @property
+    def prometheus(self) -> PrometheusAPI:
+        return PrometheusAPI(self.prometheus_url)
+
+    def alertmanager_alerts(self) -> list[dict[str, Any]]:
+        with urllib.request.urlopen(f"{self.alertmanager_url}/api/v2/alerts", timeout=10) as resp:
+            alerts: list[dict[str, Any]] = json.loads(resp.read())
+        return alerts
+
+    def wait_ready(self, timeout: float) -> None:
+        """Both StatefulSets rolled out and both APIs answering through their NodePorts."""
+        for sts in (f"prometheus-{self.release}", f"alertmanager-{self.release}"):
+            deadline = time.monotonic() + timeout
+            while True:
+                proc = self.cluster.kubectl("-n", self.namespace, "get", "statefulset", sts, check=False)
+                if proc.returncode == 0:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"prometheus-operator made no StatefulSet {sts}: {proc.stderr}")
+                time.sleep(1)
+            self.cluster.kubectl(
+                "-n", self.namespace, "rollout", "status", f"statefulset/{sts}", f"--timeout={int(timeout)}s",
+                timeout=timeout + 30,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                self.prometheus.api("status/buildinfo")
+                self.alertmanager_alerts()
+                return
+            except Exception as exc:  # not reachable yet
+                last = exc
+                time.sleep(1)
+        raise RuntimeError(f"Prometheus/Alertmanager not reachable through their NodePorts: {last}")
