@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from support.controlplane import Cluster, ControlPlane, ExistingCluster
-from support.tools import tools_dir
+from support.tools import crds_dir, tools_dir
 
 PROMETHEUS_OPERATOR_CRDS = (
     "monitoring.coreos.com_servicemonitors.yaml",
@@ -46,7 +46,7 @@ def control_plane() -> Iterator[Cluster]:
         cluster = ControlPlane(tools / "bin")
         print(f"\ncontrol plane up in {time.monotonic() - started:.1f}s at {cluster.server_url}")
     try:
-        cluster.apply_crds([tools / "crds" / name for name in PROMETHEUS_OPERATOR_CRDS])
+        cluster.apply_crds([crds_dir() / name for name in PROMETHEUS_OPERATOR_CRDS])
         yield cluster
     finally:
         cluster.stop()

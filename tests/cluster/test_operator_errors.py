@@ -26,7 +26,7 @@ from operator_helpers import (
 )
 
 from support.controlplane import Cluster, ControlPlane
-from support.tools import tools_dir
+from support.tools import crds_dir, tools_dir
 
 pytest_plugins = ["fixtures_operator"]
 
@@ -140,7 +140,7 @@ def test_missing_prometheus_operator_crds_are_reported_and_waited_for(
         )
 
         # prometheus-operator arrives: the next retry completes the job.
-        crds = tools_dir() / "crds"
+        crds = crds_dir()
         cluster.apply_crds(
             [
                 crds / "monitoring.coreos.com_servicemonitors.yaml",

@@ -3,8 +3,7 @@
 #   bin/kube-apiserver, bin/kube-controller-manager, bin/kubectl  (k8s.io/kubernetes, ./k8s)
 #   bin/etcd                                                      (go.etcd.io/etcd/server/v3, ./etcd)
 #   bin/helm                                                      (helm.sh/helm/v3/cmd/helm)
-#   crds/monitoring.coreos.com_{servicemonitors,prometheusrules}.yaml
-#                                    (github.com/prometheus-operator/prometheus-operator module)
+# prometheus-operator (its CRDs too) comes with the node: ../node/build.sh.
 #
 # Output: ${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}/k8s-<v>-etcd-<v>-helm-<v>/
 # Idempotent: if every output exists it prints the directory and exits at once.
@@ -15,20 +14,16 @@ set -euo pipefail
 K8S_VERSION=v1.36.3
 ETCD_VERSION=v3.6.16
 HELM_VERSION=v3.22.0
-# v0.95.x is not served by the module proxy (403 "not available"); v0.94.1 is the newest that is.
-PROMOP_VERSION=v0.94.1
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}
 out=$root/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-helm-$HELM_VERSION
 
 binaries=(kube-apiserver kube-controller-manager kubectl etcd helm)
-crds=(monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_prometheusrules.yaml)
 
 complete() {
   local b c
   for b in "${binaries[@]}"; do [[ -x $out/bin/$b ]] || return 1; done
-  for c in "${crds[@]}"; do [[ -s $out/crds/$c ]] || return 1; done
   return 0
 }
 
@@ -39,7 +34,7 @@ fi
 
 command -v go >/dev/null || { echo "build.sh: 'go' not found on PATH (need Go >= 1.26)" >&2; exit 1; }
 
-mkdir -p "$out/bin" "$out/crds"
+mkdir -p "$out/bin"
 # One build at a time per cache root (parallel pytest workers, two checkouts, ...).
 exec 9>"$root/.build.lock"
 flock 9
@@ -94,24 +89,6 @@ build_helm() {
   rm -rf "$tmp"
 }
 
-fetch_crds() {
-  local dir tmp c
-  tmp=$(mktemp -d)
-  dir=$(cd "$tmp" && GOFLAGS=-mod=mod go mod download -json \
-    "github.com/prometheus-operator/prometheus-operator@$PROMOP_VERSION" |
-    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  rm -rf "$tmp"
-  [[ -n $dir ]] || { log "could not download prometheus-operator $PROMOP_VERSION"; return 1; }
-  for c in "${crds[@]}"; do
-    cp "$dir/example/prometheus-operator-crd/$c" "$out/crds/.$c.tmp"
-    chmod 0644 "$out/crds/.$c.tmp"
-    mv -f "$out/crds/.$c.tmp" "$out/crds/$c"
-  done
-  echo "$PROMOP_VERSION" >"$out/crds/VERSION"
-  log "CRDs from prometheus-operator $PROMOP_VERSION copied"
-}
-
-for c in "${crds[@]}"; do [[ -s $out/crds/$c ]] || { fetch_crds; break; }; done
 [[ -x $out/bin/etcd ]] || timed etcd build_etcd
 [[ -x $out/bin/helm ]] || timed helm build_helm
 [[ -x $out/bin/kube-apiserver ]] || timed kube-apiserver build_k8s kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver

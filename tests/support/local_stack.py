@@ -39,7 +39,7 @@ from support.live_ses import SesAccountProcess
 from support.local_kubelet import LocalKubelet, LocalPod
 from support.processes import ManagedProcess, http_ok
 from support.prometheus_stack import Alertmanager, Prometheus, alertmanager_config
-from support.tools import tools_dir
+from support.tools import crds_dir, tools_dir
 from support.webhook_receiver import Notification, WebhookReceiver
 
 __all__ = ["LocalStack", "MonitorRef"]
@@ -137,7 +137,7 @@ class LocalStack:
         if not crd.is_file():  # `make crd` writes it; until then, the same thing from the model
             crd = self.workdir / "sesmonitor-crd.yaml"
             crd.write_text(yaml.safe_dump(custom_resource_definition(), sort_keys=False))
-        cluster.apply_crds([tools / "crds" / name for name in PROMETHEUS_OPERATOR_CRDS] + [crd])
+        cluster.apply_crds([crds_dir() / name for name in PROMETHEUS_OPERATOR_CRDS] + [crd])
         self.timings["control plane"] = time.monotonic() - started
         self.log(f"control plane at {cluster.server_url} ({self.timings['control plane']:.0f}s)")
         return cluster

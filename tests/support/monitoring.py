@@ -4,7 +4,7 @@
     stack.prometheus.query("up")                    # Prometheus' HTTP API through its NodePort
     stack.alertmanager_alerts()
 
-What is installed, all from prometheus-operator's own module (``tests/controlplane/build.sh`` copies its
+What is installed, all from prometheus-operator's own module (``tests/node/build.sh`` copies its
 ``example/``): every ``monitoring.coreos.com`` CRD, the operator's ServiceAccount, ClusterRole and
 Deployment (images built by ``tests/node/images.sh``), and then, like the chart of kube-prometheus-stack
 with release name ``RELEASE``:
@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from support.controlplane import Cluster
-from support.tools import tools_dir
+from support.tools import node_tools_dir
 
 __all__ = ["RELEASE", "MonitoringStack", "alertmanager_config"]
 
@@ -127,7 +127,7 @@ class MonitoringStack:
         self.namespace = namespace
         self.release = release
         self.evaluation_interval = evaluation_interval
-        self.example = tools_dir() / "prometheus-operator"
+        self.example = node_tools_dir() / "prometheus-operator"
 
     # -- install ---------------------------------------------------------------------------------
 

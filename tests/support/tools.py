@@ -1,9 +1,10 @@
 """Locate (building on first use) what the cluster tests run, each cached by every version it holds:
 
 - ``tools_dir()``: the control plane (``tests/controlplane/build.sh``): ``bin/{kube-apiserver,
-  kube-controller-manager,kubectl,etcd,helm}`` and prometheus-operator's ``crds/``;
+  kube-controller-manager,kubectl,etcd,helm}``;
 - ``node_tools_dir()``: the node (``tests/node/build.sh``): ``bin/{kubelet,kube-scheduler,kube-proxy,
-  containerd,containerd-shim-runc-v2,ctr,coredns,prometheus-operator,prometheus-config-reloader,pause}``;
+  containerd,containerd-shim-runc-v2,ctr,coredns,prometheus-operator,prometheus-config-reloader,pause}``
+  and prometheus-operator's CRDs and example RBAC (``prometheus-operator/{crds,rbac}/``, ``crds_dir()``);
 - ``images_listing()``: the container images (``tests/node/images.sh``), as ``{ref: OCI archive}``.
 
 Each script returns at once when its outputs are there; otherwise it builds (progress on this process's
@@ -72,4 +73,5 @@ def bin_dir() -> Path:
 
 
 def crds_dir() -> Path:
-    return tools_dir() / "crds"
+    """prometheus-operator's CRDs, of the version the node runs."""
+    return node_tools_dir() / "prometheus-operator" / "crds"
