@@ -1,4 +1,4 @@
-.PHONY: setup test check demo crd docs manifests
+.PHONY: setup test check demo crd docs manifests image
 
 setup:
 	bash scripts/setup.sh
@@ -26,3 +26,9 @@ docs: setup
 manifests: setup
 	cp crds/*.yaml deploy/helm/sesmonitor-operator/crds/
 	.venv/bin/python scripts/manifests.py
+
+# The sesmonitor image from the Dockerfile with docker, podman or buildah (ENGINE=), tagged from the
+# chart (image.repository:appVersion) unless IMAGE= is given; PUSH=1 pushes it; PYTHON_IMAGE= picks
+# the base (e.g. tests/node/images.sh's Debian-built one where python:3.11-slim cannot be pulled).
+image:
+	IMAGE="$(IMAGE)" PUSH="$(PUSH)" ENGINE="$(ENGINE)" PYTHON_IMAGE="$(PYTHON_IMAGE)" bash scripts/build-image.sh

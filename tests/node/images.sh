@@ -1,0 +1,428 @@
+#!/usr/bin/env bash
+# Build the container images the single-node test cluster runs, with no registry to pull from, as OCI
+# archives for `ctr -n k8s.io images import <archive>` (each archive carries its reference in the
+# org.opencontainers.image.ref.name annotation, which ctr keeps as the image name):
+#
+#   localhost/sesmonitor-test/debian:bookworm-minbase   Debian bookworm minbase + ca-certificates (mmdebstrap)
+#   localhost/sesmonitor-test/python:3.11-bookworm      that + python3, python3-venv, python-is-python3
+#   <chart image.repository>:<appVersion>               ours: ./Dockerfile, unchanged, on the python base,
+#                                                       through scripts/build-image.sh (`make image`)
+#   registry.k8s.io/pause:3.10.2                        containerd v2.4.2's default sandbox image
+#   registry.k8s.io/coredns/coredns:v1.15.0
+#   quay.io/prometheus-operator/prometheus-operator:v0.94.1
+#   quay.io/prometheus-operator/prometheus-config-reloader:v0.94.1
+#   quay.io/prometheus/prometheus:v2.42.0               Debian's /usr/bin/prometheus on the minbase
+#   quay.io/prometheus/alertmanager:v0.25.0             Debian's /usr/bin/prometheus-alertmanager on it
+#
+# Usage: tests/node/images.sh --bin-dir DIR
+#   DIR holds the static binaries pause, coredns, prometheus-operator and prometheus-config-reloader
+#   (tests/node/build.sh's bin/). Prometheus and Alertmanager come from Debian's packages
+#   (scripts/setup.sh installs them). Needs root, buildah and mmdebstrap.
+#
+# Output: ${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}/images-<hash of versions and inputs>/
+#   <name>.tar per image and images.txt, one "<ref> <file>" line per archive.
+# Idempotent: when that directory is complete it is printed at once. Each image is cached on its own
+# key (its recipe, i.e. the function that builds it, and its inputs): a change to operator/ rebuilds
+# only our image (and only the Dockerfile's last steps), new binaries only their images; the base
+# rootfs only when the Debian sources or its recipe change. Images are built in a buildah storage
+# inside the cache (images-work/), never in /var/lib/containers.
+# The directory is the only thing printed on stdout (last line); progress goes to stderr.
+# Cold: about 2 minutes for the Debian rootfs, 2-3 for our image, half a minute for the rest.
+set -euo pipefail
+
+SUITE=bookworm
+BASE_PACKAGES=ca-certificates
+PYTHON_PACKAGES="python3 python3-venv python-is-python3"
+BASE_REF=localhost/sesmonitor-test/debian:bookworm-minbase
+PYTHON_REF=localhost/sesmonitor-test/python:3.11-bookworm
+# containerd v2.4.2's DefaultSandboxImage (internal/cri/config/config.go).
+PAUSE_REF=registry.k8s.io/pause:3.10.2
+COREDNS_REF=registry.k8s.io/coredns/coredns:v1.15.0
+PROMOP_VERSION=v0.94.1
+PROMOP_REF=quay.io/prometheus-operator/prometheus-operator:$PROMOP_VERSION
+RELOADER_REF=quay.io/prometheus-operator/prometheus-config-reloader:$PROMOP_VERSION
+PROMETHEUS_VERSION=2.42.0
+ALERTMANAGER_VERSION=0.25.0
+PROMETHEUS_REF=quay.io/prometheus/prometheus:v$PROMETHEUS_VERSION
+ALERTMANAGER_REF=quay.io/prometheus/alertmanager:v$ALERTMANAGER_VERSION
+
+log() { echo "images.sh: $*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+usage() { sed -n '/^# Usage:/,/^# Output:/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; }
+
+bin_dir=""
+while (($#)); do
+  case $1 in
+    --bin-dir) bin_dir=${2:?--bin-dir needs a directory}; shift 2 ;;
+    --bin-dir=*) bin_dir=${1#--bin-dir=}; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage; die "unknown argument: $1" ;;
+  esac
+done
+[[ -n $bin_dir ]] || { usage; die "--bin-dir is required"; }
+bin_dir=$(cd "$bin_dir" && pwd)
+for b in pause coredns prometheus-operator prometheus-config-reloader; do
+  [[ -x $bin_dir/$b ]] || die "$bin_dir/$b: missing or not executable"
+done
+[[ $(id -u) == 0 ]] || die "needs root (mmdebstrap and buildah with a private storage)"
+for t in buildah mmdebstrap python3 git; do
+  command -v "$t" >/dev/null || die "'$t' not found (scripts/setup.sh installs buildah and mmdebstrap)"
+done
+prometheus_bin=/usr/bin/prometheus
+alertmanager_bin=/usr/bin/prometheus-alertmanager
+"$prometheus_bin" --version 2>&1 | grep -q "version $PROMETHEUS_VERSION" ||
+  die "$prometheus_bin is not Prometheus $PROMETHEUS_VERSION (Debian bookworm's prometheus package)"
+"$alertmanager_bin" --version 2>&1 | grep -q "version $ALERTMANAGER_VERSION" ||
+  die "$alertmanager_bin is not Alertmanager $ALERTMANAGER_VERSION (Debian bookworm's prometheus-alertmanager)"
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+root=${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}
+work=$root/images-work
+mkdir -p "$work/rootfs" "$work/archives"
+
+# A private containers-storage. overlay needs a filesystem that is not itself overlayfs.
+driver=${IMAGES_STORAGE_DRIVER:-}
+if [[ -z $driver ]]; then
+  driver=overlay
+  [[ $(findmnt -no FSTYPE -T "$work" 2>/dev/null) != overlay ]] || driver=vfs
+fi
+cat >"$work/storage-$driver.conf.tmp" <<EOF
+[storage]
+driver = "$driver"
+graphroot = "$work/storage-$driver"
+runroot = "$work/run-$driver"
+EOF
+mv -f "$work/storage-$driver.conf.tmp" "$work/storage-$driver.conf"
+export CONTAINERS_STORAGE_CONF=$work/storage-$driver.conf
+export BUILDAH_ISOLATION=chroot
+
+# The host's Debian sources (mmdebstrap copies them into the rootfs, so apt works in it too).
+apt_sources=()
+if [[ -n ${IMAGES_APT_SOURCES:-} ]]; then
+  read -r -a apt_sources <<<"$IMAGES_APT_SOURCES"
+else
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] && grep -qE '^[[:space:]]*(deb|Types:)' "$f" && apt_sources+=("$f")
+  done
+fi
+((${#apt_sources[@]})) || die "no apt sources found (set IMAGES_APT_SOURCES to sources.list files)"
+
+digest16() { sha256sum | cut -c1-16; }
+image_id() { buildah images --no-trunc --format '{{.ID}}' "$1" 2>/dev/null | head -n1 || true; }
+
+# ---- recipes: each key covers its function's text (declare -f) and its inputs ----
+
+rootfs_tar() { echo "$work/rootfs/$SUITE-minbase-$key_base.tar"; }
+
+make_base() {
+  local tar tmp c
+  tar=$(rootfs_tar)
+  if [[ ! -s $tar ]]; then
+    tmp=$work/rootfs/.tmp-$$.tar
+    # No docs, man pages, locales; merged /usr without the usrmerge package (and its perl).
+    mmdebstrap --variant=minbase --format=tar --include="${BASE_PACKAGES// /,}" \
+      --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+      --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+      --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+      --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/lintian/*' \
+      --aptopt='APT::Install-Recommends "false"' --aptopt='Acquire::Check-Valid-Until "false"' \
+      "$SUITE" "$tmp" "${apt_sources[@]}" >&2
+    mv -f "$tmp" "$tar"
+  fi
+  c=$(new_container scratch)
+  buildah add --quiet "$c" "$tar" / >/dev/null
+  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd bash \
+    --label org.opencontainers.image.description="Debian $SUITE minbase ($BASE_PACKAGES), mmdebstrap" "$c"
+  commit "$c" "$BASE_REF" "$BASE_REF-$key_base"
+}
+
+make_python() {
+  local c
+  c=$(new_container "$BASE_REF-$key_base")
+  buildah run --network host "$c" -- sh -ec "
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $PYTHON_PACKAGES >/dev/null
+    apt-get clean
+    rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old /var/lib/dpkg/*-old
+    python --version" >&2
+  # As the official python images: CMD python3, UTF-8 locale.
+  buildah config --env LANG=C.UTF-8 --cmd python3 \
+    --label org.opencontainers.image.description="Debian $SUITE minbase with $PYTHON_PACKAGES" "$c"
+  commit "$c" "$PYTHON_REF" "$PYTHON_REF-$key_python"
+}
+
+make_ours() {
+  local out ref id
+  out=$(ENGINE=buildah IMAGE=$OURS_REF PYTHON_IMAGE=$PYTHON_REF-$key_python PUSH='' \
+    bash "$repo/scripts/build-image.sh" | tail -n1)
+  read -r ref id <<<"$out"
+  [[ $ref == "$OURS_REF" && -n $id ]] || die "scripts/build-image.sh printed '$out'"
+  # The previous build of ours is superseded; its dependency layers stay as the build cache.
+  [[ -z $ours_old_id || $ours_old_id == "$id" ]] || buildah rmi "$ours_old_id" >/dev/null 2>&1 || true
+}
+
+# /etc for the images made from scratch: numeric users as upstream's bases (busybox nobody 65534,
+# distroless nonroot 65532), a sticky /tmp; make_static adds the base's CA bundle.
+stage_scratch_etc() { # dir
+  mkdir -p "$1/etc" "$1/tmp"
+  chmod 1777 "$1/tmp"
+  printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' \
+    'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' >"$1/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nonroot:x:65532:' 'nobody:x:65534:' >"$1/etc/group"
+  echo 'hosts: files dns' >"$1/etc/nsswitch.conf"
+}
+
+# A static binary on scratch, as upstream's Dockerfile puts it. name ref src dest user entrypoint...
+make_static() {
+  local name=$1 ref=$2 src=$3 dest=$4 user=$5 stage c
+  shift 5
+  stage=$work/stage/$name
+  rm -rf "$stage"
+  mkdir -p "$stage$(dirname "$dest")"
+  [[ $name == pause ]] || stage_scratch_etc "$stage"
+  install -m 0755 "$src" "$stage$dest"
+  # Upstream's CoreDNS image binds :53 as 65532 through this file capability.
+  [[ $name != coredns ]] || setcap cap_net_bind_service=+ep "$stage$dest"
+  c=$(new_container scratch)
+  buildah copy --quiet "$c" "$stage" / >/dev/null
+  [[ $name == pause ]] || buildah copy --quiet --from "$BASE_REF-$key_base" "$c" \
+    /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt >/dev/null
+  buildah config --user "$user" --workingdir / --entrypoint "$(json_array "$@")" \
+    --label org.opencontainers.image.description="$name built from source for the sesmonitor test node" "$c"
+  [[ $name != coredns ]] || buildah config --port 53 --port 53/udp "$c"
+  commit "$c" "$ref"
+  rm -rf "$stage"
+}
+
+make_prometheus() {
+  local stage=$work/stage/prometheus c
+  rm -rf "$stage"
+  mkdir -p "$stage/usr/bin" "$stage/etc/prometheus" "$stage/usr/share/prometheus/console_libraries" \
+    "$stage/usr/share/prometheus/consoles" "$stage/prometheus"
+  install -m 0755 "$prometheus_bin" "$stage/usr/bin/prometheus" # /bin is /usr/bin (merged /usr)
+  cat >"$stage/etc/prometheus/prometheus.yml" <<'EOF'
+global:
+  scrape_interval: 15s
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ["localhost:9090"]
+EOF
+  c=$(new_container "$BASE_REF-$key_base")
+  buildah copy --quiet "$c" "$stage" / >/dev/null
+  # As upstream's Dockerfile (prometheus-operator passes args only, and points the console flags of
+  # v2 at /etc/prometheus/console*).
+  buildah run "$c" -- sh -ec 'ln -s /usr/share/prometheus/console_libraries /usr/share/prometheus/consoles/ /etc/prometheus/
+    chown -R 65534:65534 /etc/prometheus /prometheus' >&2
+  buildah config --user 65534:65534 --workingdir /prometheus --port 9090 --volume /prometheus \
+    --entrypoint '["/bin/prometheus"]' \
+    --cmd '["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--web.console.libraries=/usr/share/prometheus/console_libraries", "--web.console.templates=/usr/share/prometheus/consoles"]' \
+    --label org.opencontainers.image.description="Prometheus $PROMETHEUS_VERSION ($(dpkg-query -W -f '${Version}' prometheus 2>/dev/null || echo Debian)) on Debian $SUITE" \
+    "$c"
+  commit "$c" "$PROMETHEUS_REF"
+  rm -rf "$stage"
+}
+
+make_alertmanager() {
+  local stage=$work/stage/alertmanager c
+  rm -rf "$stage"
+  mkdir -p "$stage/usr/bin" "$stage/etc/alertmanager" "$stage/alertmanager"
+  install -m 0755 "$alertmanager_bin" "$stage/usr/bin/alertmanager"
+  cat >"$stage/etc/alertmanager/alertmanager.yml" <<'EOF'
+route:
+  receiver: default
+receivers:
+  - name: default
+EOF
+  c=$(new_container "$BASE_REF-$key_base")
+  buildah copy --quiet "$c" "$stage" / >/dev/null
+  buildah run "$c" -- chown -R 65534:65534 /etc/alertmanager /alertmanager >&2
+  buildah config --user 65534:65534 --workingdir /alertmanager --port 9093 --volume /alertmanager \
+    --entrypoint '["/bin/alertmanager"]' \
+    --cmd '["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]' \
+    --label org.opencontainers.image.description="Alertmanager $ALERTMANAGER_VERSION ($(dpkg-query -W -f '${Version}' prometheus-alertmanager 2>/dev/null || echo Debian)) on Debian $SUITE" \
+    "$c"
+  commit "$c" "$ALERTMANAGER_REF"
+  rm -rf "$stage"
+}
+
+# ---- buildah helpers ----
+
+containers=()
+cleanup() {
+  local c
+  for c in "${containers[@]}"; do buildah rm "$c" >/dev/null 2>&1 || true; done
+  rm -rf "$work/stage" "$work/rootfs/.tmp-$$.tar"
+}
+trap cleanup EXIT
+
+new_container() { # image
+  local c
+  c=$(buildah from --pull=never --quiet "$1")
+  containers+=("$c")
+  echo "$c"
+}
+
+commit() { # container ref [extra tags...]
+  local c=$1 ref=$2 old id
+  shift 2
+  old=$(image_id "$ref")
+  id=$(buildah commit --quiet --rm "$c" "$ref")
+  (($#)) && buildah tag "$id" "$@"
+  [[ -z $old || $old == *"$id"* ]] || buildah rmi "$old" >/dev/null 2>&1 || true
+}
+
+json_array() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@"; }
+
+# ---- keys ----
+
+file_hash() { sha256sum "$1" | cut -d' ' -f1; }
+key_base=$({
+  echo "$SUITE $BASE_PACKAGES"
+  declare -f make_base
+  cat "${apt_sources[@]}"
+} | digest16)
+key_python=$({
+  echo "$key_base $PYTHON_PACKAGES"
+  declare -f make_python
+} | digest16)
+
+# Our image: the chart's reference, and everything the Dockerfile copies.
+OURS_REF=$(ENGINE=none bash "$repo/scripts/build-image.sh" --print-image)
+ours_key() {
+  local python_id=$1
+  {
+    echo "$OURS_REF $python_id"
+    declare -f make_ours
+    file_hash "$repo/scripts/build-image.sh"
+    git -C "$repo" ls-files --cached --others --exclude-standard -z -- \
+      Dockerfile requirements.lock pyproject.toml README.md operator |
+      sort -zu | while IFS= read -r -d '' f; do [[ -f $repo/$f ]] && echo "$f $(file_hash "$repo/$f")"; done
+  } | digest16
+}
+
+declare -A key ref file
+names=(pause coredns prometheus-operator prometheus-config-reloader prometheus alertmanager sesmonitor)
+ref=([pause]=$PAUSE_REF [coredns]=$COREDNS_REF [prometheus-operator]=$PROMOP_REF
+  [prometheus-config-reloader]=$RELOADER_REF [prometheus]=$PROMETHEUS_REF
+  [alertmanager]=$ALERTMANAGER_REF [sesmonitor]=$OURS_REF)
+static_key() { # name binary
+  { echo "${ref[$1]}"; declare -f make_static stage_scratch_etc; file_hash "$2"; echo "$key_base"; } | digest16
+}
+key[pause]=$(static_key pause "$bin_dir/pause")
+key[coredns]=$(static_key coredns "$bin_dir/coredns")
+key[prometheus-operator]=$(static_key prometheus-operator "$bin_dir/prometheus-operator")
+key[prometheus-config-reloader]=$(static_key prometheus-config-reloader "$bin_dir/prometheus-config-reloader")
+key[prometheus]=$({ echo "$PROMETHEUS_REF $key_base"; declare -f make_prometheus; file_hash "$prometheus_bin"; } | digest16)
+key[alertmanager]=$({ echo "$ALERTMANAGER_REF $key_base"; declare -f make_alertmanager; file_hash "$alertmanager_bin"; } | digest16)
+
+out_dir() { printf '%s\n' "${names[@]}" | while read -r n; do echo "$n ${key[$n]}"; done | digest16; }
+complete() { # out
+  local f
+  [[ -s $1/images.txt ]] || return 1
+  while read -r _ f; do [[ -s $1/$f ]] || return 1; done <"$1/images.txt"
+  return 0
+}
+
+python_id=$(image_id "$PYTHON_REF-$key_python")
+if [[ -n $python_id ]]; then
+  key[sesmonitor]=$(ours_key "$python_id")
+  out=$root/images-$(out_dir)
+  if complete "$out"; then
+    touch "$out"
+    echo "$out"
+    exit 0
+  fi
+fi
+
+# One build at a time per cache root.
+exec 9>"$root/.images.lock"
+flock 9
+
+timings=()
+timed() { # label cmd...
+  local label=$1 start
+  shift
+  start=$(date +%s)
+  "$@"
+  timings+=("$label $(($(date +%s) - start))s")
+  log "$label: $(($(date +%s) - start))s"
+}
+
+[[ ! -f $(rootfs_tar) ]] || touch "$(rootfs_tar)"
+if [[ -z $(image_id "$BASE_REF-$key_base") ]]; then
+  log "building $BASE_REF (Debian $SUITE minbase)"
+  timed base make_base
+fi
+python_id=$(image_id "$PYTHON_REF-$key_python")
+if [[ -z $python_id ]]; then
+  log "building $PYTHON_REF"
+  timed python make_python
+  python_id=$(image_id "$PYTHON_REF-$key_python")
+fi
+# The nice names point at this key's images (a different checkout may have moved them).
+buildah tag "$BASE_REF-$key_base" "$BASE_REF"
+buildah tag "$PYTHON_REF-$key_python" "$PYTHON_REF"
+key[sesmonitor]=$(ours_key "$python_id")
+out=$root/images-$(out_dir)
+if complete "$out"; then
+  echo "$out"
+  exit 0
+fi
+
+archive() { # name: build unless cached, then export
+  local n=$1 a
+  a=$work/archives/$n-${key[$n]}.tar
+  file[$n]=$a
+  if [[ -s $a ]]; then
+    touch "$a"
+    return 0
+  fi
+  log "building ${ref[$n]}"
+  case $n in
+    sesmonitor)
+      ours_old_id=$(image_id "$OURS_REF")
+      timed "$n" make_ours
+      ;;
+    pause) timed "$n" make_static pause "$PAUSE_REF" "$bin_dir/pause" /pause 65535:65535 /pause ;;
+    coredns) timed "$n" make_static coredns "$COREDNS_REF" "$bin_dir/coredns" /coredns 65532:65532 /coredns ;;
+    prometheus-operator)
+      timed "$n" make_static prometheus-operator "$PROMOP_REF" "$bin_dir/prometheus-operator" /bin/operator \
+        65534:65534 /bin/operator
+      ;;
+    prometheus-config-reloader)
+      timed "$n" make_static prometheus-config-reloader "$RELOADER_REF" "$bin_dir/prometheus-config-reloader" \
+        /bin/prometheus-config-reloader 65534:65534 /bin/prometheus-config-reloader
+      ;;
+    prometheus) timed "$n" make_prometheus ;;
+    alertmanager) timed "$n" make_alertmanager ;;
+  esac
+  buildah push --quiet "${ref[$n]}" "oci-archive:$a.tmp:${ref[$n]}" >&2
+  mv -f "$a.tmp" "$a"
+  # Only ours (the build cache of its next build) and the bases stay in the storage.
+  [[ $n == sesmonitor ]] || buildah rmi "${ref[$n]}" >/dev/null 2>&1 || true
+}
+
+for n in "${names[@]}"; do archive "$n"; done
+
+tmp_out=$out.tmp-$$
+rm -rf "$tmp_out"
+mkdir -p "$tmp_out"
+for n in "${names[@]}"; do
+  ln -f "${file[$n]}" "$tmp_out/$n.tar"
+  echo "${ref[$n]} $n.tar" >>"$tmp_out/images.txt"
+done
+for t in "${timings[@]}"; do echo "$t" >>"$tmp_out/build-times.txt"; done
+rm -rf "$out"
+mv "$tmp_out" "$out"
+
+# Prune what no run has used for two weeks: output directories, superseded archives and rootfs.
+find "$root" -maxdepth 1 -name 'images-*' -type d ! -name images-work -mtime +14 -exec rm -rf {} + 2>/dev/null || true
+find "$work/archives" "$work/rootfs" -type f -mtime +14 -delete 2>/dev/null || true
+touch "$out"
+complete "$out" || die "outputs missing after build"
+echo "$out"
