@@ -9,8 +9,9 @@
 #                                                       through scripts/build-image.sh (`make image`)
 #   registry.k8s.io/pause:3.10.2                        containerd v2.4.2's default sandbox image
 #   registry.k8s.io/coredns/coredns:v1.15.0
-#   quay.io/prometheus-operator/prometheus-operator:v0.94.1
-#   quay.io/prometheus-operator/prometheus-config-reloader:v0.94.1
+#   quay.io/prometheus-operator/prometheus-operator:v0.93.1
+#   quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1
+#     (these four: the versions in the node build's versions.env, beside --bin-dir)
 #   quay.io/prometheus/prometheus:v2.42.0               Debian's /usr/bin/prometheus on the minbase
 #   quay.io/prometheus/alertmanager:v0.25.0             Debian's /usr/bin/prometheus-alertmanager on it
 #
@@ -35,12 +36,13 @@ BASE_PACKAGES=ca-certificates
 PYTHON_PACKAGES="python3 python3-venv python-is-python3"
 BASE_REF=localhost/sesmonitor-test/debian:bookworm-minbase
 PYTHON_REF=localhost/sesmonitor-test/python:3.11-bookworm
-# containerd v2.4.2's DefaultSandboxImage (internal/cri/config/config.go).
-PAUSE_REF=registry.k8s.io/pause:3.10.2
-COREDNS_REF=registry.k8s.io/coredns/coredns:v1.15.0
-PROMOP_VERSION=v0.94.1
-PROMOP_REF=quay.io/prometheus-operator/prometheus-operator:$PROMOP_VERSION
-RELOADER_REF=quay.io/prometheus-operator/prometheus-config-reloader:$PROMOP_VERSION
+# The binaries' versions: from the node build's versions.env beside --bin-dir when there is one
+# (the tags must be what the binaries are: prometheus-operator defaults its config-reloader image to
+# ...:v<its own version>), else these. 3.10.2 is containerd v2.4.2's DefaultSandboxImage
+# (internal/cri/config/config.go).
+PAUSE_VERSION=3.10.2
+COREDNS_VERSION=v1.15.0
+PROMOP_VERSION=v0.93.1
 PROMETHEUS_VERSION=2.42.0
 ALERTMANAGER_VERSION=0.25.0
 PROMETHEUS_REF=quay.io/prometheus/prometheus:v$PROMETHEUS_VERSION
@@ -64,6 +66,19 @@ while (($#)); do
 done
 [[ -n $bin_dir ]] || { usage; die "--bin-dir is required"; }
 bin_dir=$(cd "$bin_dir" && pwd)
+versions=$bin_dir/../versions.env
+if [[ -f $versions ]]; then
+  v_() { sed -n "s/^$1=\([A-Za-z0-9._-]*\)\$/\1/p" "$versions" | tail -n1; }
+  PAUSE_VERSION=$(v_ PAUSE_VERSION)
+  COREDNS_VERSION=$(v_ COREDNS_VERSION)
+  PROMOP_VERSION=$(v_ PROMOP_VERSION)
+  [[ -n $PAUSE_VERSION && -n $COREDNS_VERSION && -n $PROMOP_VERSION ]] ||
+    die "$versions lacks PAUSE_VERSION, COREDNS_VERSION or PROMOP_VERSION"
+fi
+PAUSE_REF=registry.k8s.io/pause:$PAUSE_VERSION
+COREDNS_REF=registry.k8s.io/coredns/coredns:$COREDNS_VERSION
+PROMOP_REF=quay.io/prometheus-operator/prometheus-operator:$PROMOP_VERSION
+RELOADER_REF=quay.io/prometheus-operator/prometheus-config-reloader:$PROMOP_VERSION
 for b in pause coredns prometheus-operator prometheus-config-reloader; do
   [[ -x $bin_dir/$b ]] || die "$bin_dir/$b: missing or not executable"
 done
@@ -82,7 +97,21 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 root=${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}
 work=$root/images-work
-mkdir -p "$work/rootfs" "$work/archives"
+mkdir -p "$work/rootfs" "$work/archives" "$work/tmp" "$work/var-lib-containers"
+
+# Run in a private mount namespace: buildah (containers/image) keeps a blob-info cache in
+# /var/lib/containers/cache for root with no option to move it, so that path is bound to one in the
+# cache here; and the overlay mounts of buildah's working containers and mmdebstrap's /proc, /dev
+# mounts go away with the namespace even after a crash.
+if [[ -z ${_SESMONITOR_IMAGES_NS:-} ]]; then
+  mkdir -p /var/lib/containers # the mount point (buildah would create it anyway)
+  exec env _SESMONITOR_IMAGES_NS=1 unshare --mount --propagation private \
+    bash "${BASH_SOURCE[0]}" --bin-dir "$bin_dir"
+fi
+mount --bind "$work/var-lib-containers" /var/lib/containers
+# buildah's layer blobs in transit, mmdebstrap's chroot, build-image.sh's pip.conf.
+export TMPDIR=$work/tmp/run-$$
+mkdir -p "$TMPDIR"
 
 # A private containers-storage. overlay needs a filesystem that is not itself overlayfs.
 driver=${IMAGES_STORAGE_DRIVER:-}
@@ -135,7 +164,7 @@ make_base() {
   fi
   c=$(new_container scratch)
   buildah add --quiet "$c" "$tar" / >/dev/null
-  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd bash \
+  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --label org.opencontainers.image.description="Debian $SUITE minbase ($BASE_PACKAGES), mmdebstrap" "$c"
   commit "$c" "$BASE_REF" "$BASE_REF-$key_base"
 }
@@ -180,7 +209,7 @@ stage_scratch_etc() { # dir
 make_static() {
   local name=$1 ref=$2 src=$3 dest=$4 user=$5 stage c
   shift 5
-  stage=$work/stage/$name
+  stage=$TMPDIR/stage/$name
   rm -rf "$stage"
   mkdir -p "$stage$(dirname "$dest")"
   [[ $name == pause ]] || stage_scratch_etc "$stage"
@@ -199,7 +228,7 @@ make_static() {
 }
 
 make_prometheus() {
-  local stage=$work/stage/prometheus c
+  local stage=$TMPDIR/stage/prometheus c
   rm -rf "$stage"
   mkdir -p "$stage/usr/bin" "$stage/etc/prometheus" "$stage/usr/share/prometheus/console_libraries" \
     "$stage/usr/share/prometheus/consoles" "$stage/prometheus"
@@ -228,7 +257,7 @@ EOF
 }
 
 make_alertmanager() {
-  local stage=$work/stage/alertmanager c
+  local stage=$TMPDIR/stage/alertmanager c
   rm -rf "$stage"
   mkdir -p "$stage/usr/bin" "$stage/etc/alertmanager" "$stage/alertmanager"
   install -m 0755 "$alertmanager_bin" "$stage/usr/bin/alertmanager"
@@ -256,7 +285,7 @@ containers=()
 cleanup() {
   local c
   for c in "${containers[@]}"; do buildah rm "$c" >/dev/null 2>&1 || true; done
-  rm -rf "$work/stage" "$work/rootfs/.tmp-$$.tar"
+  rm -rf "$work/rootfs/.tmp-$$.tar" "$TMPDIR"
 }
 trap cleanup EXIT
 
@@ -311,7 +340,8 @@ ref=([pause]=$PAUSE_REF [coredns]=$COREDNS_REF [prometheus-operator]=$PROMOP_REF
   [prometheus-config-reloader]=$RELOADER_REF [prometheus]=$PROMETHEUS_REF
   [alertmanager]=$ALERTMANAGER_REF [sesmonitor]=$OURS_REF)
 static_key() { # name binary
-  { echo "${ref[$1]}"; declare -f make_static stage_scratch_etc; file_hash "$2"; echo "$key_base"; } | digest16
+  { echo "${ref[$1]}"; declare -f make_static stage_scratch_etc build_and_export; file_hash "$2"; echo "$key_base"; } |
+    digest16
 }
 key[pause]=$(static_key pause "$bin_dir/pause")
 key[coredns]=$(static_key coredns "$bin_dir/coredns")
@@ -342,6 +372,7 @@ fi
 # One build at a time per cache root.
 exec 9>"$root/.images.lock"
 flock 9
+find "$work/tmp" -mindepth 1 -maxdepth 1 ! -name "run-$$" -mmin +180 -exec rm -rf {} + 2>/dev/null || true
 
 timings=()
 timed() { # label cmd...
@@ -374,6 +405,30 @@ if complete "$out"; then
   exit 0
 fi
 
+build_and_export() { # name archive
+  local n=$1 a=$2
+  case $n in
+    sesmonitor)
+      ours_old_id=$(image_id "$OURS_REF")
+      make_ours
+      ;;
+    pause) make_static pause "$PAUSE_REF" "$bin_dir/pause" /pause 65535:65535 /pause ;;
+    coredns) make_static coredns "$COREDNS_REF" "$bin_dir/coredns" /coredns 65532:65532 /coredns ;;
+    prometheus-operator)
+      make_static prometheus-operator "$PROMOP_REF" "$bin_dir/prometheus-operator" /bin/operator \
+        65534:65534 /bin/operator
+      ;;
+    prometheus-config-reloader)
+      make_static prometheus-config-reloader "$RELOADER_REF" "$bin_dir/prometheus-config-reloader" \
+        /bin/prometheus-config-reloader 65534:65534 /bin/prometheus-config-reloader
+      ;;
+    prometheus) make_prometheus ;;
+    alertmanager) make_alertmanager ;;
+  esac
+  buildah push --quiet "${ref[$n]}" "oci-archive:$a.tmp:${ref[$n]}" >&2
+  mv -f "$a.tmp" "$a"
+}
+
 archive() { # name: build unless cached, then export
   local n=$1 a
   a=$work/archives/$n-${key[$n]}.tar
@@ -383,26 +438,7 @@ archive() { # name: build unless cached, then export
     return 0
   fi
   log "building ${ref[$n]}"
-  case $n in
-    sesmonitor)
-      ours_old_id=$(image_id "$OURS_REF")
-      timed "$n" make_ours
-      ;;
-    pause) timed "$n" make_static pause "$PAUSE_REF" "$bin_dir/pause" /pause 65535:65535 /pause ;;
-    coredns) timed "$n" make_static coredns "$COREDNS_REF" "$bin_dir/coredns" /coredns 65532:65532 /coredns ;;
-    prometheus-operator)
-      timed "$n" make_static prometheus-operator "$PROMOP_REF" "$bin_dir/prometheus-operator" /bin/operator \
-        65534:65534 /bin/operator
-      ;;
-    prometheus-config-reloader)
-      timed "$n" make_static prometheus-config-reloader "$RELOADER_REF" "$bin_dir/prometheus-config-reloader" \
-        /bin/prometheus-config-reloader 65534:65534 /bin/prometheus-config-reloader
-      ;;
-    prometheus) timed "$n" make_prometheus ;;
-    alertmanager) timed "$n" make_alertmanager ;;
-  esac
-  buildah push --quiet "${ref[$n]}" "oci-archive:$a.tmp:${ref[$n]}" >&2
-  mv -f "$a.tmp" "$a"
+  timed "$n" build_and_export "$n" "$a"
   # Only ours (the build cache of its next build) and the bases stay in the storage.
   [[ $n == sesmonitor ]] || buildah rmi "${ref[$n]}" >/dev/null 2>&1 || true
 }
@@ -420,9 +456,23 @@ for t in "${timings[@]}"; do echo "$t" >>"$tmp_out/build-times.txt"; done
 rm -rf "$out"
 mv "$tmp_out" "$out"
 
-# Prune what no run has used for two weeks: output directories, superseded archives and rootfs.
-find "$root" -maxdepth 1 -name 'images-*' -type d ! -name images-work -mtime +14 -exec rm -rf {} + 2>/dev/null || true
-find "$work/archives" "$work/rootfs" -type f -mtime +14 -delete 2>/dev/null || true
+# Prune: keep the six most recently used output directories and the archives they link (a run
+# that finds its directory complete touches it), rootfs tarballs unused for a month, and base
+# images of other keys (another checkout that needs one rebuilds it).
 touch "$out"
+find "$root" -mindepth 1 -maxdepth 1 -type d -name 'images-*' ! -name images-work -printf '%T@ %p\n' |
+  sort -rn | tail -n +7 | cut -d' ' -f2- | while IFS= read -r d; do rm -rf "$d"; done
+find "$work/archives" -type f -name '*.tar' -links 1 -delete
+find "$work/rootfs" -type f -mtime +30 -delete
+for r in "$BASE_REF" "$PYTHON_REF"; do
+  buildah images --format '{{.Name}}:{{.Tag}}' "${r%:*}" 2>/dev/null | grep -E -- "^$r-[0-9a-f]{16}\$" |
+    grep -v -e "-$key_base\$" -e "-$key_python\$" | while IFS= read -r t; do buildah rmi "$t" >/dev/null 2>&1 || true; done
+done
+# Dangling layers (superseded builds' steps) once the storage passes 4 GiB; only the next build of
+# ours pays for it (its dependency layer is rebuilt).
+if (($(du -sk "$work/storage-$driver" | cut -f1) > 4 * 1024 * 1024)); then
+  log "pruning the buildah storage"
+  buildah rmi --prune >/dev/null 2>&1 || true
+fi
 complete "$out" || die "outputs missing after build"
 echo "$out"
