@@ -121,7 +121,12 @@ esac
 
 log "building $IMAGE with $ENGINE${PYTHON_IMAGE:+ on $PYTHON_IMAGE}"
 start=$(date +%s)
-"${build[@]}" "${args[@]}" . >&2
+if ! "${build[@]}" "${args[@]}" . >&2; then
+  [[ -n ${PYTHON_IMAGE:-} ]] ||
+    log "hint: with no registry to pull python:3.11-slim-bookworm from, pass PYTHON_IMAGE= (a local" \
+      "image; tests/node/images.sh makes localhost/sesmonitor-test/python:3.11-bookworm from Debian)"
+  exit 1
+fi
 log "built $IMAGE in $(($(date +%s) - start))s"
 
 if [[ ${PUSH:-} == 1 ]]; then

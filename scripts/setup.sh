@@ -9,6 +9,7 @@ command -v prometheus-alertmanager >/dev/null || need_apt+=(prometheus-alertmana
 # The test node's images (tests/node/images.sh, `make image`): buildah, and mmdebstrap for the Debian base.
 command -v buildah >/dev/null || need_apt+=(buildah)
 command -v mmdebstrap >/dev/null || need_apt+=(mmdebstrap)
+command -v shellcheck >/dev/null || need_apt+=(shellcheck) # tests/node/test_images.py
 # The test node: runc, the CNI plugins and iptables from Debian (kubelet, containerd: tests/node/build.sh).
 [ -x /usr/sbin/runc ] || need_apt+=(runc)
 [ -x /usr/lib/cni/bridge ] || need_apt+=(containernetworking-plugins)
