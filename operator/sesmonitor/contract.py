@@ -19,7 +19,7 @@ HEALTHZ_PATH: Final = "/healthz"
 READYZ_PATH: Final = "/readyz"
 STATUS_PATH: Final = "/status"
 # An API's values are stale once its last attempt failed or its last success is older than this many
-# refresh intervals; /readyz needs every API to have succeeded within that many intervals.
+# refresh intervals; /status `ready` needs every API to have succeeded within that many intervals.
 STALE_AFTER_INTERVALS: Final = 3
 RETRY_MODES: Final = ("standard", "adaptive")
 
@@ -131,6 +131,12 @@ class ApiHealth(TypedDict):
     stale: bool
     last_error: str | None  # of the last failed attempt; kept after a recovery, see last_error_time
     last_error_time: str | None
+    # The AWS error code (AccessDeniedException, ExpiredToken, ...) or, without an answer from AWS, the
+    # botocore exception's name (EndpointConnectionError, NoCredentialsError, ReadTimeoutError).
+    last_error_code: str | None
+    # How that error counts in sesmonitor_aws_requests_total: denied, throttled, timeout, server_error,
+    # client_error or error (sesmonitor.metrics.OUTCOMES).
+    last_error_kind: str | None
 
 
 @dataclass

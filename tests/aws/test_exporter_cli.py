@@ -90,11 +90,12 @@ def test_port_in_use_exits_1(tmp_path, occupied_port):
 
 
 def wait_ready(url: str, timeout: float = 20) -> None:
+    """Until the exporter has read AWS (/status ready; /readyz passes as soon as it serves)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url + "/readyz", timeout=2) as response:
-                if response.status == 200:
+            with urllib.request.urlopen(url + "/status", timeout=2) as response:
+                if json.loads(response.read())["ready"]:
                     return
         except (urllib.error.URLError, ConnectionError):
             pass

@@ -310,6 +310,12 @@ FAULTS = {
         "AccessDeniedException",
         "User: arn:aws:iam::123456789012:user/test is not authorized to perform this action (injected)",
     ),
+    "expired_token": (
+        400,
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "The security token included in the request is expired (injected)",
+    ),
 }
 SESV2_STATUS = {"throttle": 429}
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "content-length", "te"}

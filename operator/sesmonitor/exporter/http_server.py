@@ -5,6 +5,14 @@ standard library's `ThreadingHTTPServer`: with 50 scrapers on keep-alive connect
 that pass the GIL back and forth, and its p99 scrape latency was 32 ms on the benchmark machine against
 under 3 ms here (docs/benchmarks.md). One event loop answers each request in a few tens of microseconds.
 
+/readyz answers 200 as soon as the server serves, whatever AWS says. Readiness gates the Service's
+endpoints, and through them everything that reads this pod: were it "AWS reads succeeded" (as it once
+was), a missing IAM permission or an AWS outage would empty the Service, and the operator, which reads
+/status through it, could only report "connection refused" instead of the AWS error that /status
+carries. The other way out, a Service
+with publishNotReadyAddresses, would also expose pods that are still starting, and a Deployment rollout
+would never wait for a pod that serves. AWS health is in /status (`ready`, `stale`, `apis`) and /metrics.
+
 /metrics is prometheus_client's `generate_latest` of the exporter's own registry; the text is kept for up
 to `render_cache_seconds` while the state is unchanged, so a burst of scrapers shares one rendering
 (datapoint ages are then at most that much behind).
@@ -179,12 +187,10 @@ class ExporterHTTPServer:
         self,
         address: tuple[str, int],
         renderer: MetricsRenderer,
-        ready: Callable[[float], bool],
         status: StatusBuilder,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.renderer = renderer
-        self.ready = ready
         self.status = status
         self.clock = clock
         self.socket = listen_socket(address[0], address[1], BACKLOG)
@@ -223,10 +229,9 @@ class ExporterHTTPServer:
             if path == contract.HEALTHZ_PATH:
                 return HTTPStatus.OK, b"ok\n", TEXT
             if path == contract.READYZ_PATH:
-                if self.ready(self.clock()):
-                    return HTTPStatus.OK, b"ready\n", TEXT
-                body = b"not ready: no successful refresh of every API within the last 3 intervals\n"
-                return HTTPStatus.SERVICE_UNAVAILABLE, body, TEXT
+                # Ready means "this process serves", not "AWS answered": see `readyz` in the
+                # module docstring.
+                return HTTPStatus.OK, b"ready\n", TEXT
             if path == contract.STATUS_PATH:
                 return HTTPStatus.OK, self.status(self.clock()).to_json().encode(), "application/json"
             return HTTPStatus.NOT_FOUND, b"not found\n", TEXT

@@ -75,9 +75,6 @@ class Exporter:
             self.state.view(), self.config.monitor, self.config.region, self.config.configuration_sets, now
         )
 
-    def ready(self, now: float) -> bool:
-        return self.state.view().ready(now)
-
     @property
     def address(self) -> tuple[str, int]:
         if self.server is None:
@@ -87,7 +84,7 @@ class Exporter:
 
     def start(self, *, refresh_loop: bool = True) -> None:
         """Bind the port (OSError if taken), then serve and refresh in daemon threads."""
-        self.server = ExporterHTTPServer(self.listen, self.renderer, self.ready, self.status, self.clock)
+        self.server = ExporterHTTPServer(self.listen, self.renderer, self.status, self.clock)
         self.server.start()
         if refresh_loop:
             loop = threading.Thread(

@@ -64,6 +64,13 @@ def classify_exception(exc: BaseException) -> str:
     return "error"
 
 
+def error_code(exc: BaseException) -> str:
+    """AWS's error code, or the exception's class name when AWS did not answer."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code") or "Unknown")
+    return type(exc).__name__
+
+
 def describe_exception(exc: BaseException) -> str:
     """A one-line message naming the AWS error code when there is one."""
     if isinstance(exc, ClientError):

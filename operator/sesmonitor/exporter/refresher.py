@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from sesmonitor.contract import ExporterConfig
 from sesmonitor.exporter.account import AccountReader
 from sesmonitor.exporter.cloudwatch import CloudWatchReader
-from sesmonitor.exporter.outcomes import describe_exception
+from sesmonitor.exporter.outcomes import classify_exception, describe_exception, error_code
 from sesmonitor.exporter.snapshot import summarize
 from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, ExporterState
 
@@ -97,7 +97,7 @@ class Refresher:
             message = describe_exception(exc)
             failures = self._state.view().apis[api].consecutive_failures + 1
             log.warning("%s failed (%d in a row), serving the last good values: %s", api, failures, message)
-            self._state.record_failure(api, now, message)
+            self._state.record_failure(api, now, message, error_code(exc), classify_exception(exc))
             return False
         log.debug("%s refreshed", api)
         return True

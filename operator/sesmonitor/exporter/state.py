@@ -33,6 +33,8 @@ class ApiView:
     consecutive_failures: int = 0
     last_error: str | None = None
     last_error_time: float | None = None
+    last_error_code: str | None = None
+    last_error_kind: str | None = None
 
     def stale(self, now: float, refresh_interval: float) -> bool:
         if not self.last_attempt_ok or self.last_success is None:
@@ -131,7 +133,9 @@ class ExporterState:
         )
         self._changed()
 
-    def record_failure(self, api: str, now: float, message: str) -> None:
+    def record_failure(
+        self, api: str, now: float, message: str, code: str | None = None, kind: str | None = None
+    ) -> None:
         """Keeps the last good values; only the API's health changes."""
         with self._lock:
             old = self._m.apis[api]
@@ -142,6 +146,8 @@ class ExporterState:
                 consecutive_failures=old.consecutive_failures + 1,
                 last_error=message,
                 last_error_time=now,
+                last_error_code=code,
+                last_error_kind=kind,
             )
             self._changed()
 

@@ -59,6 +59,8 @@ def build_status(
             stale=view.stale(name, now),
             last_error=api.last_error,
             last_error_time=rfc3339(api.last_error_time),
+            last_error_code=api.last_error_code,
+            last_error_kind=api.last_error_kind,
         )
         for name, api in view.apis.items()
     }
