@@ -466,7 +466,8 @@ find "$work/archives" -type f -name '*.tar' -links 1 -delete
 find "$work/rootfs" -type f -mtime +30 -delete
 for r in "$BASE_REF" "$PYTHON_REF"; do
   buildah images --format '{{.Name}}:{{.Tag}}' "${r%:*}" 2>/dev/null | grep -E -- "^$r-[0-9a-f]{16}\$" |
-    grep -v -e "-$key_base\$" -e "-$key_python\$" | while IFS= read -r t; do buildah rmi "$t" >/dev/null 2>&1 || true; done
+    grep -v -e "-$key_base\$" -e "-$key_python\$" | while IFS= read -r t; do buildah rmi "$t" >/dev/null 2>&1 || true; done ||
+    true
 done
 # Dangling layers (superseded builds' steps) once the storage passes 4 GiB; only the next build of
 # ours pays for it (its dependency layer is rebuilt).
