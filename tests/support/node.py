@@ -73,8 +73,20 @@ def render_file(name: str, values: Mapping[str, object]) -> str:
 
 
 def _cgroup_controllers() -> list[Path]:
-    """The cgroup v1 hierarchies the kubelet uses (each mounted at /sys/fs/cgroup/<name>)."""
-    names = ("cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer", "blkio", "systemd")
+    """The cgroup hierarchies the kubelet uses: v1's, each at /sys/fs/cgroup/<name>, and the hybrid
+    layout's cgroup2 at /sys/fs/cgroup/unified (where runc puts every container too)."""
+    names = (
+        "cpu",
+        "cpuacct",
+        "cpuset",
+        "memory",
+        "pids",
+        "devices",
+        "freezer",
+        "blkio",
+        "systemd",
+        "unified",
+    )
     return [CGROUP_FS / n for n in names if (CGROUP_FS / n / "cgroup.procs").exists()]
 
 

@@ -1,0 +1,107 @@
+"""The real node itself: Ready, pods get addresses and cluster DNS, no egress, and a second cluster
+beside the first comes up in its own slot and leaves nothing behind when it stops."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+from pathlib import Path
+
+from support.kube_cluster import NodeCluster
+from support.node import NODE_NAME, _cgroup_controllers
+
+BUSYBOX_FREE_PROBE = "python3"  # our image has Python; pods run probes with it
+
+
+def probe_pod(cluster: NodeCluster, name: str, script: str) -> tuple[int, str]:
+    """Run ``script`` (Python) in a pod of our image to completion; (exit code, its log)."""
+    image = next(ref for ref in cluster.images if ref.startswith("ghcr.io/sesmonitor/sesmonitor:"))
+    cluster.kubectl(
+        "run", name, "--restart=Never", f"--image={image}", "--image-pull-policy=Never",
+        "--command", "--", BUSYBOX_FREE_PROBE, "-c", script,
+    )  # fmt: skip
+    cluster.kubectl(
+        "wait", f"pod/{name}", "--for=jsonpath={.status.phase}=Succeeded", "--timeout=120s",
+        check=False, timeout=150,
+    )  # fmt: skip
+    pod = cluster.kubectl_json("get", "pod", name)
+    log = cluster.kubectl("logs", name, check=False).stdout
+    cluster.kubectl("delete", "pod", name, "--wait=false")
+    terminated = pod["status"]["containerStatuses"][0]["state"].get("terminated", {})
+    return int(terminated.get("exitCode", -1)), log
+
+
+def test_node_is_ready_with_the_pinned_versions(kube_cluster: NodeCluster) -> None:
+    node = kube_cluster.kubectl_json("get", "node", NODE_NAME)
+    info = node["status"]["nodeInfo"]
+    assert info["kubeletVersion"] == "v1.36.3"
+    assert info["containerRuntimeVersion"] == "containerd://2.4.2"
+    addresses = {a["type"]: a["address"] for a in node["status"]["addresses"]}
+    assert addresses["InternalIP"] == kube_cluster.net.node_ip
+
+
+def test_pods_resolve_cluster_names_and_reach_the_apiserver_but_nothing_outside(
+    kube_cluster: NodeCluster,
+) -> None:
+    script = "\n".join(
+        [
+            "import socket, ssl, urllib.request",
+            "print('dns', socket.gethostbyname('kubernetes.default.svc.cluster.local'))",
+            "ctx = ssl._create_unverified_context()",
+            "url = 'https://kubernetes.default.svc/healthz'",
+            "print('apiserver', urllib.request.urlopen(url, context=ctx, timeout=5).status)",
+            # A documentation address (RFC 5737): no route to it from the node, so connect fails at
+            # once inside the node's namespace (ENETUNREACH), and no packet reaches the host.
+            "s = socket.socket(); s.settimeout(3)",
+            "try:",
+            "    s.connect(('203.0.113.1', 443)); print('egress open')",
+            "except OSError as e:",
+            "    print('egress', e.errno)",
+        ]
+    )
+    code, log = probe_pod(kube_cluster, "probe-network", script)
+    assert code == 0, log
+    assert f"dns {kube_cluster.kubernetes_service_ip}" in log
+    assert "apiserver 200" in log, log
+    assert f"egress {errno.ENETUNREACH}" in log, log
+
+
+def _leftovers(slot_cgroup: str, veth: str) -> list[str]:
+    found = [str(c / slot_cgroup) for c in _cgroup_controllers() if (c / slot_cgroup).exists()]
+    if Path(f"/sys/class/net/{veth}").exists():
+        found.append(f"veth {veth}")
+    return found
+
+
+def test_a_second_cluster_takes_its_own_slot_and_leaves_nothing(
+    kube_cluster: NodeCluster, tmp_path: Path
+) -> None:
+    own_pids = set(os.listdir("/proc"))
+    second = NodeCluster(tmp_path / "second")
+    try:
+        assert second.net.slot != kube_cluster.net.slot
+        assert second.net.pod_cidr != kube_cluster.net.pod_cidr
+        assert second.kubectl_json("get", "node", NODE_NAME)["metadata"]["name"] == NODE_NAME
+        # The first one still works while the second runs.
+        assert kube_cluster.kubectl("get", "--raw", "/readyz").stdout.strip() == "ok"
+        slot_cgroup, veth = second.net.cgroup_root, second.net.host_veth
+        assert _leftovers(slot_cgroup, veth)  # it exists while running
+    finally:
+        second.stop()
+    assert _leftovers(slot_cgroup, veth) == []
+    # No process the second cluster started outlives it: the cgroups above held the node's (shims and
+    # containers too); the control plane's name the workdir on their command lines.
+    workdir = str(tmp_path / "second")
+    survivors = []
+    for pid in set(os.listdir("/proc")) - own_pids:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if workdir in cmdline:
+            survivors.append(cmdline.replace("\0", " "))
+    assert survivors == []
+    # The host's routes are as they were: only the first cluster's veth has a route.
+    routes = subprocess.run(["ip", "route"], capture_output=True, text=True, check=True).stdout
+    assert veth not in routes
