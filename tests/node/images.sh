@@ -28,7 +28,8 @@
 # rootfs only when the Debian sources or its recipe change. Images are built in a buildah storage
 # inside the cache (images-work/), never in /var/lib/containers.
 # The directory is the only thing printed on stdout (last line); progress goes to stderr.
-# Cold: about 2 minutes for the Debian rootfs, 2-3 for our image, half a minute for the rest.
+# Measured here (2 cores): cold 1.5 minutes (rootfs 30 s, up to 2 minutes when the mirror is slow;
+# python layer 7 s; ours 35 s; the other six 15 s); after a change to operator/ 10-30 s; warm 2 s.
 set -euo pipefail
 
 SUITE=bookworm
@@ -435,6 +436,7 @@ archive() { # name: build unless cached, then export
   file[$n]=$a
   if [[ -s $a ]]; then
     touch "$a"
+    timings+=("$n cached")
     return 0
   fi
   log "building ${ref[$n]}"
