@@ -7,6 +7,8 @@ live in `fixtures_operator`.
 from __future__ import annotations
 
 import contextlib
+import copy
+import datetime
 import json
 import os
 import signal
@@ -93,8 +95,23 @@ def exporter_status(
     )
 
 
+def as_served(doc: ExporterStatus, now: float) -> ExporterStatus:
+    """``doc`` as a real exporter serves it at ``now``: its refresh time and datapoint ages move on every
+    request (a refresh a minute, answered from the cache in between), nothing else does."""
+    served = copy.deepcopy(doc)
+    if served.last_refresh_time is not None:
+        served.last_refresh_time = (
+            datetime.datetime.fromtimestamp(now, datetime.UTC).isoformat().replace("+00:00", "Z")
+        )
+    for rate in (served.bounce_rate, served.complaint_rate):
+        if rate["age_seconds"] is not None:
+            rate["age_seconds"] = round(60.0 + now % 60, 3)
+    return served
+
+
 class StandInExporters:
-    """One HTTP server standing in for every exporter: GET /<namespace>/<name>/status."""
+    """One HTTP server standing in for every exporter: GET /<namespace>/<name>/status, each answer with
+    a new refresh time, as real exporters' answers have (see `as_served`)."""
 
     def __init__(self) -> None:
         self.documents: dict[str, ExporterStatus] = {}
@@ -109,7 +126,7 @@ class StandInExporters:
                 if doc is None:
                     self.send_error(404, "no such exporter")
                     return
-                body = doc.to_json().encode()
+                body = as_served(doc, time.time()).to_json().encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -268,7 +268,14 @@ def test_committed_crd_is_generated() -> None:
 
 def test_printer_columns() -> None:
     columns = custom_resource_definition()["spec"]["versions"][0]["additionalPrinterColumns"]
-    assert [c["name"] for c in columns] == ["Region", "Bounce", "Complaint", "Account", "Ready", "Age"]
+    assert [c["name"] for c in columns] == [
+        "Region", "Bounce", "Complaint", "Account", "Ready", "Reason", "Message", "Age",
+    ]  # fmt: skip
+    by_name = {c["name"]: c for c in columns}
+    # Why a monitor is not Ready (the AWS error, the pod's state) shows in `kubectl get sesmon`.
+    assert by_name["Reason"]["jsonPath"] == '.status.conditions[?(@.type=="Ready")].reason'
+    assert by_name["Message"]["jsonPath"] == '.status.conditions[?(@.type=="Ready")].message'
+    assert by_name["Message"]["priority"] == 1
 
 
 def test_configuration_reference_is_current() -> None:

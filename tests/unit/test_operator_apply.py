@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime
 from collections.abc import Mapping
 from typing import Any
@@ -73,7 +74,9 @@ class FakeApi:
         self.objects: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         self.writes: list[tuple[str, str, str]] = []
         self.reads = 0
+        self.lists: list[tuple[str, str, dict[str, str]]] = []
         self.missing_kinds = missing_kinds
+        self.apply_errors: dict[str, KubeError] = {}  # kind -> what applying it raises
 
     @staticmethod
     def key(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
@@ -92,8 +95,22 @@ class FakeApi:
         found = self.objects.get((api_version, kind, namespace, name))
         return copy.deepcopy(found) if found is not None else None
 
+    def list_objects(
+        self, api_version: str, kind: str, namespace: str, selector: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        self.reads += 1
+        self.lists.append((kind, namespace, dict(selector)))
+        return [
+            copy.deepcopy(obj)
+            for (version, k, ns, _), obj in sorted(self.objects.items())
+            if (version, k, ns) == (api_version, kind, namespace)
+            and selector.items() <= obj["metadata"].get("labels", {}).items()
+        ]
+
     def apply(self, obj: Mapping[str, Any], field_manager: str) -> dict[str, Any]:
         self._check_type(obj["kind"])
+        if obj["kind"] in self.apply_errors:
+            raise self.apply_errors[obj["kind"]]
         self.writes.append(("apply", obj["kind"], obj["metadata"]["name"]))
         existing = self.objects.get(self.key(obj))
         stored = copy.deepcopy(dict(obj))
@@ -513,3 +530,66 @@ def test_a_terminating_namespace_is_recognised_only_when_every_failure_says_so()
             failed=[ChildFailure("ConfigMap", "a", terminating), ChildFailure("Service", "a", denied)]
         )
     )
+
+
+def test_reconcile_refresh_time_alone_changing_writes_nothing() -> None:
+    world = World()
+    world.reconciler.reconcile("mail", "prod")
+    writes = len(world.api.writes)
+    for minute in range(1, 6):  # a real exporter: a new refresh time every pass, nothing else new
+        assert world.doc is not None
+        world.doc = dataclasses.replace(world.doc, last_refresh_time=f"2026-01-01T00:0{minute}:00Z")
+        world.now += datetime.timedelta(minutes=1)
+        assert not world.reconciler.reconcile("mail", "prod").status_written
+    assert world.api.writes[writes:] == []
+    assert "lastRefreshTime" not in world.status
+
+
+def test_reconcile_reads_the_pods_of_an_unreachable_exporter_only() -> None:
+    world = World()
+    world.reconciler.reconcile("mail", "prod")
+    assert world.api.lists == []  # reachable: no pod is read
+    labels = world.api.objects[("apps/v1", "Deployment", "mail", "sesmon-prod")]["spec"]["selector"]
+    waiting = {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "x": not found'}
+    world.api.objects[("v1", "Pod", "mail", "sesmon-prod-1")] = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "sesmon-prod-1", "namespace": "mail", "labels": labels["matchLabels"]},
+        "status": {"phase": "Pending", "containerStatuses": [{"state": {"waiting": waiting}}]},
+    }
+    world.doc = None  # connection refused
+    world.reconciler.reconcile("mail", "prod")
+    assert world.api.lists == [("Pod", "mail", labels["matchLabels"])]
+    ready = next(c for c in world.status["conditions"] if c["type"] == "ExporterReady")
+    assert ready["reason"] == "ImagePullBackOff"
+    assert ready["message"].startswith(
+        'exporter pod sesmon-prod-1: ImagePullBackOff: Back-off pulling image "x"'
+    )
+    assert "connection refused" in ready["message"]
+
+
+def test_reconcile_transient_failure_is_reconciling_and_retried() -> None:
+    world = World()
+    world.api.apply_errors["Service"] = KubeError(409, "Conflict", "the object has been modified")
+    with pytest.raises(ReconcileFailed) as failure:
+        world.reconciler.reconcile("mail", "prod")
+    assert not failure.value.permanent
+    by_type = {c["type"]: c for c in world.status["conditions"]}
+    assert (by_type["Reconciling"]["status"], by_type["Reconciling"]["reason"]) == ("True", "Conflict")
+    assert "Stalled" not in by_type
+    world.api.apply_errors["Service"] = KubeError(503, "ServiceUnavailable", "etcdserver: leader changed")
+    with pytest.raises(ReconcileFailed):
+        world.reconciler.reconcile("mail", "prod")
+    by_type = {c["type"]: c for c in world.status["conditions"]}
+    assert by_type["Reconciling"]["reason"] == "APIUnavailable"
+    assert "Stalled" not in by_type
+    # Refused by policy: only a person can fix it.
+    world.api.apply_errors["Service"] = KubeError(403, "Forbidden", "denied by policy no-services")
+    with pytest.raises(ReconcileFailed):
+        world.reconciler.reconcile("mail", "prod")
+    by_type = {c["type"]: c for c in world.status["conditions"]}
+    assert (by_type["Stalled"]["status"], by_type["Stalled"]["reason"]) == ("True", "Forbidden")
+    assert "Reconciling" not in by_type
+    del world.api.apply_errors["Service"]
+    world.reconciler.reconcile("mail", "prod")
+    assert {c["type"] for c in world.status["conditions"]}.isdisjoint({"Reconciling", "Stalled"})

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from sesmonitor.api import parse_spec
-from sesmonitor.contract import AccountStatus, ExporterStatus, RateStatus, empty_account, empty_rate
+from sesmonitor.contract import (
+    AccountStatus,
+    ApiHealth,
+    ExporterStatus,
+    RateStatus,
+    empty_account,
+    empty_rate,
+)
+from sesmonitor.operator.pods import PodProblem
 from sesmonitor.operator.status import (
     ExporterReading,
     ReconcileOutcome,
@@ -117,7 +125,9 @@ def test_all_healthy_is_ready() -> None:
     assert status["complaintRateWindowAverage"] == "0.03%"
     assert status["enforcementStatus"] == "HEALTHY"
     assert status["sendingEnabled"] is True
-    assert status["lastRefreshTime"] == "2026-01-02T03:04:00Z"
+    assert cond(status, "Ready")["reason"] == "Monitoring"
+    # Changes every refresh; the exporter's own metrics carry it (see test_refresh_time_alone...).
+    assert "lastRefreshTime" not in status
 
 
 @pytest.mark.parametrize(
@@ -150,10 +160,8 @@ def test_bounce_rate_against_thresholds(average: float, status_: str, reason: st
     condition = cond(status, "BounceRateHealthy")
     assert (condition["status"], condition["reason"]) == (status_, reason)
     assert fragment in condition["message"]
-    assert cond(status, "Ready")["status"] == ("True" if status_ == "True" else "False")
-    if status_ == "False":
-        assert cond(status, "Ready")["reason"] == reason
-        assert cond(status, "Ready")["message"].startswith("BounceRateHealthy: ")
+    # Ready says the monitor works, whatever the rate: GitOps health checks must not fail on it.
+    assert (cond(status, "Ready")["status"], cond(status, "Ready")["reason"]) == ("True", "Monitoring")
 
 
 def test_complaint_rate_above_critical_names_rate_and_threshold() -> None:
@@ -176,8 +184,7 @@ def test_no_datapoint_is_unknown_nodata() -> None:
     status = compute(exporter(bounce=rate(None, None)))
     condition = cond(status, "BounceRateHealthy")
     assert (condition["status"], condition["reason"]) == ("Unknown", "NoData")
-    assert cond(status, "Ready")["status"] == "Unknown"
-    assert cond(status, "Ready")["reason"] == "NoData"
+    assert cond(status, "Ready")["status"] == "True"
     assert "bounceRate" not in status
 
 
@@ -198,9 +205,18 @@ def test_account_condition(enforcement: str | None, sending: bool | None, status
     assert (condition["status"], condition["reason"]) == (status_, reason)
 
 
-def test_account_under_review_outranks_rates_in_ready() -> None:
-    status = compute(exporter(bounce=rate(0.2, 0.2), acct=account("PROBATION")))
-    assert cond(status, "Ready")["reason"] == "UnderReview"
+def test_ready_means_the_monitor_works_not_that_the_account_is_healthy() -> None:
+    status = compute(exporter(bounce=rate(0.2, 0.2), complaint=rate(0.01, 0.01), acct=account("SHUTDOWN")))
+    assert cond(status, "BounceRateHealthy")["reason"] == "AboveCritical"
+    assert cond(status, "ComplaintRateHealthy")["reason"] == "AboveCritical"
+    assert cond(status, "AccountHealthy")["reason"] == "SendingPaused"
+    ready = cond(status, "Ready")
+    assert (ready["status"], ready["reason"]) == ("True", "Monitoring")
+    assert status["enforcementStatus"] == "SHUTDOWN"
+    # The monitor not working is what takes Ready away.
+    assert cond(compute(exporter(stale=True)), "Ready")["status"] == "False"
+    failed = compute(exporter(), outcome=ReconcileOutcome(False, "Forbidden", "denied"))
+    assert (cond(failed, "Ready")["status"], cond(failed, "Ready")["reason"]) == ("False", "Forbidden")
 
 
 def test_unreachable_exporter() -> None:
@@ -225,14 +241,19 @@ def test_unreachable_exporter_keeps_the_last_known_rates() -> None:
     after = compute(ExporterReading(error="timed out"), previous=before, now=T1)
     assert after["bounceRate"] == "2%"
     assert after["bounceRateWindowAverage"] == "3%"
-    assert after["lastRefreshTime"] == before["lastRefreshTime"]
 
 
 def test_exporter_not_ready_and_stale() -> None:
-    status = compute(exporter(ready=False, last_error="AccessDenied"))
+    status = compute(exporter(ready=False))
     condition = cond(status, "ExporterReady")
     assert (condition["status"], condition["reason"]) == ("False", "NotReady")
-    assert "AccessDenied" in condition["message"]
+    assert condition["message"] == "the exporter has no complete read of AWS yet; waiting for its reads"
+    # An exporter without per-API error codes still gets its error through.
+    old = cond(compute(exporter(ready=False, last_error="GetAccount: AccessDenied: no")), "ExporterReady")
+    assert (old["reason"], old["message"]) == (
+        "AWSError",
+        "the exporter has no complete read of AWS yet: GetAccount: AccessDenied: no",
+    )
     stale = cond(compute(exporter(stale=True)), "ExporterReady")
     assert (stale["status"], stale["reason"]) == ("False", "Stale")
     # Stale data is still data: the rate conditions judge it.
@@ -354,3 +375,135 @@ def test_status_matches_the_crd_status_schema() -> None:
 
     for reading in (exporter(), ExporterReading(error="refused"), exporter(bounce=rate(None, None))):
         SesMonitorStatus.model_validate(compute(reading))
+
+
+# --------------------------------------------------------------------------------------------------
+# The AWS error and the exporter's pods reach the conditions (issue 11, item 1)
+# --------------------------------------------------------------------------------------------------
+
+
+def failing(api: str, code: str, kind: str, message: str, failures: int = 3) -> ExporterReading:
+    """An exporter whose ``api`` keeps failing with AWS error ``code`` (counted as ``kind``)."""
+    reading = exporter(ready=False, last_error=f"{api}: {code}: {message}")
+    assert reading.status is not None
+    health: ApiHealth = {
+        "last_success_time": None,
+        "consecutive_failures": failures,
+        "stale": True,
+        "last_error": f"{code}: {message}",
+        "last_error_time": f"2026-01-02T03:0{failures}:00Z",
+        "last_error_code": code,
+        "last_error_kind": kind,
+    }
+    reading.status.apis = {api: health}
+    return reading
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "reason"),
+    [
+        ("AccessDeniedException", "denied", "AWSAccessDenied"),
+        ("AccessDenied", "denied", "AWSAccessDenied"),
+        ("ExpiredToken", "denied", "AWSCredentialsExpired"),
+        ("NoCredentialsError", "denied", "AWSNoCredentials"),
+        ("EndpointConnectionError", "error", "AWSUnreachable"),
+        ("ConnectTimeoutError", "timeout", "AWSUnreachable"),
+        ("Throttling", "throttled", "AWSThrottled"),
+        ("InternalFailure", "server_error", "AWSServerError"),
+        ("ValidationError", "client_error", "AWSError"),
+    ],
+)
+def test_the_aws_error_is_the_reason_and_its_words_the_message(code: str, kind: str, reason: str) -> None:
+    status = compute(failing("GetAccount", code, kind, "User: arn:aws:iam::1:role/x is not authorized"))
+    exporter_ready = cond(status, "ExporterReady")
+    assert (exporter_ready["status"], exporter_ready["reason"]) == ("False", reason)
+    assert exporter_ready["message"] == (
+        f"the exporter has no complete read of AWS yet: GetAccount: {code}:"
+        " User: arn:aws:iam::1:role/x is not authorized"
+    )
+    # Ready (and so the printer column Reason) carries it too, not "ExporterUnreachable".
+    ready = cond(status, "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", reason)
+    assert ready["message"] == f"ExporterReady: {exporter_ready['message']}"
+
+
+def test_an_aws_outage_after_good_reads_says_so_and_keeps_the_rates() -> None:
+    reading = failing("GetMetricData", "EndpointConnectionError", "error", 'Could not connect to "x"')
+    assert reading.status is not None
+    reading.status.ready, reading.status.stale = True, True
+    reading.status.last_refresh_time = "2026-01-02T03:00:00Z"
+    status = compute(reading)
+    assert cond(status, "ExporterReady")["reason"] == "AWSUnreachable"
+    assert cond(status, "ExporterReady")["message"].startswith(
+        "the exporter serves data last read from AWS at 2026-01-02T03:00:00Z: GetMetricData:"
+    )
+    assert status["bounceRate"] == "1%"
+
+
+def test_repeated_failures_of_the_same_error_write_nothing() -> None:
+    first = compute(failing("GetAccount", "AccessDeniedException", "denied", "no", failures=1))
+    later = compute(
+        failing("GetAccount", "AccessDeniedException", "denied", "no", failures=7), previous=first, now=T1
+    )
+    assert status_patch(first, later) is None
+
+
+def test_an_unreachable_exporter_says_what_its_pod_says() -> None:
+    problem = PodProblem("ImagePullBackOff", "exporter pod sesmon-prod-1: ImagePullBackOff: not found")
+    reading = ExporterReading(error="connection refused", url="http://s:9435/status", workload=problem)
+    status = compute(reading)
+    exporter_ready = cond(status, "ExporterReady")
+    assert exporter_ready["reason"] == "ImagePullBackOff"
+    assert exporter_ready["message"] == (
+        "exporter pod sesmon-prod-1: ImagePullBackOff: not found"
+        " (its /status at http://s:9435/status: connection refused)"
+    )
+    assert cond(status, "Ready")["reason"] == "ImagePullBackOff"
+    assert cond(status, "BounceRateHealthy")["reason"] == "ImagePullBackOff"
+
+
+# --------------------------------------------------------------------------------------------------
+# Written only when a reader would see a change (item 9); kstatus conditions (item 10)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_refresh_time_alone_changing_writes_nothing() -> None:
+    first = compute(exporter(), now=T0)
+    moved = exporter()
+    assert moved.status is not None
+    moved.status.last_refresh_time = "2026-01-02T03:09:00Z"
+    for rate_ in (moved.status.bounce_rate, moved.status.complaint_rate):
+        rate_["age_seconds"] = 12.5
+        rate_["timestamp"] = "2026-01-02T03:08:00Z"
+    assert status_patch(first, compute(moved, previous=first, now=T1)) is None
+
+
+def test_rates_are_compared_at_their_shown_precision() -> None:
+    first = compute(exporter(bounce=rate(0.012341, 0.012342)))
+    same = compute(exporter(bounce=rate(0.012343, 0.012344)), previous=first, now=T1)
+    assert status_patch(first, same) is None
+    moved = compute(exporter(bounce=rate(0.0125, 0.0125)), previous=first, now=T1)
+    assert status_patch(first, moved) is not None
+
+
+def test_a_refresh_time_written_by_an_older_operator_is_removed_once() -> None:
+    first = compute(exporter())
+    old = {**first, "lastRefreshTime": "2026-01-02T03:04:00Z"}
+    assert status_patch(old, compute(exporter(), previous=old, now=T1)) == {"lastRefreshTime": None}
+
+
+def test_a_transient_failure_is_reconciling_not_stalled() -> None:
+    conflict = ReconcileOutcome(
+        False, "Conflict", "Deployment sesmon-prod: the object has been modified", True
+    )
+    status = compute(exporter(), outcome=conflict)
+    reconciling = cond(status, "Reconciling")
+    assert (reconciling["status"], reconciling["reason"]) == ("True", "Conflict")
+    assert reconciling["message"].startswith("retrying: Deployment sesmon-prod")
+    assert all(c["type"] != "Stalled" for c in status["conditions"])
+    assert status["observedGeneration"] == 3
+    recovered = compute(exporter(), previous=status, now=T1)
+    assert {c["type"] for c in recovered["conditions"]}.isdisjoint({"Reconciling", "Stalled"})
+    from sesmonitor.api import SesMonitorStatus
+
+    SesMonitorStatus.model_validate(status)

@@ -91,7 +91,21 @@ PRINTER_COLUMNS: list[dict[str, Any]] = [
         "name": "Ready",
         "type": "string",
         "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
-        "description": "Reconciled, exporter serving, rates and account healthy.",
+        "description": "The monitor works: reconciled, exporter serving fresh data (not account health).",
+    },
+    {
+        # Why not Ready, in a word: AWSAccessDenied, ImagePullBackOff, Unschedulable, ...
+        "name": "Reason",
+        "type": "string",
+        "jsonPath": '.status.conditions[?(@.type=="Ready")].reason',
+        "description": "Ready's reason.",
+    },
+    {
+        "name": "Message",
+        "type": "string",
+        "priority": 1,  # -o wide
+        "jsonPath": '.status.conditions[?(@.type=="Ready")].message',
+        "description": "Ready's message: the AWS error, the pod's state.",
     },
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]

@@ -19,7 +19,9 @@ EXPORTER_READY: Final = "ExporterReady"
 BOUNCE_RATE_HEALTHY: Final = "BounceRateHealthy"
 COMPLAINT_RATE_HEALTHY: Final = "ComplaintRateHealthy"
 ACCOUNT_HEALTHY: Final = "AccountHealthy"
-# kstatus's abnormal-true condition, present only while reconciling fails (Flux and Argo CD read it).
+# kstatus's abnormal-true conditions, present only while reconciling fails (Flux and Argo CD read
+# them): Reconciling while retries will fix it, Stalled when they will not.
+RECONCILING: Final = "Reconciling"
 STALLED: Final = "Stalled"
 CONDITION_TYPES: Final = (
     READY,
@@ -28,6 +30,7 @@ CONDITION_TYPES: Final = (
     BOUNCE_RATE_HEALTHY,
     COMPLAINT_RATE_HEALTHY,
     ACCOUNT_HEALTHY,
+    RECONCILING,
     STALLED,
 )
 
@@ -76,8 +79,9 @@ class SesMonitorStatus(_Status):
     conditions: list[Condition] = Field(
         default_factory=list,
         description=(
-            "Ready, Reconciled, ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy;"
-            " Stalled while reconciling fails."
+            "Ready (reconciled and the exporter serves fresh data; not the account's health), Reconciled,"
+            " ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy; while reconciling"
+            " fails, Reconciling (will retry) or Stalled (needs a person)."
         ),
         max_length=16,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
@@ -111,10 +115,4 @@ class SesMonitorStatus(_Status):
     )
     sending_enabled: bool | None = Field(
         default=None, alias="sendingEnabled", description="Whether SES lets the account send."
-    )
-    last_refresh_time: str | None = Field(
-        default=None,
-        alias="lastRefreshTime",
-        description="When the exporter last read AWS successfully.",
-        json_schema_extra={"format": "date-time"},
     )

@@ -1,9 +1,10 @@
 """The few Kubernetes API calls the operator makes, over the official client's REST layer.
 
-Only GET, server-side apply (PATCH application/apply-patch+yaml) and merge-patch of the status
-subresource: no list, watch or delete (kopf does the watching of SesMonitors; garbage collection
-deletes children). Errors become `KubeError`, which says whether the object or its whole resource
-type (a missing CRD) was not found.
+Only GET, server-side apply (PATCH application/apply-patch+yaml), merge-patch of the status
+subresource, and a list of one exporter's pods by label when it cannot be reached (to say why): no
+watch or delete (kopf does the watching of SesMonitors; garbage collection deletes children).
+Errors become `KubeError`, which says whether the object or its whole resource type (a missing CRD)
+was not found.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ PLURALS: Final[Mapping[tuple[str, str], str]] = {
     ("v1", "ConfigMap"): "configmaps",
     ("v1", "Service"): "services",
     ("apps/v1", "Deployment"): "deployments",
+    ("v1", "Pod"): "pods",
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitors",
     ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrules",
     (API_VERSION, "SesMonitor"): PLURAL,
@@ -48,18 +50,25 @@ class Api(Protocol):
 
     def apply(self, obj: Mapping[str, Any], field_manager: str) -> dict[str, Any]: ...
 
+    def list_objects(
+        self, api_version: str, kind: str, namespace: str, selector: Mapping[str, str]
+    ) -> list[dict[str, Any]]: ...
+
     def patch_status(
         self, api_version: str, kind: str, namespace: str, name: str, status: Mapping[str, Any]
     ) -> dict[str, Any]: ...
 
 
 def resource_path(api_version: str, kind: str, namespace: str, name: str, subresource: str = "") -> str:
+    """The object's path; with an empty ``name``, the collection's."""
     try:
         plural = PLURALS[(api_version, kind)]
     except KeyError:
         raise ValueError(f"the operator does not manage {kind} ({api_version})") from None
     prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-    path = f"{prefix}/namespaces/{quote(namespace, safe='')}/{plural}/{quote(name, safe='')}"
+    path = f"{prefix}/namespaces/{quote(namespace, safe='')}/{plural}"
+    if name:
+        path += f"/{quote(name, safe='')}"
     return f"{path}/{subresource}" if subresource else path
 
 
@@ -131,6 +140,15 @@ class KubeApi:
             if exc.status == 404 and not exc.type_missing:
                 return None
             raise
+
+    def list_objects(
+        self, api_version: str, kind: str, namespace: str, selector: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        labels = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
+        doc = self._call(
+            "GET", resource_path(api_version, kind, namespace, ""), "", query=[("labelSelector", labels)]
+        )
+        return [item for item in doc.get("items") or [] if isinstance(item, dict)]
 
     def apply(self, obj: Mapping[str, Any], field_manager: str) -> dict[str, Any]:
         meta = obj["metadata"]

@@ -2,7 +2,7 @@
 
 1. read the SesMonitor fresh (the handler's copy may be stale) and validate it;
 2. render its children (`sesmonitor.render`) and apply those that are missing or differ;
-3. read the exporter's ``/status``;
+3. read the exporter's ``/status``; when it cannot be read, its Deployment and pods, to say why;
 4. compute the status; write it only if it changed;
 5. post Events for conditions that changed.
 
@@ -13,6 +13,7 @@ what went wrong; the handlers turn it into kopf's retry with backoff.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import threading
@@ -27,9 +28,10 @@ from sesmonitor.operator.apply import ApplyReport, OwnerReference, apply_childre
 from sesmonitor.operator.events import Poster, announce
 from sesmonitor.operator.exporter_client import fetch_status
 from sesmonitor.operator.kube import Api, KubeError
+from sesmonitor.operator.pods import diagnose
 from sesmonitor.operator.settings import OperatorSettings
 from sesmonitor.operator.status import ExporterReading, ReconcileOutcome
-from sesmonitor.render import child_names, render_all
+from sesmonitor.render import child_names, render_all, selector_labels
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,9 @@ API_ERROR: Final = "APIError"
 STATUS_WRITE_FAILED: Final = "StatusWriteFailed"
 
 PROMETHEUS_OPERATOR_KINDS: Final = frozenset({"ServiceMonitor", "PrometheusRule"})
+# Failures a retry fixes without anyone's help (Reconciling=True); the others need a person to change
+# the spec, RBAC, an admission policy or install a CRD (Stalled=True).
+TRANSIENT_REASONS: Final = frozenset({CONFLICT, API_UNAVAILABLE, API_ERROR})
 
 
 class ReconcileFailed(Exception):
@@ -126,7 +131,7 @@ class Reconciler:
                 return Result(gone=True, report=report)
 
         reading = (
-            self._read_exporter(namespace, name)
+            self._read_exporter(monitor)
             if monitor is not None
             else ExporterReading(error="the spec is invalid; no exporter is running")
         )
@@ -148,9 +153,25 @@ class Reconciler:
         report = apply_children(self.api, children, owner, self.settings.field_manager)
         return outcome_of(report), report
 
-    def _read_exporter(self, namespace: str, name: str) -> ExporterReading:
+    def _read_exporter(self, monitor: SesMonitor) -> ExporterReading:
+        namespace, name = monitor.namespace, monitor.name
         url = self.settings.exporter_status_url(namespace, name, child_names(name).service)
-        return self.fetch(url, self.settings.exporter_timeout)
+        reading = self.fetch(url, self.settings.exporter_timeout)
+        if reading.status is not None:
+            return reading
+        # Unreachable: the pods usually say why (image pull, scheduling, crash loop). Read-only, and
+        # only while the exporter cannot be read, so a monitor at rest makes no such request.
+        try:
+            pods = self.api.list_objects("v1", "Pod", namespace, selector_labels(monitor))
+            deployment = (
+                None
+                if pods
+                else self.api.get("apps/v1", "Deployment", namespace, child_names(name).deployment)
+            )
+        except KubeError as exc:
+            logger.warning("%s: cannot read the exporter's pods: %s", monitor.key, exc)
+            return reading
+        return dataclasses.replace(reading, workload=diagnose(deployment, pods))
 
     def _write_status(
         self,
@@ -231,7 +252,7 @@ def outcome_of(report: ApplyReport) -> ReconcileOutcome:
         reason = API_UNAVAILABLE
     else:
         reason = API_ERROR
-    return ReconcileOutcome(False, reason, details)
+    return ReconcileOutcome(False, reason, details, transient=reason in TRANSIENT_REASONS)
 
 
 def backoff(retry: int, settings: OperatorSettings) -> float:

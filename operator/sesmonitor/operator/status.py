@@ -6,9 +6,19 @@ caller writes it only when it differs from the previous one (`status_patch` retu
 pass that changes nothing writes nothing.
 
 Conditions follow metav1.Condition: ``lastTransitionTime`` moves only when ``status`` changes, not
-when the reason or message does. ``status.observedGeneration`` advances only once a generation's
-children were applied, so kstatus (Flux, Argo CD, ``kubectl wait``) sees a failed or pending
-reconcile as in progress.
+when the reason or message does. ``status.observedGeneration`` advances for every generation acted
+on; a failed pass says ``Reconciling=True`` when it will retry and fix itself (409, 429, 5xx, no
+answer) and ``Stalled=True`` only when it will not (an invalid spec, a request forbidden by RBAC or
+policy, a missing CRD): kstatus (Flux, Argo CD) reads Stalled as failed, Reconciling as in progress.
+
+``Ready`` means the monitor works: its children are applied and its exporter serves fresh data from
+AWS. It does not mean the account is healthy, or ``kubectl wait --for=condition=Ready`` and GitOps
+health checks would hang on a bad bounce rate; BounceRateHealthy, ComplaintRateHealthy and
+AccountHealthy (and the printer columns and alerts) say that.
+
+Only what a reader sees is written: rates at their shown precision, conditions, the enforcement
+status. Not the exporter's refresh time, which changes every minute (it is in the exporter's own
+``sesmonitor_last_successful_refresh_timestamp_seconds``), so a steady monitor writes nothing.
 """
 
 from __future__ import annotations
@@ -26,9 +36,12 @@ from sesmonitor.api.status import (
     EXPORTER_READY,
     READY,
     RECONCILED,
+    RECONCILING,
     STALLED,
 )
 from sesmonitor.contract import ExporterStatus, RateStatus
+from sesmonitor.operator.aws_errors import aws_failure
+from sesmonitor.operator.pods import PodProblem
 
 ConditionStatus = Literal["True", "False", "Unknown"]
 
@@ -44,6 +57,7 @@ ABOVE_WARNING: Final = "AboveWarning"
 ABOVE_CRITICAL: Final = "AboveCritical"
 NO_DATA: Final = "NoData"
 HEALTHY: Final = "Healthy"
+MONITORING: Final = "Monitoring"
 UNDER_REVIEW: Final = "UnderReview"
 SENDING_PAUSED: Final = "SendingPaused"
 UNKNOWN_ENFORCEMENT: Final = "UnknownEnforcementStatus"
@@ -58,37 +72,37 @@ STATUS_KEYS: Final = (
     "complaintRateWindowAverage",
     "enforcementStatus",
     "sendingEnabled",
-    "lastRefreshTime",
 )
 _MIRRORED_KEYS: Final = STATUS_KEYS[2:]
-# Ready summarises the others; the first one not True (in this order) gives its reason.
-_SUMMARY_ORDER: Final = (
-    RECONCILED,
-    EXPORTER_READY,
-    ACCOUNT_HEALTHY,
-    BOUNCE_RATE_HEALTHY,
-    COMPLAINT_RATE_HEALTHY,
-)
+# Keys older versions wrote and this one removes (set to null once, when found).
+RETIRED_KEYS: Final = ("lastRefreshTime",)
+# Ready summarises whether the monitor works; the first of these not True gives its reason. The
+# account's health is not among them (see the module docstring).
+_SUMMARY_ORDER: Final = (RECONCILED, EXPORTER_READY)
 # Conditions whose changes are announced with a Kubernetes Event.
 RATE_CONDITIONS: Final = (BOUNCE_RATE_HEALTHY, COMPLAINT_RATE_HEALTHY, ACCOUNT_HEALTHY)
 
 
 @dataclass(frozen=True)
 class ReconcileOutcome:
-    """What applying the children came to: ``ok`` with reason Applied, or a failure reason and message."""
+    """What applying the children came to: ``ok`` with reason Applied, or a failure reason and message;
+    ``transient`` when retrying will fix it without anyone's help (Reconciling, not Stalled)."""
 
     ok: bool
     reason: str = APPLIED
     message: str = ""
+    transient: bool = False
 
 
 @dataclass(frozen=True)
 class ExporterReading:
-    """The exporter's /status document, or why there is none (``error``)."""
+    """The exporter's /status document, or why there is none (``error``, and what the exporter's pods
+    say about it in ``workload``)."""
 
     status: ExporterStatus | None = None
     error: str | None = None
     url: str | None = None
+    workload: PodProblem | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,13 @@ def _exporter_problem(monitor_key: str, reading: ExporterReading) -> Condition |
     where = f" at {reading.url}" if reading.url else ""
     if reading.status is None:
         error = reading.error or "no status document"
+        if reading.workload is not None:
+            return Condition(
+                EXPORTER_READY,
+                "False",
+                reading.workload.reason,
+                f"{reading.workload.message} (its /status{where}: {error})",
+            )
         return Condition(
             EXPORTER_READY,
             "False",
@@ -155,23 +176,17 @@ def exporter_condition(monitor_key: str, reading: ExporterReading) -> Condition:
         return problem
     doc = reading.status
     assert doc is not None
-    last_error = f"; last error: {doc.last_error}" if doc.last_error else ""
-    if not doc.ready:
+    failure = aws_failure(doc)
+    if not doc.ready or doc.stale:
         if doc.last_refresh_time is None:
-            return Condition(
-                EXPORTER_READY,
-                "False",
-                NOT_READY,
-                f"waiting for the first successful read of AWS{last_error}",
-            )
-        return Condition(EXPORTER_READY, "False", NOT_READY, f"the exporter is not ready{last_error}")
-    if doc.stale:
-        return Condition(
-            EXPORTER_READY,
-            "False",
-            STALE,
-            f"the exporter serves data last read from AWS at {doc.last_refresh_time}{last_error}",
-        )
+            situation = "the exporter has no complete read of AWS yet"
+        else:
+            situation = f"the exporter serves data last read from AWS at {doc.last_refresh_time}"
+        if failure is not None:
+            return Condition(EXPORTER_READY, "False", failure.reason, f"{situation}: {failure.message}")
+        if not doc.ready:
+            return Condition(EXPORTER_READY, "False", NOT_READY, f"{situation}; waiting for its reads")
+        return Condition(EXPORTER_READY, "False", STALE, situation)
     return Condition(EXPORTER_READY, "True", SERVING, "the exporter serves fresh data from AWS")
 
 
@@ -281,7 +296,11 @@ def ready_condition(conditions: Sequence[Condition]) -> Condition:
         first = unknown[0]
         return Condition(READY, "Unknown", first.reason, f"{first.type}: {first.message}")
     return Condition(
-        READY, "True", HEALTHY, "reconciled; exporter serving; rates below warning; account healthy"
+        READY,
+        "True",
+        MONITORING,
+        "reconciled; the exporter serves fresh data from AWS (the account's health is in"
+        f" {BOUNCE_RATE_HEALTHY}, {COMPLAINT_RATE_HEALTHY} and {ACCOUNT_HEALTHY})",
     )
 
 
@@ -331,7 +350,6 @@ def _mirrored(reading: ExporterReading, previous: Mapping[str, Any], usable: boo
         "complaintRateWindowAverage": percent(doc.complaint_rate.get("window_average")),
         "enforcementStatus": doc.account.get("enforcement_status"),
         "sendingEnabled": doc.account.get("sending_enabled"),
-        "lastRefreshTime": doc.last_refresh_time,
     }
     return {key: value for key, value in values.items() if value is not None}
 
@@ -372,10 +390,10 @@ def compute_status(
 ) -> dict[str, Any]:
     """The complete new status (only the keys the CRD defines; absent means unset)."""
     previous = previous or {}
-    conditions = evaluate(monitor_key, spec, outcome, reading) + _stalled(outcome)
+    conditions = evaluate(monitor_key, spec, outcome, reading) + _progress(outcome)
     status: dict[str, Any] = {}
     # This generation was acted on, successfully or not: kstatus reads a lagging observedGeneration as
-    # "in progress", so a failure must advance it and say Stalled for Flux and Argo CD to show it.
+    # "in progress" whatever happened, so a failure must advance it and say Reconciling or Stalled.
     if generation is not None:
         status["observedGeneration"] = generation
     status["conditions"] = _with_transition_times(
@@ -397,22 +415,25 @@ def invalid_spec_status(
     previous = previous or {}
     failed = Condition(RECONCILED, "False", outcome.reason, outcome.message)
     ready = Condition(READY, "False", outcome.reason, f"{RECONCILED}: {outcome.message}")
-    owned = {READY, RECONCILED, STALLED}
+    owned = {READY, RECONCILED, RECONCILING, STALLED}
     old_conditions = previous.get("conditions") or []
     kept = [c for c in old_conditions if isinstance(c, Mapping) and c.get("type") not in owned]
     status = {key: previous[key] for key in STATUS_KEYS if previous.get(key) is not None}
     if generation is not None:
         status["observedGeneration"] = generation
     status["conditions"] = _with_transition_times(
-        [ready, failed, *_stalled(outcome)], old_conditions, generation, now
+        [ready, failed, *_progress(outcome)], old_conditions, generation, now
     ) + [dict(c) for c in kept]
     return status
 
 
-def _stalled(outcome: ReconcileOutcome) -> list[Condition]:
-    """kstatus's abnormal-true condition: present only while reconciling fails."""
+def _progress(outcome: ReconcileOutcome) -> list[Condition]:
+    """kstatus's abnormal-true conditions, present only while reconciling fails: Reconciling while a
+    retry will fix it, Stalled when only a person can."""
     if outcome.ok:
         return []
+    if outcome.transient:
+        return [Condition(RECONCILING, "True", outcome.reason, f"retrying: {outcome.message}")]
     return [Condition(STALLED, "True", outcome.reason, outcome.message)]
 
 
@@ -429,6 +450,9 @@ def status_patch(previous: Mapping[str, Any] | None, new: Mapping[str, Any]) -> 
         if old == value:
             continue
         patch[key] = value  # None removes it
+    for key in RETIRED_KEYS:
+        if previous.get(key) is not None:
+            patch[key] = None
     return patch or None
 
 

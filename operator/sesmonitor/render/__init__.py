@@ -5,10 +5,12 @@ Public interface (used by the operator and the CLI):
 - `render_all(monitor, defaults) -> list[dict]`: every child object, in apply order:
   ConfigMap (exporter config), Deployment, Service, ServiceMonitor, PrometheusRule.
 - `child_names(monitor_name) -> ChildNames`: the names of those objects.
+- `selector_labels(monitor)`: the labels that select the exporter's pods.
 """
 
 from sesmonitor.render.defaults import RenderDefaults
+from sesmonitor.render.labels import selector_labels
 from sesmonitor.render.manifests import render_all
 from sesmonitor.render.names import ChildNames, child_names
 
-__all__ = ["ChildNames", "RenderDefaults", "child_names", "render_all"]
+__all__ = ["ChildNames", "RenderDefaults", "child_names", "render_all", "selector_labels"]

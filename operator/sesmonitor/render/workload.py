@@ -127,10 +127,16 @@ def _container(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
         "args": ["--config", config_path, "--listen", f"[::]:{EXPORTER_PORT}"],
         "env": _env(monitor),
         "ports": [{"name": PORT_NAME, "containerPort": EXPORTER_PORT, "protocol": "TCP"}],
-        # Liveness only asks "is the process serving"; readiness asks "has a refresh completed", which
-        # may take a while when AWS throttles, so liveness must not restart a pod that is merely waiting.
+        # Both ask "does the process serve", never "did AWS answer": a not-ready pod leaves the Service
+        # without endpoints, and the operator, which reads /status through it, could then not tell
+        # the SesMonitor the AWS error (AccessDenied, an outage) that /status carries. A Service with
+        # publishNotReadyAddresses instead would route to pods still starting, and rollouts would not
+        # wait for a pod that serves. Readiness gates the endpoints until the port is bound.
         "livenessProbe": _probe(HEALTHZ_PATH, period=20, failures=3),
         "readinessProbe": _probe(READYZ_PATH, period=10, failures=3),
+        # A crash shows its last log lines in the pod's status, which the operator copies into the
+        # SesMonitor's (e.g. "bad configuration: ...").
+        "terminationMessagePolicy": "FallbackToLogsOnError",
         "resources": _resources(monitor, defaults),
         "securityContext": {
             "allowPrivilegeEscalation": False,

@@ -125,6 +125,12 @@ namespaces) and the per-namespace Roles (watchNamespaces).
 - apiGroups: ["monitoring.coreos.com"]
   resources: ["servicemonitors", "prometheusrules"]
   verbs: ["get", "create", "patch"]
+# The exporter's pods, read only while its /status cannot be, to say why in the SesMonitor's status
+# (ImagePullBackOff, Unschedulable, CrashLoopBackOff and the last exit). Read-only: no watch, no logs,
+# no exec, no writes.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list"]
 # Events on SesMonitors: rate conditions changing, reconciles failing.
 - apiGroups: [""]
   resources: ["events"]

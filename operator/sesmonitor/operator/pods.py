@@ -1,0 +1,108 @@
+"""Why an exporter cannot be reached, from its Deployment and pods as the API server has them. Pure.
+
+Read only when the exporter's ``/status`` cannot be: "connection refused" says nothing, while the pod
+says "ImagePullBackOff: ... not found", "0/3 nodes are available: ..." or how the container last
+exited. The reasons are the kubelet's and the scheduler's own words (one CamelCase word each), so they
+match what ``kubectl describe pod`` shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+# Container waiting reasons that will not go away by waiting a little longer.
+WAITING_PROBLEMS: Final = frozenset(
+    {
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+        "CrashLoopBackOff",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "PreStartHookError",
+        "PostStartHookError",
+    }
+)
+NO_EXPORTER_POD: Final = "NoExporterPod"
+EXPORTER_STARTING: Final = "ExporterStarting"
+POD_PENDING: Final = "PodPending"
+POD_FAILED: Final = "PodFailed"
+
+
+@dataclass(frozen=True)
+class PodProblem:
+    """ExporterReady's reason and message when the exporter's workload explains the silence."""
+
+    reason: str
+    message: str
+
+
+def _conditions(obj: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    items = (obj.get("status") or {}).get("conditions") or []
+    return {str(c.get("type")): c for c in items if isinstance(c, Mapping)}
+
+
+def _terminated(status: Mapping[str, Any]) -> str:
+    """How a container last exited: reason, exit code and its termination message (the log tail)."""
+    last = (status.get("lastState") or {}).get("terminated") or {}
+    if not last:
+        return ""
+    text = f"; last exit: {last.get('reason') or 'Terminated'}, code {last.get('exitCode')}"
+    message = str(last.get("message") or "").strip()
+    return f"{text}: {message}" if message else text
+
+
+def _container_problem(pod: str, statuses: Sequence[Mapping[str, Any]]) -> PodProblem | None:
+    for status in statuses:
+        waiting = (status.get("state") or {}).get("waiting") or {}
+        reason = str(waiting.get("reason") or "")
+        if reason in WAITING_PROBLEMS:
+            message = str(waiting.get("message") or "").strip()
+            detail = f": {message}" if message else ""
+            return PodProblem(reason, f"exporter pod {pod}: {reason}{detail}{_terminated(status)}")
+    return None
+
+
+def _newest(pods: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    live = [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
+    live.sort(key=lambda p: str((p.get("metadata") or {}).get("creationTimestamp") or ""))
+    return live[-1] if live else None
+
+
+def diagnose(deployment: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]) -> PodProblem | None:
+    """What the newest exporter pod (or, without one, the Deployment) says is wrong; None when it
+    looks fine, so that the caller's own error ("connection refused") stands."""
+    pod = _newest(pods)
+    if pod is None:
+        failure = _conditions(deployment or {}).get("ReplicaFailure")
+        if failure is not None and failure.get("status") == "True":
+            return PodProblem(
+                NO_EXPORTER_POD, f"no exporter pod: {failure.get('message') or 'ReplicaFailure'}"
+            )
+        return PodProblem(NO_EXPORTER_POD, "no exporter pod exists yet")
+    name = str((pod.get("metadata") or {}).get("name") or "?")
+    status = pod.get("status") or {}
+    containers = [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
+    problem = _container_problem(name, containers)
+    if problem is not None:
+        return problem
+    phase = status.get("phase")
+    if phase == "Failed":
+        reason = str(status.get("reason") or POD_FAILED)
+        return PodProblem(reason, f"exporter pod {name} failed: {status.get('message') or reason}")
+    scheduled = _conditions(pod).get("PodScheduled")
+    if scheduled is not None and scheduled.get("status") == "False":
+        reason = str(scheduled.get("reason") or POD_PENDING)
+        return PodProblem(
+            reason, f"exporter pod {name} is not scheduled: {scheduled.get('message') or reason}"
+        )
+    if phase == "Pending":
+        return PodProblem(POD_PENDING, f"exporter pod {name} is pending")
+    ready = _conditions(pod).get("Ready")
+    if phase == "Running" and (ready is None or ready.get("status") != "True"):
+        return PodProblem(EXPORTER_STARTING, f"exporter pod {name} is running but does not serve yet")
+    return None

@@ -1,0 +1,200 @@
+"""What the status means, against the real API server (issue 11, items 1 and 10):
+
+- when the exporter cannot be read, the status says what its pod says (this control plane runs no
+  Deployment controller, scheduler or kubelet: the test makes the pod from the Deployment's template
+  as the ReplicaSet controller would, and writes its status as the scheduler or the kubelet would);
+- the AWS error the exporter reports is the reason, in the conditions and in ``kubectl get sesmon``;
+- Ready means the monitor works, not that the account is healthy (``kubectl wait`` does not hang on a
+  bad bounce rate);
+- an API server error that a retry fixes is ``Reconciling``, not ``Stalled``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from operator_helpers import OperatorProcess, StandInExporters, condition, get_json, sesmonitor
+
+from support.controlplane import Cluster
+
+pytest_plugins = ["fixtures_operator"]
+
+TIMEOUT = 20
+
+
+def wait_reason(cluster: Cluster, namespace: str, kind: str, reason: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    def reached() -> bool:
+        nonlocal found
+        found = get_json(cluster, "sesmonitor", "prod", "-n", namespace) or {}
+        return condition(found, kind).get("reason") == reason
+
+    cluster.wait_for(reached, timeout=TIMEOUT, what=f"{kind} reason {reason} on {namespace}/prod")
+    return found
+
+
+def exporter_pod(cluster: Cluster, namespace: str) -> str:
+    """The exporter's pod, made from the operator's Deployment as its ReplicaSet would make it."""
+    found: dict[str, Any] = {}
+
+    def applied() -> bool:
+        nonlocal found
+        found = get_json(cluster, "deployment", "sesmon-prod", "-n", namespace) or {}
+        return bool(found)
+
+    cluster.wait_for(applied, timeout=TIMEOUT, what="the exporter Deployment")
+    template = found["spec"]["template"]
+    name = "sesmon-prod-7d9f8c6b5-x2k4q"
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, **template["metadata"]},
+        "spec": template["spec"],
+    }
+    cluster.apply([pod])
+    return name
+
+
+def set_pod_status(cluster: Cluster, namespace: str, pod: str, status: dict[str, Any]) -> None:
+    cluster.kubectl(
+        "patch", "pod", pod, "-n", namespace, "--subresource=status", "--type=merge",
+        "-p", json.dumps({"status": status}),
+    )  # fmt: skip
+
+
+def container(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "name": "exporter", "image": "example.invalid/sesmonitor:test", "imageID": "", "ready": False,
+        "restartCount": 0, "state": state, **extra,
+    }  # fmt: skip
+
+
+def get_columns(cluster: Cluster, namespace: str, *wide: str) -> dict[str, str]:
+    """``kubectl get sesmon prod`` as {column: value}, cut at the header's positions (values may be
+    empty, or hold spaces as MESSAGE does)."""
+    header, row = cluster.kubectl("get", "sesmon", "prod", "-n", namespace, *wide).stdout.splitlines()[:2]
+    starts = [m.start() for m in re.finditer(r"\S+", header)]
+    ends = [*starts[1:], None]
+    return {header[a:b].strip(): row[a:b].strip() for a, b in zip(starts, ends, strict=True)}
+
+
+def test_an_unreachable_exporter_says_what_its_pod_says(
+    control_plane: Cluster, running_operator: OperatorProcess, namespace: str
+) -> None:
+    control_plane.apply(sesmonitor("prod", namespace))  # no stand-in: /status answers 404
+    obj = wait_reason(control_plane, namespace, "ExporterReady", "NoExporterPod")
+    assert "404" in condition(obj, "ExporterReady")["message"]
+    pod = exporter_pod(control_plane, namespace)
+    obj = wait_reason(control_plane, namespace, "ExporterReady", "PodPending")
+    assert condition(obj, "ExporterReady")["message"].startswith(f"exporter pod {pod} is pending")
+
+    pull = 'Back-off pulling image "example.invalid/sesmonitor:test": not found'
+    waiting = {"waiting": {"reason": "ImagePullBackOff", "message": pull}}
+    set_pod_status(
+        control_plane, namespace, pod, {"phase": "Pending", "containerStatuses": [container(waiting)]}
+    )
+    obj = wait_reason(control_plane, namespace, "ExporterReady", "ImagePullBackOff")
+    assert condition(obj, "ExporterReady")["message"].startswith(
+        f"exporter pod {pod}: ImagePullBackOff: {pull}"
+    )
+    assert condition(obj, "Ready")["reason"] == "ImagePullBackOff"
+    columns = get_columns(control_plane, namespace)
+    assert (columns["READY"], columns["REASON"]) == ("False", "ImagePullBackOff")
+
+    unschedulable = {
+        "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+        "message": "0/3 nodes are available: 3 Insufficient memory.",
+    }  # fmt: skip
+    set_pod_status(control_plane, namespace, pod, {"containerStatuses": None, "conditions": [unschedulable]})
+    obj = wait_reason(control_plane, namespace, "ExporterReady", "Unschedulable")
+    assert "0/3 nodes are available: 3 Insufficient memory." in condition(obj, "ExporterReady")["message"]
+
+    exited = {"terminated": {"reason": "Error", "exitCode": 2, "message": "bad configuration: x"}}
+    crash = container(
+        {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}},
+        lastState=exited,
+        restartCount=4,
+    )
+    scheduled = {"type": "PodScheduled", "status": "True"}
+    set_pod_status(
+        control_plane, namespace, pod,
+        {"phase": "Running", "conditions": [scheduled], "containerStatuses": [crash]},
+    )  # fmt: skip
+    obj = wait_reason(control_plane, namespace, "ExporterReady", "CrashLoopBackOff")
+    assert "last exit: Error, code 2: bad configuration: x" in condition(obj, "ExporterReady")["message"]
+    assert "CrashLoopBackOff" in get_columns(control_plane, namespace, "-o", "wide")["MESSAGE"]
+
+
+def test_the_aws_error_is_the_reason(
+    control_plane: Cluster, running_operator: OperatorProcess, exporters: StandInExporters, namespace: str
+) -> None:
+    doc = exporters.serve(namespace, "prod", ready=False, enforcement=None, sending=None)
+    message = "AccessDeniedException: User: arn:aws:sts::1:assumed-role/x is not authorized to ses:GetAccount"
+    doc.apis = {
+        "GetAccount": {
+            "last_success_time": None, "consecutive_failures": 2, "stale": True, "last_error": message,
+            "last_error_time": "2026-01-01T00:01:00Z", "last_error_code": "AccessDeniedException",
+            "last_error_kind": "denied",
+        }
+    }  # fmt: skip
+    control_plane.apply(sesmonitor("prod", namespace))
+    obj = wait_reason(control_plane, namespace, "ExporterReady", "AWSAccessDenied")
+    assert condition(obj, "ExporterReady")["message"].endswith(f"GetAccount: {message}")
+    columns = get_columns(control_plane, namespace)
+    assert (columns["READY"], columns["REASON"]) == ("False", "AWSAccessDenied")
+
+
+def test_ready_means_the_monitor_works_whatever_the_account_health(
+    control_plane: Cluster, running_operator: OperatorProcess, exporters: StandInExporters, namespace: str
+) -> None:
+    exporters.serve(namespace, "prod", bounce=0.1234, complaint=0.006, enforcement="PROBATION")
+    control_plane.apply(sesmonitor("prod", namespace))
+    # What GitOps tools and scripts wait for: it does not hang on the account's reputation.
+    control_plane.kubectl(
+        "wait", "--for=condition=Ready", "sesmonitor/prod", "-n", namespace, f"--timeout={TIMEOUT}s"
+    )
+    obj = get_json(control_plane, "sesmonitor", "prod", "-n", namespace)
+    assert condition(obj, "BounceRateHealthy")["reason"] == "AboveCritical"
+    assert condition(obj, "AccountHealthy")["reason"] == "UnderReview"
+    assert condition(obj, "Ready")["reason"] == "Monitoring"
+    columns = get_columns(control_plane, namespace)
+    assert (columns["BOUNCE"], columns["ACCOUNT"], columns["READY"]) == ("12.34%", "PROBATION", "True")
+
+
+def test_an_api_server_error_that_a_retry_fixes_is_reconciling_not_stalled(
+    control_plane: Cluster, running_operator: OperatorProcess, exporters: StandInExporters, namespace: str
+) -> None:
+    # A validating webhook that is down (failurePolicy Fail): the API server answers 500 to every write
+    # of a Service in this namespace, until the webhook is gone.
+    name = f"down-{namespace}"
+    webhook = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": {"name": name},
+        "webhooks": [{
+            "name": "down.sesmonitor.test",
+            "clientConfig": {"url": "https://127.0.0.1:1/validate"},
+            "rules": [{"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                       "resources": ["services"]}],
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+            "failurePolicy": "Fail", "sideEffects": "None", "admissionReviewVersions": ["v1"],
+            "timeoutSeconds": 2,
+        }],
+    }  # fmt: skip
+    control_plane.apply([webhook])
+    try:
+        exporters.serve(namespace, "prod")
+        control_plane.apply(sesmonitor("prod", namespace))
+        obj = wait_reason(control_plane, namespace, "Reconciling", "APIUnavailable")
+        assert condition(obj, "Reconciling")["status"] == "True"
+        assert "Service sesmon-prod" in condition(obj, "Reconciling")["message"]
+        assert condition(obj, "Stalled") == {}  # kstatus would read Stalled as failed
+        assert condition(obj, "Ready")["status"] == "False"
+    finally:
+        control_plane.kubectl("delete", "validatingwebhookconfiguration", name, "--ignore-not-found")
+    obj = wait_reason(control_plane, namespace, "Ready", "Monitoring")
+    assert condition(obj, "Reconciling") == {}
+    assert condition(obj, "Stalled") == {}
