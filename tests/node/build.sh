@@ -5,7 +5,11 @@
 #   bin/coredns                                          (github.com/coredns/coredns)
 #   bin/prometheus-operator, bin/prometheus-config-reloader, prometheus-operator/{crds,rbac}/
 #                                                        (github.com/prometheus-operator/prometheus-operator)
+#   bin/prometheus                                       (github.com/prometheus/prometheus)
+#   bin/alertmanager                                     (github.com/prometheus/alertmanager)
 #   bin/pause                                            (kubernetes' build/pause/linux/pause.c, gcc -static)
+# Prometheus and Alertmanager come from their modules, not Debian's packages: Debian builds Prometheus
+# without Kubernetes service discovery, which every ServiceMonitor needs.
 # runc, the CNI plugins and iptables come from Debian (scripts/setup.sh installs them).
 #
 # Output: ${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}/node-<every version below>/
@@ -18,14 +22,19 @@ CONTAINERD_VERSION=v2.4.2
 COREDNS_VERSION=v1.15.0
 # The newest version whose nested pkg/client module is served by the module proxy (v0.94.x's is not).
 PROMOP_VERSION=v0.93.1     # also in ./promop/go.mod
+# The newest of prometheus-operator v0.93.1's compatibility matrix, and its default Alertmanager.
+PROMETHEUS_VERSION=v3.13.1
+PROMETHEUS_MODULE_VERSION=v0.313.1 # Prometheus 3.x's Go module tags: v0.3MM.P for 3.MM.P
+ALERTMANAGER_VERSION=v0.33.1
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 k8s_module=$here/../controlplane/k8s
 root=${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}
 out=$root/node-k8s-$K8S_VERSION-containerd-$CONTAINERD_VERSION-coredns-$COREDNS_VERSION-promop-$PROMOP_VERSION
+out+=-prometheus-$PROMETHEUS_VERSION-alertmanager-$ALERTMANAGER_VERSION
 
 binaries=(kubelet kube-scheduler kube-proxy containerd containerd-shim-runc-v2 ctr coredns
-  prometheus-operator prometheus-config-reloader pause)
+  prometheus-operator prometheus-config-reloader prometheus alertmanager pause)
 
 complete() {
   local b
@@ -127,6 +136,19 @@ copy_promop_manifests() {
   mv "$tmp" "$out/prometheus-operator"
 }
 
+# Inside the module as its own main module: Prometheus' go.mod has a replace directive (a version pin),
+# which `go install pkg@version` refuses. The module cache is read-only; the build writes only to -o.
+build_in_module() { # name module@version package ldflags
+  local dir
+  dir=$(module_dir "$2")
+  # GOWORK=off: the module ships a go.work naming directories its zip leaves out.
+  (cd "$dir" && GOWORK=off go build -trimpath -ldflags "$4" -o "$out/bin/.$1.tmp" "$3")
+  mv -f "$out/bin/.$1.tmp" "$out/bin/$1"
+}
+prom_ldflags() { # version
+  echo "-s -w -X github.com/prometheus/common/version.Version=${1#v} -X github.com/prometheus/common/version.Branch=HEAD"
+}
+
 build_pause() {
   local dir tmp
   dir=$(module_dir "k8s.io/kubernetes@$K8S_VERSION")
@@ -153,6 +175,12 @@ build_pause() {
 [[ -x $out/bin/prometheus-config-reloader ]] ||
   timed prometheus-config-reloader build_promop prometheus-config-reloader \
     github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader
+[[ -x $out/bin/prometheus ]] ||
+  timed prometheus build_in_module prometheus "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" \
+    ./cmd/prometheus "$(prom_ldflags "$PROMETHEUS_VERSION")"
+[[ -x $out/bin/alertmanager ]] ||
+  timed alertmanager build_in_module alertmanager "github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION" \
+    ./cmd/alertmanager "$(prom_ldflags "$ALERTMANAGER_VERSION")"
 for b in kubelet kube-scheduler kube-proxy; do
   [[ -x $out/bin/$b ]] || timed "$b" build_k8s "$b"
 done
@@ -162,6 +190,8 @@ K8S_VERSION=$K8S_VERSION
 CONTAINERD_VERSION=$CONTAINERD_VERSION
 COREDNS_VERSION=$COREDNS_VERSION
 PROMOP_VERSION=$PROMOP_VERSION
+PROMETHEUS_VERSION=$PROMETHEUS_VERSION
+ALERTMANAGER_VERSION=$ALERTMANAGER_VERSION
 PAUSE_VERSION=$(cat "$out/pause-version")
 VERSIONS
 

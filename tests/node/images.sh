@@ -11,14 +11,14 @@
 #   registry.k8s.io/coredns/coredns:v1.15.0
 #   quay.io/prometheus-operator/prometheus-operator:v0.93.1
 #   quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1
-#     (these four: the versions in the node build's versions.env, beside --bin-dir)
-#   quay.io/prometheus/prometheus:v2.42.0               Debian's /usr/bin/prometheus on the minbase
-#   quay.io/prometheus/alertmanager:v0.25.0             Debian's /usr/bin/prometheus-alertmanager on it
+#   quay.io/prometheus/prometheus:v3.13.1               on the minbase, laid out as upstream's image
+#   quay.io/prometheus/alertmanager:v0.33.1             on the minbase, laid out as upstream's image
+#     (all six: the versions in the node build's versions.env, beside --bin-dir)
 #
 # Usage: tests/node/images.sh --bin-dir DIR
-#   DIR holds the static binaries pause, coredns, prometheus-operator and prometheus-config-reloader
-#   (tests/node/build.sh's bin/). Prometheus and Alertmanager come from Debian's packages
-#   (scripts/setup.sh installs them). Needs root, buildah and mmdebstrap.
+#   DIR holds the static binaries pause, coredns, prometheus-operator, prometheus-config-reloader,
+#   prometheus and alertmanager (tests/node/build.sh's bin/; Debian's Prometheus lacks Kubernetes
+#   service discovery). Needs root, buildah and mmdebstrap.
 #
 # Output: ${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}/images-<hash of versions and inputs>/
 #   <name>.tar per image and images.txt, one "<ref> <file>" line per archive.
@@ -44,10 +44,8 @@ PYTHON_REF=localhost/sesmonitor-test/python:3.11-bookworm
 PAUSE_VERSION=3.10.2
 COREDNS_VERSION=v1.15.0
 PROMOP_VERSION=v0.93.1
-PROMETHEUS_VERSION=2.42.0
-ALERTMANAGER_VERSION=0.25.0
-PROMETHEUS_REF=quay.io/prometheus/prometheus:v$PROMETHEUS_VERSION
-ALERTMANAGER_REF=quay.io/prometheus/alertmanager:v$ALERTMANAGER_VERSION
+PROMETHEUS_VERSION=v3.13.1
+ALERTMANAGER_VERSION=v0.33.1
 
 log() { echo "images.sh: $*" >&2; }
 die() {
@@ -73,26 +71,30 @@ if [[ -f $versions ]]; then
   PAUSE_VERSION=$(v_ PAUSE_VERSION)
   COREDNS_VERSION=$(v_ COREDNS_VERSION)
   PROMOP_VERSION=$(v_ PROMOP_VERSION)
-  [[ -n $PAUSE_VERSION && -n $COREDNS_VERSION && -n $PROMOP_VERSION ]] ||
-    die "$versions lacks PAUSE_VERSION, COREDNS_VERSION or PROMOP_VERSION"
+  PROMETHEUS_VERSION=$(v_ PROMETHEUS_VERSION)
+  ALERTMANAGER_VERSION=$(v_ ALERTMANAGER_VERSION)
+  [[ -n $PAUSE_VERSION && -n $COREDNS_VERSION && -n $PROMOP_VERSION && -n $PROMETHEUS_VERSION &&
+    -n $ALERTMANAGER_VERSION ]] || die "$versions lacks one of the *_VERSION lines"
 fi
+PROMETHEUS_REF=quay.io/prometheus/prometheus:$PROMETHEUS_VERSION
+ALERTMANAGER_REF=quay.io/prometheus/alertmanager:$ALERTMANAGER_VERSION
 PAUSE_REF=registry.k8s.io/pause:$PAUSE_VERSION
 COREDNS_REF=registry.k8s.io/coredns/coredns:$COREDNS_VERSION
 PROMOP_REF=quay.io/prometheus-operator/prometheus-operator:$PROMOP_VERSION
 RELOADER_REF=quay.io/prometheus-operator/prometheus-config-reloader:$PROMOP_VERSION
-for b in pause coredns prometheus-operator prometheus-config-reloader; do
+for b in pause coredns prometheus-operator prometheus-config-reloader prometheus alertmanager; do
   [[ -x $bin_dir/$b ]] || die "$bin_dir/$b: missing or not executable"
 done
 [[ $(id -u) == 0 ]] || die "needs root (mmdebstrap and buildah with a private storage)"
 for t in buildah mmdebstrap python3 git; do
   command -v "$t" >/dev/null || die "'$t' not found (scripts/setup.sh installs buildah and mmdebstrap)"
 done
-prometheus_bin=/usr/bin/prometheus
-alertmanager_bin=/usr/bin/prometheus-alertmanager
-"$prometheus_bin" --version 2>&1 | grep -q "version $PROMETHEUS_VERSION" ||
-  die "$prometheus_bin is not Prometheus $PROMETHEUS_VERSION (Debian bookworm's prometheus package)"
-"$alertmanager_bin" --version 2>&1 | grep -q "version $ALERTMANAGER_VERSION" ||
-  die "$alertmanager_bin is not Alertmanager $ALERTMANAGER_VERSION (Debian bookworm's prometheus-alertmanager)"
+prometheus_bin=$bin_dir/prometheus
+alertmanager_bin=$bin_dir/alertmanager
+"$prometheus_bin" --version 2>&1 | grep -q "version ${PROMETHEUS_VERSION#v}" ||
+  die "$prometheus_bin is not Prometheus $PROMETHEUS_VERSION"
+"$alertmanager_bin" --version 2>&1 | grep -q "version ${ALERTMANAGER_VERSION#v}" ||
+  die "$alertmanager_bin is not Alertmanager $ALERTMANAGER_VERSION"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -231,8 +233,7 @@ make_static() {
 make_prometheus() {
   local stage=$TMPDIR/stage/prometheus c
   rm -rf "$stage"
-  mkdir -p "$stage/usr/bin" "$stage/etc/prometheus" "$stage/usr/share/prometheus/console_libraries" \
-    "$stage/usr/share/prometheus/consoles" "$stage/prometheus"
+  mkdir -p "$stage/usr/bin" "$stage/etc/prometheus" "$stage/prometheus"
   install -m 0755 "$prometheus_bin" "$stage/usr/bin/prometheus" # /bin is /usr/bin (merged /usr)
   cat >"$stage/etc/prometheus/prometheus.yml" <<'EOF'
 global:
@@ -244,14 +245,12 @@ scrape_configs:
 EOF
   c=$(new_container "$BASE_REF-$key_base")
   buildah copy --quiet "$c" "$stage" / >/dev/null
-  # As upstream's Dockerfile (prometheus-operator passes args only, and points the console flags of
-  # v2 at /etc/prometheus/console*).
-  buildah run "$c" -- sh -ec 'ln -s /usr/share/prometheus/console_libraries /usr/share/prometheus/consoles/ /etc/prometheus/
-    chown -R 65534:65534 /etc/prometheus /prometheus' >&2
+  # As upstream's Dockerfile (prometheus-operator passes args only).
+  buildah run "$c" -- chown -R 65534:65534 /etc/prometheus /prometheus >&2
   buildah config --user 65534:65534 --workingdir /prometheus --port 9090 --volume /prometheus \
     --entrypoint '["/bin/prometheus"]' \
-    --cmd '["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus", "--web.console.libraries=/usr/share/prometheus/console_libraries", "--web.console.templates=/usr/share/prometheus/consoles"]' \
-    --label org.opencontainers.image.description="Prometheus $PROMETHEUS_VERSION ($(dpkg-query -W -f '${Version}' prometheus 2>/dev/null || echo Debian)) on Debian $SUITE" \
+    --cmd '["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]' \
+    --label org.opencontainers.image.description="Prometheus $PROMETHEUS_VERSION on Debian $SUITE" \
     "$c"
   commit "$c" "$PROMETHEUS_REF"
   rm -rf "$stage"
@@ -274,7 +273,7 @@ EOF
   buildah config --user 65534:65534 --workingdir /alertmanager --port 9093 --volume /alertmanager \
     --entrypoint '["/bin/alertmanager"]' \
     --cmd '["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]' \
-    --label org.opencontainers.image.description="Alertmanager $ALERTMANAGER_VERSION ($(dpkg-query -W -f '${Version}' prometheus-alertmanager 2>/dev/null || echo Debian)) on Debian $SUITE" \
+    --label org.opencontainers.image.description="Alertmanager $ALERTMANAGER_VERSION on Debian $SUITE" \
     "$c"
   commit "$c" "$ALERTMANAGER_REF"
   rm -rf "$stage"

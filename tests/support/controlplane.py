@@ -142,11 +142,18 @@ def _kubeconfig(
     }
 
 
+class _CrdLoader(yaml.SafeLoader):
+    """SafeLoader that reads YAML 1.1's ``=`` (the "value" type), which big CRDs contain as an enum."""
+
+
+_CrdLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 def _crd_names(paths: Iterable[Path]) -> list[str]:
     names: list[str] = []
     for path in paths:
         with path.open() as fh:
-            for doc in yaml.safe_load_all(fh):
+            for doc in yaml.load_all(fh, Loader=_CrdLoader):  # a SafeLoader subclass
                 if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
                     names.append(str(doc["metadata"]["name"]))
     return names

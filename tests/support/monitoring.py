@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from support.controlplane import Cluster
-from support.tools import node_tools_dir
+from support.tools import node_tools_dir, node_versions
 
 __all__ = ["RELEASE", "MonitoringStack", "alertmanager_config"]
 
@@ -41,10 +41,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_ALERTMANAGER_CONFIG = ROOT / "deploy" / "alertmanager" / "alertmanager.yaml"
 RELEASE = "kube-prometheus-stack"
 NAMESPACE = "monitoring"
-PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus:v2.42.0"
-PROMETHEUS_VERSION = "v2.42.0"
-ALERTMANAGER_IMAGE = "quay.io/prometheus/alertmanager:v0.25.0"
-ALERTMANAGER_VERSION = "v0.25.0"
+CLUSTER_SCOPED = frozenset({"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Namespace"})
 
 
 def alertmanager_config(
@@ -128,6 +125,7 @@ class MonitoringStack:
         self.release = release
         self.evaluation_interval = evaluation_interval
         self.example = node_tools_dir() / "prometheus-operator"
+        self.versions = node_versions()
 
     # -- install ---------------------------------------------------------------------------------
 
@@ -151,22 +149,21 @@ class MonitoringStack:
             for doc in _docs(path):
                 if doc["kind"] == "ServiceMonitor":  # kube-prometheus-stack's self-monitoring: not needed
                     continue
-                if "namespace" in doc.get("metadata", {}):
-                    doc["metadata"]["namespace"] = self.namespace
-                for subject in doc.get("subjects", []):
-                    subject["namespace"] = self.namespace
-                docs.append(doc)
+                docs.append(self._placed(doc))
         return docs
+
+    def _placed(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """An example object moved into our namespace (the examples use ``default`` or none)."""
+        if doc["kind"] not in CLUSTER_SCOPED:
+            doc["metadata"]["namespace"] = self.namespace
+        for subject in doc.get("subjects", []):
+            subject["namespace"] = self.namespace
+        return doc
 
     def _prometheus_manifests(self) -> list[dict[str, Any]]:
         docs: list[dict[str, Any]] = []
         for path in sorted((self.example / "rbac" / "prometheus").glob("prometheus-*.yaml")):
-            for doc in _docs(path):
-                if "namespace" in doc.get("metadata", {}):
-                    doc["metadata"]["namespace"] = self.namespace
-                for subject in doc.get("subjects", []):
-                    subject["namespace"] = self.namespace
-                docs.append(doc)
+            docs += [self._placed(doc) for doc in _docs(path)]
         selector = {"matchLabels": {"release": self.release}}
         docs.append(
             {
@@ -174,8 +171,8 @@ class MonitoringStack:
                 "kind": "Prometheus",
                 "metadata": {"name": self.release, "namespace": self.namespace},
                 "spec": {
-                    "image": PROMETHEUS_IMAGE,
-                    "version": PROMETHEUS_VERSION,
+                    "image": f"quay.io/prometheus/prometheus:{self.versions['PROMETHEUS_VERSION']}",
+                    "version": self.versions["PROMETHEUS_VERSION"],
                     "replicas": 1,
                     "serviceAccountName": "prometheus",
                     "serviceMonitorSelector": selector,
@@ -211,7 +208,11 @@ class MonitoringStack:
                 "apiVersion": "monitoring.coreos.com/v1",
                 "kind": "Alertmanager",
                 "metadata": {"name": self.release, "namespace": self.namespace},
-                "spec": {"image": ALERTMANAGER_IMAGE, "version": ALERTMANAGER_VERSION, "replicas": 1},
+                "spec": {
+                    "image": f"quay.io/prometheus/alertmanager:{self.versions['ALERTMANAGER_VERSION']}",
+                    "version": self.versions["ALERTMANAGER_VERSION"],
+                    "replicas": 1,
+                },
             },
             self._node_port("alertmanager", {"alertmanager": self.release}, 9093),
         ]
