@@ -325,6 +325,37 @@ def test_complaint_thresholds_at_their_own_scale(promtool: str, tmp_path: Path) 
     run_promtool(promtool, tmp_path, rules, [below, warning, critical])
 
 
+def test_a_rate_that_reaches_a_threshold_fires_as_aws_acts(promtool: str, tmp_path: Path) -> None:
+    """AWS reviews an account whose bounce rate *reaches* 5% and may pause it at 10% (0.1% / 0.5% for
+    complaints): a rate exactly at a level fires that level, as the status (>=) says it does."""
+    rules = rules_for(monitor())
+    minutes = 120
+
+    def case(bounce: float, complaint: float, levels: Sequence[str], complaint_levels: Sequence[str]) -> Any:
+        input_series = [
+            series(BOUNCE, constant(bounce, minutes), **ACCOUNT),
+            series(COMPLAINT, constant(complaint, minutes), **ACCOUNT),
+        ]
+        bounce_alerts = [expected(rules, BOUNCE_RATE_HIGH, ACCOUNT, level, bounce) for level in levels]
+        complaint_alerts = [
+            expected(rules, COMPLAINT_RATE_HIGH, ACCOUNT, level, complaint) for level in complaint_levels
+        ]
+        checks = [check(t, BOUNCE_RATE_HIGH, bounce_alerts) for t in range(10, minutes + 1, 10)]
+        checks += [check(t, COMPLAINT_RATE_HIGH, complaint_alerts) for t in range(10, minutes + 1, 10)]
+        return scenario(input_series, checks)
+
+    run_promtool(
+        promtool,
+        tmp_path,
+        rules,
+        [
+            case(0.05, 0.001, ["warning"], ["warning"]),
+            case(0.10, 0.005, ["warning", "critical"], ["warning", "critical"]),
+            case(0.0499, 0.00099, [], []),
+        ],
+    )
+
+
 def test_custom_thresholds_and_severities(promtool: str, tmp_path: Path) -> None:
     spec = {
         "thresholds": {"bounceRate": {"warning": "2%", "critical": "4%"}},

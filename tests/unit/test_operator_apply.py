@@ -351,7 +351,8 @@ def test_reconcile_rate_change_writes_status_and_posts_an_event() -> None:
         (
             "Warning",
             "AboveWarning",
-            "BounceRateHealthy BelowThreshold -> AboveWarning: bounce rate 7% (1h average) is at or above"
+            "BounceRateHealthy BelowThreshold -> AboveWarning: bounce rate 7%"
+            " (mean of CloudWatch's datapoints over the last 1h) is at or above"
             " the warning threshold 5% (critical 10%)",
         )
     ]

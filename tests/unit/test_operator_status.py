@@ -110,10 +110,12 @@ def test_all_healthy_is_ready() -> None:
     assert all(c["status"] == "True" for c in status["conditions"])
     assert cond(status, "BounceRateHealthy")["reason"] == "BelowThreshold"
     assert cond(status, "BounceRateHealthy")["message"] == (
-        "bounce rate 1.2% (30m average) is below the warning threshold 5%"
+        "bounce rate 1.2% (mean of CloudWatch's datapoints over the last 30m)"
+        " is below the warning threshold 5%"
     )
     assert cond(status, "ComplaintRateHealthy")["message"] == (
-        "complaint rate 0.03% (30m average) is below the warning threshold 0.1%"
+        "complaint rate 0.03% (mean of CloudWatch's datapoints over the last 30m)"
+        " is below the warning threshold 0.1%"
     )
     assert cond(status, "AccountHealthy")["reason"] == "Healthy"
     assert status["observedGeneration"] == 3
@@ -137,20 +139,23 @@ def test_all_healthy_is_ready() -> None:
             0.0499,
             "True",
             "BelowThreshold",
-            "bounce rate 4.99% (30m average) is below the warning threshold 5%",
+            "bounce rate 4.99% (mean of CloudWatch's datapoints over the last 30m)"
+            " is below the warning threshold 5%",
         ),
         (
             0.05,
             "False",
             "AboveWarning",
-            "bounce rate 5% (30m average) is at or above the warning threshold 5%",
+            "bounce rate 5% (mean of CloudWatch's datapoints over the last 30m)"
+            " is at or above the warning threshold 5%",
         ),
         (0.07, "False", "AboveWarning", "(critical 10%)"),
         (
             0.10,
             "False",
             "AboveCritical",
-            "bounce rate 10% (30m average) is at or above the critical threshold 10%",
+            "bounce rate 10% (mean of CloudWatch's datapoints over the last 30m)"
+            " is at or above the critical threshold 10%",
         ),
         (0.1432, "False", "AboveCritical", "14.32%"),
     ],
@@ -169,14 +174,16 @@ def test_complaint_rate_above_critical_names_rate_and_threshold() -> None:
     condition = cond(status, "ComplaintRateHealthy")
     assert condition["reason"] == "AboveCritical"
     assert (
-        condition["message"]
-        == "complaint rate 0.61% (30m average) is at or above the critical threshold 0.5%"
+        condition["message"] == "complaint rate 0.61% (mean of CloudWatch's datapoints over the last 30m)"
+        " is at or above the critical threshold 0.5%"
     )
 
 
 def test_latest_datapoint_used_without_a_window_average() -> None:
     status = compute(exporter(bounce=rate(0.06, None)))
-    assert cond(status, "BounceRateHealthy")["message"].startswith("bounce rate 6% (latest) is at or above")
+    assert cond(status, "BounceRateHealthy")["message"].startswith(
+        "bounce rate 6% (newest CloudWatch datapoint) is at or above"
+    )
     assert "bounceRateWindowAverage" not in status
 
 

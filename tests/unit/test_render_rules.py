@@ -113,8 +113,8 @@ def test_rate_alerts_average_over_the_window_at_each_threshold() -> None:
     bounce = by_name(monitor, BOUNCE_RATE_HIGH)
     assert [r["labels"]["severity"] for r in bounce] == ["warning", "critical"]
     series = f'{metrics.BOUNCE_RATE.prometheus_name}{{sesmonitor="mail/example",configuration_set=""}}'
-    assert bounce[0]["expr"] == f"max by (sesmonitor, region) (avg_over_time({series}[1h30m])) > 0.025"
-    assert bounce[1]["expr"].endswith(") > 0.07")
+    assert bounce[0]["expr"] == f"max by (sesmonitor, region) (avg_over_time({series}[1h30m])) >= 0.025"
+    assert bounce[1]["expr"].endswith(") >= 0.07")
     complaint = by_name(monitor, COMPLAINT_RATE_HIGH)
     assert [r["expr"].rsplit(" ", 1)[1] for r in complaint] == ["0.0005", "0.003"]
     assert "avg_over_time(" in complaint[0]["expr"]
@@ -170,8 +170,8 @@ def test_configuration_set_rules_select_the_listed_sets() -> None:
 def test_trend_alert_projects_the_window_average() -> None:
     (rule,) = by_name(make(), BOUNCE_RATE_RISING)
     assert "predict_linear(" in rule["expr"]
-    assert "[6h:5m], 86400) > 0.05" in rule["expr"]
-    assert rule["expr"].endswith("<= 0.05)")
+    assert "[6h:5m], 86400) >= 0.05" in rule["expr"]
+    assert rule["expr"].endswith("< 0.05)")
 
 
 def test_exporter_down_watches_the_rendered_service() -> None:

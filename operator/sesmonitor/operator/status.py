@@ -191,10 +191,12 @@ def exporter_condition(monitor_key: str, reading: ExporterReading) -> Condition:
 
 
 def _rate_value(rate: RateStatus, window: str) -> tuple[float | None, str]:
+    """The value judged and which one it is: the alerts average the exporter's series over the same
+    window in Prometheus, both compare with >= (AWS acts when a rate reaches a level)."""
     if rate.get("window_average") is not None:
-        return rate["window_average"], f"{window} average"
+        return rate["window_average"], f"mean of CloudWatch's datapoints over the last {window}"
     if rate.get("current") is not None:
-        return rate["current"], "latest"
+        return rate["current"], "newest CloudWatch datapoint"
     return None, ""
 
 

@@ -189,12 +189,12 @@ class _Builder:
             rules.append(
                 self.alert(
                     name,
-                    f"{average} > {fraction(threshold)}",
+                    f"{average} >= {fraction(threshold)}",  # AWS acts when a rate reaches a level
                     severity=self.severities()[level],
-                    summary=f"SES {rate.noun} rate is above {threshold} ({level})",
+                    summary=f"SES {rate.noun} rate is at or above {threshold} ({level})",
                     description=(
                         f"The {self.window} average SES {rate.noun} rate of {MONITOR}"
-                        f" in {self.spec.region} is {VALUE_PERCENT}, above the {level}"
+                        f" in {self.spec.region} is {VALUE_PERCENT}, at or above the {level}"
                         f" threshold of {threshold}. {rate.aws_levels}"
                     ),
                     keep_firing=True,
@@ -214,16 +214,16 @@ class _Builder:
             rules.append(
                 self.alert(
                     name,
-                    f"{average} > {fraction(threshold)}",
+                    f"{average} >= {fraction(threshold)}",  # AWS acts when a rate reaches a level
                     severity=self.severities()[level],
                     summary=(
                         f"SES {rate.noun} rate of configuration set {CONFIGURATION_SET}"
-                        f" is above {threshold} ({level})"
+                        f" is at or above {threshold} ({level})"
                     ),
                     description=(
                         f"The {self.window} average SES {rate.noun} rate of configuration set"
                         f" {CONFIGURATION_SET} ({MONITOR}, {self.spec.region})"
-                        f" is {VALUE_PERCENT}, above the {level} threshold of {threshold}."
+                        f" is {VALUE_PERCENT}, at or above the {level} threshold of {threshold}."
                         " AWS judges the whole account: mail sent through this set drives its rate up."
                     ),
                     keep_firing=True,
@@ -238,7 +238,7 @@ class _Builder:
         projected = f"predict_linear(({average})[{TREND_RANGE}:{TREND_STEP}], {TREND_HORIZON_SECONDS})"
         return self.alert(
             BOUNCE_RATE_RISING,
-            f"({projected} > {threshold}) and ({average} <= {threshold})",
+            f"({projected} >= {threshold}) and ({average} < {threshold})",
             severity=self.severities()["warning"],
             summary=f"SES bounce rate is rising toward {rate.warning}",
             description=(
