@@ -91,6 +91,40 @@ def ses(kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory) -> 
     account.stop()
 
 
+def monitor(namespace: str, endpoint_url: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "sesmonitor.io/v1alpha1",
+        "kind": "SesMonitor",
+        "metadata": {"name": "ses", "namespace": namespace},
+        "spec": {
+            "region": "us-east-1",
+            "aws": {"endpointURL": endpoint_url, "credentialsSecretRef": {"name": "ses-monitor-aws"}},
+            **spec,
+        },
+    }
+
+
+def new_namespace(cluster: NodeCluster, name: str) -> str:
+    cluster.kubectl("create", "namespace", name)
+    cluster.kubectl(
+        "-n", name, "create", "secret", "generic", "ses-monitor-aws",
+        "--from-literal=AWS_ACCESS_KEY_ID=AKIDTEST", "--from-literal=AWS_SECRET_ACCESS_KEY=test",
+    )  # fmt: skip
+    return name
+
+
+def condition(cluster: NodeCluster, namespace: str, kind: str) -> dict[str, Any]:
+    obj = cluster.kubectl_json("-n", namespace, "get", "sesmonitor", "ses")
+    for c in obj.get("status", {}).get("conditions", []):
+        if c["type"] == kind:
+            return dict(c)
+    return {}
+
+
+def exporter_pods(cluster: NodeCluster, namespace: str) -> list[dict[str, Any]]:
+    return pods(cluster, namespace, "app.kubernetes.io/component=exporter")
+
+
 def test_operator_pod_runs_under_its_service_account(installed: NodeCluster) -> None:
     (pod,) = pods(installed, RELEASE_NAMESPACE, "app.kubernetes.io/name=sesmonitor-operator")
     assert pod["spec"]["serviceAccountName"] == "sesmonitor-operator"
@@ -101,26 +135,11 @@ def test_operator_pod_runs_under_its_service_account(installed: NodeCluster) -> 
 
 
 def test_exporter_pod_serves_and_status_shows_rates(installed: NodeCluster, ses: SesAccountProcess) -> None:
-    ns = "mail"
-    installed.kubectl("create", "namespace", ns)
-    installed.kubectl(
-        "-n", ns, "create", "secret", "generic", "ses-monitor-aws",
-        "--from-literal=AWS_ACCESS_KEY_ID=AKIDTEST", "--from-literal=AWS_SECRET_ACCESS_KEY=test",
-    )  # fmt: skip
-    installed.apply(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": "ses", "namespace": ns},
-            "spec": {
-                "region": "us-east-1",
-                "aws": {"endpointURL": ses.endpoint_url, "credentialsSecretRef": {"name": "ses-monitor-aws"}},
-            },
-        }
-    )
+    ns = new_namespace(installed, "mail")
+    installed.apply(monitor(ns, ses.endpoint_url))
 
     def exporter_ready() -> dict[str, Any] | None:
-        found = pods(installed, ns, "app.kubernetes.io/component=exporter")
+        found = exporter_pods(installed, ns)
         return found[0] if len(found) == 1 and ready(found[0]) else None
 
     pod = wait_for(exporter_ready, 180, "the exporter pod Ready")
@@ -136,3 +155,117 @@ def test_exporter_pod_serves_and_status_shows_rates(installed: NodeCluster, ses:
 
     table = wait_for(bounce_column, 240, "kubectl get sesmon to show the seed's bounce rate")
     assert "us-east-1" in table
+
+
+# --------------------------------------------------------------------------------------------------
+# Failure paths, as a user meets them
+
+
+@pytest.fixture
+def denied_ses(kube_cluster: NodeCluster, tmp_path: Path) -> Iterator[SesAccountProcess]:
+    """An account whose every call is denied, as with IRSA or IAM set up wrong from the first start."""
+    account = SesAccountProcess("healthy", tmp_path, name="ses-denied", host=kube_cluster.net.host_ip).start()
+    account.control("POST", "faults", {"operation": "*", "kind": "access_denied"})
+    yield account
+    account.stop()
+
+
+def test_aws_denied_from_the_first_start_shows_the_aws_error(
+    installed: NodeCluster, denied_ses: SesAccountProcess
+) -> None:
+    ns = new_namespace(installed, "denied")
+    installed.apply(monitor(ns, denied_ses.endpoint_url))
+
+    def denied() -> dict[str, Any] | None:
+        ready = condition(installed, ns, "Ready")
+        return ready if ready.get("reason") == "AWSAccessDenied" else None
+
+    ready_condition = wait_for(denied, 240, "Ready to carry the AWS error")
+    assert ready_condition["status"] == "False"
+    assert "not authorized" in ready_condition["message"]
+    # The exporter serves (Ready, in its Service's endpoints) though AWS denies it: that is how the
+    # operator could read the error at all.
+    (pod,) = exporter_pods(installed, ns)
+    assert ready(pod), pod["status"]
+    table = installed.kubectl("-n", ns, "get", "sesmon").stdout
+    assert "AWSAccessDenied" in table, table
+
+
+def test_exporter_pod_deleted_is_restored_and_aws_unreachable_keeps_last_values(
+    installed: NodeCluster, tmp_path: Path
+) -> None:
+    account = SesAccountProcess("seed", tmp_path, name="ses-outage", host=installed.net.host_ip).start()
+    try:
+        ns = new_namespace(installed, "outage")
+        installed.apply(monitor(ns, account.endpoint_url))
+        wait_for(
+            lambda: (condition(installed, ns, "Ready").get("status") == "True") or None,
+            240,
+            "the monitor Ready",
+        )
+        (first,) = exporter_pods(installed, ns)
+        bounce = installed.kubectl_json("-n", ns, "get", "sesmonitor", "ses")["status"]["bounceRate"]
+
+        installed.kubectl("-n", ns, "delete", "pod", first["metadata"]["name"], "--wait=false")
+
+        def replaced() -> dict[str, Any] | None:
+            found = [
+                p for p in exporter_pods(installed, ns) if p["metadata"]["uid"] != first["metadata"]["uid"]
+            ]
+            return found[0] if len(found) == 1 and ready(found[0]) else None
+
+        wait_for(replaced, 180, "a new exporter pod, Ready")
+
+        account.kill()  # AWS unreachable from now on
+
+        def unreachable() -> dict[str, Any] | None:
+            exporter = condition(installed, ns, "ExporterReady")
+            return exporter if exporter.get("reason") == "AWSUnreachable" else None
+
+        wait_for(unreachable, 240, "ExporterReady to say AWS is unreachable")
+        status = installed.kubectl_json("-n", ns, "get", "sesmonitor", "ses")["status"]
+        assert status["bounceRate"] == bounce  # the last values are kept
+    finally:
+        account.stop()
+
+
+def test_exporter_image_that_does_not_exist_says_so(installed: NodeCluster, ses: SesAccountProcess) -> None:
+    ns = new_namespace(installed, "badimage")
+    installed.apply(
+        monitor(ns, ses.endpoint_url, exporter={"image": "ghcr.io/sesmonitor/does-not-exist:0.0.0"})
+    )
+
+    def pull_error() -> dict[str, Any] | None:
+        exporter = condition(installed, ns, "ExporterReady")
+        return exporter if exporter.get("reason") in ("ImagePullBackOff", "ErrImagePull") else None
+
+    exporter_condition = wait_for(pull_error, 180, "ExporterReady to name the image pull failure")
+    assert "does-not-exist" in exporter_condition["message"]
+
+
+def test_operator_pod_deleted_mid_reconcile_converges_without_duplicates(
+    installed: NodeCluster, ses: SesAccountProcess
+) -> None:
+    namespaces = [new_namespace(installed, f"restart-{i}") for i in range(3)]
+    for ns in namespaces:
+        installed.apply(monitor(ns, ses.endpoint_url))
+    # While it works on them, the operator's pod goes away; its Deployment brings a new one.
+    (operator_pod,) = pods(installed, RELEASE_NAMESPACE, "app.kubernetes.io/name=sesmonitor-operator")
+    installed.kubectl(
+        "-n", RELEASE_NAMESPACE, "delete", "pod", operator_pod["metadata"]["name"], "--wait=false"
+    )
+    installed.kubectl(
+        "-n", RELEASE_NAMESPACE, "rollout", "status", "deployment/sesmonitor-operator", "--timeout=180s",
+        timeout=200,
+    )  # fmt: skip
+    for ns in namespaces:
+        wait_for(
+            lambda ns=ns: (condition(installed, ns, "Reconciled").get("status") == "True") or None,
+            180,
+            f"{ns}/ses reconciled",
+        )
+        for kind in ("configmap", "deployment", "service", "servicemonitor", "prometheusrule"):
+            names = installed.kubectl(
+                "-n", ns, "get", kind, "-l", "app.kubernetes.io/managed-by=sesmonitor-operator", "-o", "name"
+            ).stdout.split()
+            assert len(names) == 1, (ns, kind, names)

@@ -6,10 +6,10 @@
 #   bin/prometheus-operator, bin/prometheus-config-reloader, prometheus-operator/{crds,rbac}/
 #                                                        (github.com/prometheus-operator/prometheus-operator)
 #   bin/prometheus                                       (github.com/prometheus/prometheus)
-#   bin/alertmanager                                     (github.com/prometheus/alertmanager)
 #   bin/pause                                            (kubernetes' build/pause/linux/pause.c, gcc -static)
-# Prometheus and Alertmanager come from their modules, not Debian's packages: Debian builds Prometheus
-# without Kubernetes service discovery, which every ServiceMonitor needs.
+# Prometheus comes from its module, not Debian's package: Debian builds it without Kubernetes service
+# discovery, which every ServiceMonitor needs. Alertmanager is Debian's (tests/node/images.sh): its
+# module's web UI assets are not in the module zip, so it does not build from the module.
 # runc, the CNI plugins and iptables come from Debian (scripts/setup.sh installs them).
 #
 # Output: ${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}/node-<every version below>/
@@ -22,19 +22,18 @@ CONTAINERD_VERSION=v2.4.2
 COREDNS_VERSION=v1.15.0
 # The newest version whose nested pkg/client module is served by the module proxy (v0.94.x's is not).
 PROMOP_VERSION=v0.93.1     # also in ./promop/go.mod
-# The newest of prometheus-operator v0.93.1's compatibility matrix, and its default Alertmanager.
+# The newest of prometheus-operator v0.93.1's compatibility matrix.
 PROMETHEUS_VERSION=v3.13.1
 PROMETHEUS_MODULE_VERSION=v0.313.1 # Prometheus 3.x's Go module tags: v0.3MM.P for 3.MM.P
-ALERTMANAGER_VERSION=v0.33.1
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 k8s_module=$here/../controlplane/k8s
 root=${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}
 out=$root/node-k8s-$K8S_VERSION-containerd-$CONTAINERD_VERSION-coredns-$COREDNS_VERSION-promop-$PROMOP_VERSION
-out+=-prometheus-$PROMETHEUS_VERSION-alertmanager-$ALERTMANAGER_VERSION
+out+=-prometheus-$PROMETHEUS_VERSION
 
 binaries=(kubelet kube-scheduler kube-proxy containerd containerd-shim-runc-v2 ctr coredns
-  prometheus-operator prometheus-config-reloader prometheus alertmanager pause)
+  prometheus-operator prometheus-config-reloader prometheus pause)
 
 complete() {
   local b
@@ -178,9 +177,6 @@ build_pause() {
 [[ -x $out/bin/prometheus ]] ||
   timed prometheus build_in_module prometheus "github.com/prometheus/prometheus@$PROMETHEUS_MODULE_VERSION" \
     ./cmd/prometheus "$(prom_ldflags "$PROMETHEUS_VERSION")"
-[[ -x $out/bin/alertmanager ]] ||
-  timed alertmanager build_in_module alertmanager "github.com/prometheus/alertmanager@$ALERTMANAGER_VERSION" \
-    ./cmd/alertmanager "$(prom_ldflags "$ALERTMANAGER_VERSION")"
 for b in kubelet kube-scheduler kube-proxy; do
   [[ -x $out/bin/$b ]] || timed "$b" build_k8s "$b"
 done
@@ -191,7 +187,6 @@ CONTAINERD_VERSION=$CONTAINERD_VERSION
 COREDNS_VERSION=$COREDNS_VERSION
 PROMOP_VERSION=$PROMOP_VERSION
 PROMETHEUS_VERSION=$PROMETHEUS_VERSION
-ALERTMANAGER_VERSION=$ALERTMANAGER_VERSION
 PAUSE_VERSION=$(cat "$out/pause-version")
 VERSIONS
 

@@ -12,13 +12,14 @@
 #   quay.io/prometheus-operator/prometheus-operator:v0.93.1
 #   quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1
 #   quay.io/prometheus/prometheus:v3.13.1               on the minbase, laid out as upstream's image
-#   quay.io/prometheus/alertmanager:v0.33.1             on the minbase, laid out as upstream's image
-#     (all six: the versions in the node build's versions.env, beside --bin-dir)
+#     (these five: the versions in the node build's versions.env, beside --bin-dir)
+#   quay.io/prometheus/alertmanager:v0.25.0             Debian's prometheus-alertmanager on the minbase
+#                                                       (its module's web UI assets are not in its zip)
 #
 # Usage: tests/node/images.sh --bin-dir DIR
-#   DIR holds the static binaries pause, coredns, prometheus-operator, prometheus-config-reloader,
-#   prometheus and alertmanager (tests/node/build.sh's bin/; Debian's Prometheus lacks Kubernetes
-#   service discovery). Needs root, buildah and mmdebstrap.
+#   DIR holds the static binaries pause, coredns, prometheus-operator, prometheus-config-reloader and
+#   prometheus (tests/node/build.sh's bin/; Debian's Prometheus lacks Kubernetes service discovery).
+#   Alertmanager is Debian's (scripts/setup.sh installs it). Needs root, buildah and mmdebstrap.
 #
 # Output: ${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}/images-<hash of versions and inputs>/
 #   <name>.tar per image and images.txt, one "<ref> <file>" line per archive.
@@ -45,7 +46,7 @@ PAUSE_VERSION=3.10.2
 COREDNS_VERSION=v1.15.0
 PROMOP_VERSION=v0.93.1
 PROMETHEUS_VERSION=v3.13.1
-ALERTMANAGER_VERSION=v0.33.1
+ALERTMANAGER_VERSION=v0.25.0 # Debian bookworm's prometheus-alertmanager
 
 log() { echo "images.sh: $*" >&2; }
 die() {
@@ -72,9 +73,8 @@ if [[ -f $versions ]]; then
   COREDNS_VERSION=$(v_ COREDNS_VERSION)
   PROMOP_VERSION=$(v_ PROMOP_VERSION)
   PROMETHEUS_VERSION=$(v_ PROMETHEUS_VERSION)
-  ALERTMANAGER_VERSION=$(v_ ALERTMANAGER_VERSION)
-  [[ -n $PAUSE_VERSION && -n $COREDNS_VERSION && -n $PROMOP_VERSION && -n $PROMETHEUS_VERSION &&
-    -n $ALERTMANAGER_VERSION ]] || die "$versions lacks one of the *_VERSION lines"
+  [[ -n $PAUSE_VERSION && -n $COREDNS_VERSION && -n $PROMOP_VERSION && -n $PROMETHEUS_VERSION ]] ||
+    die "$versions lacks one of the *_VERSION lines"
 fi
 PROMETHEUS_REF=quay.io/prometheus/prometheus:$PROMETHEUS_VERSION
 ALERTMANAGER_REF=quay.io/prometheus/alertmanager:$ALERTMANAGER_VERSION
@@ -82,7 +82,7 @@ PAUSE_REF=registry.k8s.io/pause:$PAUSE_VERSION
 COREDNS_REF=registry.k8s.io/coredns/coredns:$COREDNS_VERSION
 PROMOP_REF=quay.io/prometheus-operator/prometheus-operator:$PROMOP_VERSION
 RELOADER_REF=quay.io/prometheus-operator/prometheus-config-reloader:$PROMOP_VERSION
-for b in pause coredns prometheus-operator prometheus-config-reloader prometheus alertmanager; do
+for b in pause coredns prometheus-operator prometheus-config-reloader prometheus; do
   [[ -x $bin_dir/$b ]] || die "$bin_dir/$b: missing or not executable"
 done
 [[ $(id -u) == 0 ]] || die "needs root (mmdebstrap and buildah with a private storage)"
@@ -90,11 +90,13 @@ for t in buildah mmdebstrap python3 git; do
   command -v "$t" >/dev/null || die "'$t' not found (scripts/setup.sh installs buildah and mmdebstrap)"
 done
 prometheus_bin=$bin_dir/prometheus
-alertmanager_bin=$bin_dir/alertmanager
+alertmanager_bin=/usr/bin/prometheus-alertmanager
+# Debian's build reads its notification templates from here at run time.
+alertmanager_templates=/usr/share/prometheus/alertmanager
 "$prometheus_bin" --version 2>&1 | grep -q "version ${PROMETHEUS_VERSION#v}" ||
   die "$prometheus_bin is not Prometheus $PROMETHEUS_VERSION"
 "$alertmanager_bin" --version 2>&1 | grep -q "version ${ALERTMANAGER_VERSION#v}" ||
-  die "$alertmanager_bin is not Alertmanager $ALERTMANAGER_VERSION"
+  die "$alertmanager_bin is not Alertmanager $ALERTMANAGER_VERSION (Debian bookworm's prometheus-alertmanager)"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -259,8 +261,9 @@ EOF
 make_alertmanager() {
   local stage=$TMPDIR/stage/alertmanager c
   rm -rf "$stage"
-  mkdir -p "$stage/usr/bin" "$stage/etc/alertmanager" "$stage/alertmanager"
+  mkdir -p "$stage/usr/bin" "$stage/etc/alertmanager" "$stage/alertmanager" "$stage$alertmanager_templates"
   install -m 0755 "$alertmanager_bin" "$stage/usr/bin/alertmanager"
+  cp "$alertmanager_templates"/*.tmpl "$stage$alertmanager_templates/"
   cat >"$stage/etc/alertmanager/alertmanager.yml" <<'EOF'
 route:
   receiver: default

@@ -59,7 +59,13 @@ SERVICE_CLUSTER_IP_RANGE = "10.0.0.0/24"
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 
 # Components that talk to the apiserver all the time; their reads are not worth logging.
-_SYSTEM_USERS = ["system:apiserver", "system:kube-controller-manager"]
+_SYSTEM_USERS = [
+    "system:apiserver",
+    "system:kube-controller-manager",
+    "system:kube-scheduler",
+    "system:kube-proxy",
+    "system:node:sesmonitor-node",
+]
 
 AUDIT_POLICY: dict[str, Any] = {
     "apiVersion": "audit.k8s.io/v1",
@@ -67,6 +73,8 @@ AUDIT_POLICY: dict[str, Any] = {
     "omitStages": ["RequestReceived", "ResponseStarted"],
     "rules": [
         {"level": "None", "users": _SYSTEM_USERS, "verbs": ["get", "list", "watch"]},
+        # Heartbeats of the node and of leader election: several a minute, of no interest to a test.
+        {"level": "None", "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
         {"level": "None", "nonResourceURLs": ["/healthz*", "/readyz*", "/livez*"]},
         {"level": "Metadata"},
     ],

@@ -26,14 +26,14 @@ import json
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from support.controlplane import Cluster
-from support.tools import node_tools_dir, node_versions
+from support.tools import images_listing, node_tools_dir
 
 __all__ = ["RELEASE", "MonitoringStack", "alertmanager_config"]
 
@@ -41,6 +41,10 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_ALERTMANAGER_CONFIG = ROOT / "deploy" / "alertmanager" / "alertmanager.yaml"
 RELEASE = "kube-prometheus-stack"
 NAMESPACE = "monitoring"
+PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus"
+ALERTMANAGER_IMAGE = "quay.io/prometheus/alertmanager"
+PROMETHEUS = "quay.io/prometheus/prometheus"
+ALERTMANAGER = "quay.io/prometheus/alertmanager"
 CLUSTER_SCOPED = frozenset({"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Namespace"})
 
 
@@ -83,16 +87,40 @@ class PrometheusAPI:
         self.url = url
 
     def api(self, path: str, **params: Any) -> Any:
-        query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        with urllib.request.urlopen(f"{self.url}/api/v1/{path}{query}", timeout=10) as resp:
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        with urllib.request.urlopen(
+            f"{self.url}/api/v1/{path}{'?' + query if query else ''}", timeout=10
+        ) as resp:
             body = json.loads(resp.read())
         if body.get("status") != "success":
             raise RuntimeError(f"Prometheus {path}: {body}")
         return body["data"]
 
-    def query(self, expr: str) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self.api("query", query=expr)["result"]
+    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        """The series ``expr`` evaluates to (instant or range vector); a scalar or string gives []."""
+        data = self.api("query", query=expr, time=at)
+        result: list[dict[str, Any]] = data["result"] if data["resultType"] in ("vector", "matrix") else []
         return result
+
+    def query_value(self, expr: str) -> float | None:
+        """The single value of ``expr``; None when empty, an error when it has several series."""
+        result = self.query(expr)
+        if not result:
+            return None
+        if len(result) > 1:
+            raise RuntimeError(f"{expr} has {len(result)} series, expected one")
+        return float(result[0]["value"][1])
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.api("query_range", query=expr, start=start, end=end, step=step)[
+            "result"
+        ]
+        return result
+
+    def scrape_jobs(self) -> list[str]:
+        """The job names of the configuration prometheus-operator generated (``serviceMonitor/ns/name/0``)."""
+        config = yaml.safe_load(self.api("status/config")["yaml"])
+        return [job["job_name"] for job in config.get("scrape_configs") or []]
 
     def alerts(self) -> list[dict[str, Any]]:
         alerts: list[dict[str, Any]] = self.api("alerts")["alerts"]
@@ -117,7 +145,10 @@ class MonitoringStack:
         namespace: str = NAMESPACE,
         release: str = RELEASE,
         evaluation_interval: str = "2s",
+        images: Sequence[str] = (),
     ) -> None:
+        """``images``: the image references the node has (default: ``tests/node/images.sh``'s); the
+        Prometheus and Alertmanager ones are picked from them, their tags are the versions."""
         self.cluster = cluster
         self.node_ip = node_ip
         self.webhook_url = webhook_url
@@ -125,7 +156,15 @@ class MonitoringStack:
         self.release = release
         self.evaluation_interval = evaluation_interval
         self.example = node_tools_dir() / "prometheus-operator"
-        self.versions = node_versions()
+        self._images = images or sorted(images_listing())
+        self._urls: dict[str, str] = {}
+
+    def image(self, repository: str) -> str:
+        """The reference of ``repository``'s image among the node's images."""
+        found = [ref for ref in self._images if ref.startswith(repository + ":")]
+        if len(found) != 1:
+            raise RuntimeError(f"expected one {repository} image among {self._images}")
+        return found[0]
 
     # -- install ---------------------------------------------------------------------------------
 
@@ -142,6 +181,25 @@ class MonitoringStack:
         c.apply(self._alertmanager_manifests())
         self.wait_ready(timeout)
         return self
+
+    def uninstall(self, timeout: float = 120) -> None:
+        """Remove what ``install`` made except the CRDs (best effort; for a cluster one keeps)."""
+        c = self.cluster
+        for kind in ("prometheus", "alertmanager"):
+            c.kubectl("-n", self.namespace, "delete", kind, self.release, "--ignore-not-found", check=False)
+        cluster_scoped = [
+            d
+            for d in self._operator_manifests() + self._prometheus_manifests()
+            if d["kind"] in CLUSTER_SCOPED
+        ]
+        for doc in cluster_scoped:
+            c.kubectl(
+                "delete", doc["kind"].lower(), doc["metadata"]["name"], "--ignore-not-found", check=False
+            )
+        c.kubectl(
+            "delete", "namespace", self.namespace, "--ignore-not-found", f"--timeout={int(timeout)}s",
+            check=False, timeout=timeout + 30,
+        )  # fmt: skip
 
     def _operator_manifests(self) -> list[dict[str, Any]]:
         docs: list[dict[str, Any]] = []
@@ -171,8 +229,8 @@ class MonitoringStack:
                 "kind": "Prometheus",
                 "metadata": {"name": self.release, "namespace": self.namespace},
                 "spec": {
-                    "image": f"quay.io/prometheus/prometheus:{self.versions['PROMETHEUS_VERSION']}",
-                    "version": self.versions["PROMETHEUS_VERSION"],
+                    "image": self.image(PROMETHEUS_IMAGE),
+                    "version": self.image(PROMETHEUS_IMAGE).rpartition(":")[2],
                     "replicas": 1,
                     "serviceAccountName": "prometheus",
                     "serviceMonitorSelector": selector,
@@ -209,8 +267,8 @@ class MonitoringStack:
                 "kind": "Alertmanager",
                 "metadata": {"name": self.release, "namespace": self.namespace},
                 "spec": {
-                    "image": f"quay.io/prometheus/alertmanager:{self.versions['ALERTMANAGER_VERSION']}",
-                    "version": self.versions["ALERTMANAGER_VERSION"],
+                    "image": self.image(ALERTMANAGER_IMAGE),
+                    "version": self.image(ALERTMANAGER_IMAGE).rpartition(":")[2],
                     "replicas": 1,
                 },
             },
@@ -228,8 +286,11 @@ class MonitoringStack:
     # -- reach it ----------------------------------------------------------------------------------
 
     def node_port_url(self, name: str) -> str:
-        svc = self.cluster.kubectl_json("-n", self.namespace, "get", "service", f"{name}-nodeport")
-        return f"http://{self.node_ip}:{svc['spec']['ports'][0]['nodePort']}"
+        """``http://<node>:<nodePort>`` of the ``<name>-nodeport`` Service (looked up once)."""
+        if name not in self._urls:
+            svc = self.cluster.kubectl_json("-n", self.namespace, "get", "service", f"{name}-nodeport")
+            self._urls[name] = f"http://{self.node_ip}:{svc['spec']['ports'][0]['nodePort']}"
+        return self._urls[name]
 
     @property
     def prometheus_url(self) -> str:
@@ -243,8 +304,11 @@ class MonitoringStack:
     def prometheus(self) -> PrometheusAPI:
         return PrometheusAPI(self.prometheus_url)
 
-    def alertmanager_alerts(self) -> list[dict[str, Any]]:
-        with urllib.request.urlopen(f"{self.alertmanager_url}/api/v2/alerts", timeout=10) as resp:
+    def alertmanager_alerts(self, active: bool = False) -> list[dict[str, Any]]:
+        """Alertmanager's alerts (API v2), each with ``status.state`` (active/suppressed) and
+        ``status.inhibitedBy``; with ``active``, only those neither silenced nor inhibited."""
+        query = "?active=true&silenced=false&inhibited=false" if active else ""
+        with urllib.request.urlopen(f"{self.alertmanager_url}/api/v2/alerts{query}", timeout=10) as resp:
             alerts: list[dict[str, Any]] = json.loads(resp.read())
         return alerts
 

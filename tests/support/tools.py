@@ -75,9 +75,3 @@ def bin_dir() -> Path:
 def crds_dir() -> Path:
     """prometheus-operator's CRDs, of the version the node runs."""
     return node_tools_dir() / "prometheus-operator" / "crds"
-
-
-def node_versions() -> dict[str, str]:
-    """The node build's ``versions.env`` (``K8S_VERSION``, ``PROMETHEUS_VERSION``, ...)."""
-    lines = (node_tools_dir() / "versions.env").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line)
