@@ -318,6 +318,20 @@ def test_monitors_from_values_default_to_the_release_namespace() -> None:
     assert "monitors" not in render()  # none by default
 
 
+def test_the_chart_ships_the_dashboard_for_grafanas_sidecar() -> None:
+    (dashboard,) = [m for m in render(namespace="monitoring")["ConfigMap"] if "sesmonitor.json" in m["data"]]
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert dashboard["metadata"]["namespace"] == "monitoring"
+    shipped = json.loads(dashboard["data"]["sesmonitor.json"])
+    assert shipped == json.loads((CHART / "dashboards" / "sesmonitor.json").read_text())
+    # Into Grafana's namespace, with the folder annotation of the sidecar.
+    (moved,) = render(
+        "--set", "dashboard.namespace=grafana", "--set", "dashboard.annotations.grafana_folder=SES"
+    )["ConfigMap"]
+    assert moved["metadata"]["namespace"] == "grafana"
+    assert moved["metadata"]["annotations"] == {"grafana_folder": "SES"}
+
+
 def test_the_dashboard_can_be_turned_off() -> None:
     assert "ConfigMap" not in render("--set", "dashboard.enabled=false")
 

@@ -6,7 +6,7 @@ notification in memory and in a JSON file (a list, rewritten on each arrival), a
 (the demo prints them). The URL path names the receiver it stands in for: `/opsgenie-mail`, `/slack-mail`.
 
     with WebhookReceiver(Path("notifications.json")) as hooks:
-        hooks.url("slack-mail")         # -> http://127.0.0.1:PORT/slack-mail
+        hooks.url("slack-mail")         # -> http://HOST:PORT/slack-mail (host: 127.0.0.1 unless given)
         hooks.wait_for(lambda n: n["status"] == "firing", timeout=120)
 
 Run it on its own: ``python tests/support/webhook_receiver.py --port 9099 --file notifications.json``.
@@ -66,6 +66,7 @@ class WebhookReceiver:
         on_notification: Callable[[Notification], None] | None = None,
     ) -> None:
         self.path = path
+        self.host = host
         self.on_notification = on_notification
         self._notifications: list[Notification] = []
         self._lock = threading.Condition()
@@ -81,7 +82,7 @@ class WebhookReceiver:
         return int(self.server.server_address[1])
 
     def url(self, receiver: str = "webhook") -> str:
-        return f"http://127.0.0.1:{self.port}/{receiver}"
+        return f"http://{self.host}:{self.port}/{receiver}"
 
     def start(self) -> WebhookReceiver:
         self._thread = threading.Thread(target=self.server.serve_forever, name="webhook", daemon=True)
