@@ -134,7 +134,9 @@ def test_operator_pod_runs_under_its_service_account(installed: NodeCluster) -> 
     assert pod["spec"]["nodeName"] == "sesmonitor-node"
 
 
-def test_exporter_pod_serves_and_status_shows_rates(installed: NodeCluster, ses: SesAccountProcess) -> None:
+@pytest.fixture(scope="module")
+def mail_exporter(installed: NodeCluster, ses: SesAccountProcess) -> dict[str, Any]:
+    """The exporter Pod of mail/ses (examples/static-credentials.yaml's shape), once Ready."""
     ns = new_namespace(installed, "mail")
     installed.apply(monitor(ns, ses.endpoint_url))
 
@@ -142,19 +144,55 @@ def test_exporter_pod_serves_and_status_shows_rates(installed: NodeCluster, ses:
         found = exporter_pods(installed, ns)
         return found[0] if len(found) == 1 and ready(found[0]) else None
 
-    pod = wait_for(exporter_ready, 180, "the exporter pod Ready")
-    security = pod["spec"]["containers"][0]["securityContext"]
+    pod: dict[str, Any] = wait_for(exporter_ready, 180, "the exporter pod Ready")
+    return pod
+
+
+def test_exporter_pod_serves_and_status_shows_rates(
+    installed: NodeCluster, mail_exporter: dict[str, Any]
+) -> None:
+    security = mail_exporter["spec"]["containers"][0]["securityContext"]
     assert security["readOnlyRootFilesystem"] is True
     assert security["runAsNonRoot"] is True
-    assert pod["spec"]["containers"][0]["image"].startswith("ghcr.io/sesmonitor/sesmonitor:")
+    assert mail_exporter["spec"]["containers"][0]["image"].startswith("ghcr.io/sesmonitor/sesmonitor:")
 
     def bounce_column() -> str | None:
-        out = installed.kubectl("-n", ns, "get", "sesmon", "ses").stdout
+        out = installed.kubectl("-n", "mail", "get", "sesmon", "ses").stdout
         match = re.search(r"\s(\d+\.\d+)%\s", out)
         return out if match and float(match.group(1)) > 10 else None
 
     table = wait_for(bounce_column, 240, "kubectl get sesmon to show the seed's bounce rate")
     assert "us-east-1" in table
+
+
+def test_exporter_serves_over_ipv6_too(installed: NodeCluster, mail_exporter: dict[str, Any]) -> None:
+    """The node is dual-stack: the exporter (listening on [::]) answers on its IPv6 pod address and
+    through an IPv6-only Service, as on an IPv6 EKS cluster."""
+    assert installed.node is not None
+    ips = [p["ip"] for p in mail_exporter["status"]["podIPs"]]
+    ip6 = next(ip for ip in ips if ":" in ip)
+    assert "aws_ses" in installed.node.http_get(f"http://[{ip6}]:9435/metrics")
+    installed.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "exporter-v6", "namespace": "mail"},
+            "spec": {
+                "ipFamilies": ["IPv6"],
+                "ipFamilyPolicy": "SingleStack",
+                "selector": {"app.kubernetes.io/component": "exporter"},
+                "ports": [{"name": "metrics", "port": 9435}],
+            },
+        }
+    )
+    cluster_ip = installed.kubectl_json("-n", "mail", "get", "service", "exporter-v6")["spec"]["clusterIP"]
+    assert ":" in cluster_ip
+    body = wait_for(
+        lambda: installed.node.http_get(f"http://[{cluster_ip}]:9435/metrics") if installed.node else "",
+        30,
+        "the IPv6 Service to answer",
+    )
+    assert "aws_ses" in body
 
 
 # --------------------------------------------------------------------------------------------------
@@ -269,3 +307,49 @@ def test_operator_pod_deleted_mid_reconcile_converges_without_duplicates(
                 "-n", ns, "get", kind, "-l", "app.kubernetes.io/managed-by=sesmonitor-operator", "-o", "name"
             ).stdout.split()
             assert len(names) == 1, (ns, kind, names)
+
+
+POD_STATES = {
+    # More memory than the node has: the scheduler's own message.
+    "unschedulable": (
+        {"exporter": {"resources": {"requests": {"memory": "900Gi"}}}},
+        {"Unschedulable"},
+        "Insufficient memory",
+    ),
+    # Too little memory to import boto3: the kernel kills it, the kubelet backs off.
+    "oom": (
+        {"exporter": {"resources": {"requests": {"memory": "8Mi"}, "limits": {"memory": "8Mi"}}}},
+        {"CrashLoopBackOff", "RunContainerError", "CreateContainerError"},
+        "exporter pod",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(POD_STATES))
+def test_exporter_pod_states_reach_the_status(
+    installed: NodeCluster, ses: SesAccountProcess, case: str
+) -> None:
+    """What the real scheduler and kubelet say about the exporter's pod is the status' reason."""
+    spec, reasons, words = POD_STATES[case]
+    ns = new_namespace(installed, f"pod-{case}")
+    installed.apply(monitor(ns, ses.endpoint_url, **spec))
+
+    def explained() -> dict[str, Any] | None:
+        exporter = condition(installed, ns, "ExporterReady")
+        return exporter if exporter.get("reason") in reasons else None
+
+    exporter_condition = wait_for(explained, 240, f"ExporterReady to say one of {sorted(reasons)}")
+    assert words in exporter_condition["message"], exporter_condition
+
+
+def test_missing_credentials_secret_says_so(installed: NodeCluster, ses: SesAccountProcess) -> None:
+    ns = "nosecret"
+    installed.kubectl("create", "namespace", ns)  # and no Secret ses-monitor-aws in it
+    installed.apply(monitor(ns, ses.endpoint_url))
+
+    def explained() -> dict[str, Any] | None:
+        exporter = condition(installed, ns, "ExporterReady")
+        return exporter if exporter.get("reason") == "CreateContainerConfigError" else None
+
+    exporter_condition = wait_for(explained, 180, "ExporterReady to name the missing Secret")
+    assert "ses-monitor-aws" in exporter_condition["message"]

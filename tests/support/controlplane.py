@@ -784,7 +784,7 @@ class ControlPlane(Cluster):
     @property
     def kubernetes_service_ip(self) -> str:
         """The ClusterIP of ``default/kubernetes``: the first address of the Service range."""
-        return str(next(ipaddress.ip_network(self.service_cidr).hosts()))
+        return str(next(ipaddress.ip_network(self.service_cidr.split(",")[0]).hosts()))
 
     def _authorization_args(self) -> list[str]:
         if not self.serve_nodes:

@@ -99,9 +99,11 @@ def _cgroup_controllers() -> list[Path]:
 class NodeNetwork:
     """Everything that must differ between two nodes on one machine, derived from a slot number.
 
-    Addresses come from 198.18.0.0/15, the range set aside for network test beds (RFC 2544), so they
-    never collide with a network the machine is on: the veth is 198.19.<slot>.0/30, pods
-    198.18.<2 slot>.0/24, Services 198.18.<2 slot + 1>.0/24.
+    Addresses come from the ranges set aside for network test beds, so they never collide with a
+    network the machine is on: IPv4 198.18.0.0/15 (RFC 2544): the veth 198.19.<slot>.0/30, pods
+    198.18.<2 slot>.0/24, Services 198.18.<2 slot + 1>.0/24; IPv6 2001:2::/48 (RFC 5180): the veth
+    2001:2:0:1<slot>::/64, pods 2001:2:0:2<slot>::/64, Services 2001:2:0:3<slot>::/112 (slot in hex).
+    The cluster is dual-stack, IPv4 first (its default family, as on most clusters).
     """
 
     slot: int
@@ -147,16 +149,29 @@ class NodeNetwork:
         return 30
 
     @property
+    def host_ip6(self) -> str:
+        return f"2001:2:0:{0x100 + self.slot:x}::1"
+
+    @property
+    def node_ip6(self) -> str:
+        return f"2001:2:0:{0x100 + self.slot:x}::2"
+
+    @property
     def pod_cidr(self) -> str:
         return f"198.18.{2 * self.slot}.0/24"
 
     @property
+    def pod_cidr6(self) -> str:
+        return f"2001:2:0:{0x200 + self.slot:x}::/64"
+
+    @property
     def service_cidr(self) -> str:
-        return f"198.18.{2 * self.slot + 1}.0/24"
+        """Both families, as kube-apiserver's --service-cluster-ip-range takes them."""
+        return f"198.18.{2 * self.slot + 1}.0/24,2001:2:0:{0x300 + self.slot:x}::/112"
 
     @property
     def cluster_dns(self) -> str:
-        return str(ipaddress.ip_network(self.service_cidr)[10])
+        return str(ipaddress.ip_network(self.service_cidr.split(",")[0])[10])
 
     @property
     def host_veth(self) -> str:
@@ -424,18 +439,20 @@ class Node:
             check=True,
             capture_output=True,
         )
-        subprocess.run(
-            ["ip", "addr", "add", f"{net.host_ip}/{net.link_prefix}", "dev", net.host_veth],
-            check=True,
-            capture_output=True,
-        )
+        for address in (f"{net.host_ip}/{net.link_prefix}", f"{net.host_ip6}/64"):
+            subprocess.run(
+                ["ip", "addr", "add", address, "dev", net.host_veth, *(["nodad"] if ":" in address else [])],
+                check=True,
+                capture_output=True,
+            )
         subprocess.run(["ip", "link", "set", net.host_veth, "up"], check=True, capture_output=True)
         self.command(
             "sh",
             "-ec",
-            f"ip addr add {net.node_ip}/{net.link_prefix} dev eth0; ip link set eth0 up; "
-            # The node routes its pods' packets (this is the node's own, namespaced, setting).
-            "echo 1 > /proc/sys/net/ipv4/ip_forward",
+            f"ip addr add {net.node_ip}/{net.link_prefix} dev eth0; "
+            f"ip -6 addr add {net.node_ip6}/64 dev eth0 nodad; ip link set eth0 up; "
+            # The node routes its pods' packets (the node's own, namespaced, settings).
+            "echo 1 > /proc/sys/net/ipv4/ip_forward; echo 1 > /proc/sys/net/ipv6/conf/all/forwarding",
         )
 
     def _write_files(self) -> None:
@@ -444,7 +461,7 @@ class Node:
         ca = self.cp.ca
         (d / "cni").mkdir(exist_ok=True)
         (d / "cni" / "10-sesmonitor.conflist").write_text(
-            render_file("cni.conflist", {"pod_cidr": net.pod_cidr})
+            render_file("cni.conflist", {"pod_cidr": net.pod_cidr, "pod_cidr6": net.pod_cidr6})
         )
         (d / "containerd.toml").write_text(
             render_file(
@@ -461,7 +478,7 @@ class Node:
         cert, key = ca.issue(f"system:node:{NODE_NAME}", ["system:nodes"], server=False)
         self._kubeconfig("kubelet", cert, key)
         serving_cert, serving_key = ca.issue(
-            NODE_NAME, server=True, dns_names=[NODE_NAME], ip_addresses=[net.node_ip]
+            NODE_NAME, server=True, dns_names=[NODE_NAME], ip_addresses=[net.node_ip, net.node_ip6]
         )
         _write_private(d / "kubelet.crt", serving_cert)
         _write_private(d / "kubelet.key", serving_key)
@@ -488,8 +505,9 @@ class Node:
                 {
                     "kubeconfig": d / "kube-proxy.kubeconfig",
                     "node_name": NODE_NAME,
-                    "pod_cidr": net.pod_cidr,
+                    "pod_cidrs": f"{net.pod_cidr},{net.pod_cidr6}",
                     "node_ip": net.node_ip,
+                    "node_ip6": net.node_ip6,
                 },
             )
         )
@@ -539,7 +557,7 @@ class Node:
                 f"--kubeconfig={d / 'kubelet.kubeconfig'}",
                 f"--root-dir={d / 'kubelet'}",
                 f"--hostname-override={NODE_NAME}",
-                f"--node-ip={self.net.node_ip}",
+                f"--node-ip={self.net.node_ip},{self.net.node_ip6}",
                 "--v=1",
             ],
         )
