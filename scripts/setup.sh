@@ -23,7 +23,7 @@ if ((${#need_apt[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-# The Debian service would hold Prometheus's default port; tests start their own instances.
+# The Debian service would hold Prometheus's default port (promtool is what the rules tier uses).
 if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
   systemctl stop prometheus prometheus-alertmanager prometheus-node-exporter 2>/dev/null || true
 fi
@@ -43,5 +43,8 @@ fi
 
 # kube-apiserver, kube-controller-manager, kubectl, etcd and helm, built from Go modules once per version.
 bash tests/controlplane/build.sh
-# kubelet, kube-scheduler, kube-proxy, containerd, CoreDNS, prometheus-operator, pause: once per version.
-bash tests/node/build.sh
+# kubelet, kube-scheduler, kube-proxy, containerd, CoreDNS, prometheus-operator, Prometheus, pause:
+# once per version.
+node=$(bash tests/node/build.sh)
+# The images the node runs (ours from the Dockerfile): rebuilt only where their inputs changed.
+bash tests/node/images.sh --bin-dir "$node/bin" >/dev/null
