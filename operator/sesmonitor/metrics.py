@@ -75,7 +75,23 @@ NO_DATA: Final = "sesmonitor_no_data"
 NO_DATA_NOT_REFRESHED: Final = "not_refreshed_yet"  # no GetMetricData call has succeeded since start
 NO_DATA_NO_DATAPOINTS: Final = "no_datapoints_in_lookback"  # CloudWatch returned nothing in the lookback
 NO_DATA_QUERY_ERROR: Final = "query_error"  # CloudWatch answered this query with an error status
-NO_DATA_REASONS: Final = (NO_DATA_NOT_REFRESHED, NO_DATA_NO_DATAPOINTS, NO_DATA_QUERY_ERROR)
+# For a reputation rate, why it is absent when the exporter can tell (AWS publishes Reputation.BounceRate
+# only once there were bounces, Reputation.ComplaintRate once there were complaints, and both only while
+# mail is sent; per configuration set only with the set's ReputationMetricsEnabled):
+NO_DATA_NO_SENDS: Final = "no_sends_in_lookback"  # CloudWatch counted no Send in the lookback
+NO_DATA_NO_EVENTS: Final = "no_events_in_lookback"  # mail was sent, none bounced (complained)
+NO_DATA_REPUTATION_DISABLED: Final = "reputation_metrics_disabled"  # the set's ReputationMetricsEnabled
+NO_DATA_REASONS: Final = (
+    NO_DATA_NOT_REFRESHED,
+    NO_DATA_NO_DATAPOINTS,
+    NO_DATA_QUERY_ERROR,
+    NO_DATA_NO_SENDS,
+    NO_DATA_NO_EVENTS,
+    NO_DATA_REPUTATION_DISABLED,
+)
+# The reasons SESMonitorNoReputationData fires on: mail was sent and the exporter cannot tell why the rate
+# is absent, or AWS answered with an error (not_refreshed_yet is SESMonitorAWSReadErrors' to report).
+NO_DATA_UNEXPLAINED_REASONS: Final = (NO_DATA_NO_DATAPOINTS, NO_DATA_QUERY_ERROR)
 # Mean of the datapoints within the configured window, as the exporter saw them (reputation rates only).
 WINDOW_AVERAGE_SUFFIX: Final = "_window_average"
 
@@ -110,6 +126,8 @@ UP: Final = "up"  # written by Prometheus, not the exporter
 
 OUTCOMES: Final = ("success", "throttled", "denied", "server_error", "client_error", "timeout", "error")
 APIS: Final = ("GetMetricData", "GetAccount")
+# SESv2 GetConfigurationSet (each listed set's ReputationOptions), read only when sets are listed.
+API_CONFIGURATION_SET: Final = "GetConfigurationSet"
 
 
 def all_metric_names() -> tuple[str, ...]:

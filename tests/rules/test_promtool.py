@@ -161,11 +161,15 @@ def expected(
     labels: dict[str, str],
     severity: str | None = None,
     value: float | None = None,
+    *,
+    expr_has: str | None = None,
 ) -> dict[str, Any]:
     """One expected alert: the series labels plus the rule's own, and its annotations filled in."""
     candidates = [r for r in rules if r["alert"] == alert]
     if severity is not None:
         candidates = [r for r in candidates if r["labels"]["severity"] == severity]
+    if expr_has is not None:
+        candidates = [r for r in candidates if expr_has in r["expr"]]
     (rule,) = candidates
     all_labels = {**labels, **rule["labels"]}
     exp: dict[str, Any] = {"exp_labels": all_labels}
@@ -215,15 +219,21 @@ def scenario(input_series: list[dict[str, str]], checks: list[dict[str, Any]]) -
 def test_bursty_series_fires_continuously_while_the_naive_rule_flaps(
     promtool: str, tmp_path: Path, keep_firing_for: str
 ) -> None:
-    """Critical and warning fire from `for` on and never resolve for 3h, with or without keepFiringFor:
-    the window average alone bridges the gaps. The seed's rule, on the same series, resolves in every gap."""
-    rules = rules_for(monitor({"alerting": {**BASE_SPEC["alerting"], "keepFiringFor": keep_firing_for}}))
+    """On CloudWatch's raw series (5 minutes of datapoints in every 20), the warning fires from `for` on
+    and never resolves for 3h, with or without keepFiringFor: its window average alone bridges the gaps.
+    Critical judges a 10-minute average of the exporter's gap-free series; on the raw series it stays
+    firing thanks to the default keepFiringFor, so without one the test sets it out of reach. The seed's
+    rule, on the same series, resolves in every gap."""
+    alerting = {**BASE_SPEC["alerting"], "keepFiringFor": keep_firing_for}
+    spec: dict[str, Any] = {"alerting": alerting}
+    if keep_firing_for == "0s":
+        spec["thresholds"] = {"bounceRate": {"warning": "5%", "critical": "100%"}}
+    rules = rules_for(monitor(spec))
     minutes = 200
     raw = series(BOUNCE, bursts(0.1432, minutes), **ACCOUNT)
-    firing = [
-        expected(rules, BOUNCE_RATE_HIGH, ACCOUNT, "warning", 0.1432),
-        expected(rules, BOUNCE_RATE_HIGH, ACCOUNT, "critical", 0.1432),
-    ]
+    firing = [expected(rules, BOUNCE_RATE_HIGH, ACCOUNT, "warning", 0.1432)]
+    if keep_firing_for != "0s":
+        firing.append(expected(rules, BOUNCE_RATE_HIGH, ACCOUNT, "critical", 0.1432))
     checks = [check(t, BOUNCE_RATE_HIGH, []) for t in range(5)]  # pending for `for` (5m)
     checks += [check(t, BOUNCE_RATE_HIGH, firing) for t in range(5, 181)]  # every minute: zero resolves
     naive = [{"exp_labels": {**TARGET, **ACCOUNT, "severity": "warning"}}]
@@ -287,10 +297,10 @@ def test_drop_back_to_one_percent_resolves_within_window_for_and_keep_firing_for
     warning = expected(rules, BOUNCE_RATE_HIGH, ACCOUNT, "warning")
     critical = expected(rules, BOUNCE_RATE_HIGH, ACCOUNT, "critical")
     checks = [check(t, BOUNCE_RATE_HIGH, [warning, critical]) for t in range(5, drop + 15, 5)]
-    # The 1h average passes 10% about 20 minutes after the drop, 5% about 43 minutes after it;
-    # each alert then keeps firing for keepFiringFor (15m).
-    checks.append(check(drop + 30, BOUNCE_RATE_HIGH, [warning, critical]))
-    checks.append(check(drop + 50, BOUNCE_RATE_HIGH, [warning]))
+    # Critical's 10-minute average passes 10% about 4 minutes after the drop, the warning's 1h average
+    # passes 5% about 43 minutes after it; each alert then keeps firing for keepFiringFor (15m).
+    checks.append(check(drop + 2, BOUNCE_RATE_HIGH, [warning, critical]))
+    checks += [check(t, BOUNCE_RATE_HIGH, [warning]) for t in range(drop + 20, drop + 50, 5)]
     checks += [check(t, BOUNCE_RATE_HIGH, []) for t in range(bound, minutes + 1, 5)]
     checks += [check(t, BOUNCE_RATE_RISING, []) for t in range(0, minutes + 1, 10)]  # falling is no trend
     run_promtool(promtool, tmp_path, rules, [scenario([series(BOUNCE, points, **ACCOUNT)], checks)])
@@ -447,17 +457,19 @@ def test_no_reputation_data(promtool: str, tmp_path: Path) -> None:
             *(check(t, NO_REPUTATION_DATA, list(alerts)) for t in (5, 30)),
         ]
 
-    bounce_labels = {**ACCOUNT, "metric": metrics.BOUNCE_RATE.aws_name}
-    # The exporter says it has no bounce datapoint in its lookback: one alert (not a second from absent()).
+    reason = {"reason": metrics.NO_DATA_NO_DATAPOINTS}
+    bounce_labels = {**ACCOUNT, "metric": metrics.BOUNCE_RATE.aws_name, **reason}
+    # Mail was sent, yet the exporter has no bounce datapoint in its lookback and cannot tell why: one
+    # alert (not a second from absent()).
     flagged = scenario(
         [up, complaint_ok, no_data(metrics.BOUNCE_RATE)],
-        at(expected(rules, NO_REPUTATION_DATA, bounce_labels)),
+        at(expected(rules, NO_REPUTATION_DATA, bounce_labels, expr_has="absent(")),
     )
-    # A configuration set without reputation metrics.
+    # The same for a configuration set.
     set_labels = {**ACCOUNT, "configuration_set": "marketing", "metric": metrics.COMPLAINT_RATE.aws_name}
     per_set = scenario(
         [up, bounce_ok, complaint_ok, no_data(metrics.COMPLAINT_RATE, configuration_set="marketing")],
-        at(expected(rules, NO_REPUTATION_DATA, set_labels)),
+        at(expected(rules, NO_REPUTATION_DATA, {**set_labels, **reason}, expr_has="absent(")),
     )
     # The series are simply missing while the exporter is scraped: absent() catches it.
     missing = scenario(
@@ -466,17 +478,81 @@ def test_no_reputation_data(promtool: str, tmp_path: Path) -> None:
             expected(
                 rules,
                 NO_REPUTATION_DATA,
-                {metrics.LABEL_MONITOR: KEY, "metric": metrics.BOUNCE_RATE.aws_name},
+                {**ACCOUNT, "metric": metrics.BOUNCE_RATE.aws_name},
+                expr_has="absent(",
             ),
             expected(
                 rules,
                 NO_REPUTATION_DATA,
-                {metrics.LABEL_MONITOR: KEY, "metric": metrics.COMPLAINT_RATE.aws_name},
+                {**ACCOUNT, "metric": metrics.COMPLAINT_RATE.aws_name},
+                expr_has="absent(",
             ),
         ),
     )
     healthy = scenario([up, bounce_ok, complaint_ok], at())
     run_promtool(promtool, tmp_path, rules, [flagged, per_set, missing, healthy])
+
+
+def test_clean_busy_account_raises_nothing(promtool: str, tmp_path: Path) -> None:
+    """AWS publishes Reputation.ComplaintRate (BounceRate) only once there were complaints (bounces). A
+    busy account that never had one has no such series, and its exporter says why
+    (no_events_in_lookback); an idle one says no_sends_in_lookback. Neither raises any alert, for hours.
+    A listed configuration set with reputation metrics disabled raises one alert, naming the set."""
+    rules = rules_for(monitor({"configurationSets": ["marketing", "quiet"]}))
+    minutes = 6 * 60
+
+    def no_data(metric: metrics.CloudWatchMetric, reason: str, configuration_set: str = "") -> dict[str, str]:
+        labels = {"configuration_set": configuration_set} if configuration_set else {}
+        return series(
+            metrics.NO_DATA, constant(1, minutes), **ACCOUNT, metric=metric.aws_name, reason=reason, **labels
+        )
+
+    alerts = (*ACCOUNT_ALERTS, *CONFIGURATION_SET_ALERTS)
+    quiet = [check(t, alert, []) for t in range(0, minutes + 1, 10) for alert in alerts]
+    clean = scenario(
+        [
+            *healthy_exporter(minutes),
+            series(BOUNCE, constant(0.004, minutes), **ACCOUNT),  # some bounces, never a complaint
+            no_data(metrics.COMPLAINT_RATE, metrics.NO_DATA_NO_EVENTS),
+            no_data(metrics.BOUNCE_RATE, metrics.NO_DATA_NO_EVENTS, "marketing"),
+            no_data(metrics.COMPLAINT_RATE, metrics.NO_DATA_NO_EVENTS, "marketing"),
+            no_data(metrics.BOUNCE_RATE, metrics.NO_DATA_NO_SENDS, "quiet"),
+            no_data(metrics.COMPLAINT_RATE, metrics.NO_DATA_NO_SENDS, "quiet"),
+        ],
+        quiet,
+    )
+    idle = scenario(
+        [
+            *healthy_exporter(minutes),
+            *(
+                no_data(m, metrics.NO_DATA_NO_SENDS, cs)
+                for m in (metrics.BOUNCE_RATE, metrics.COMPLAINT_RATE)
+                for cs in ("", "marketing", "quiet")
+            ),
+        ],
+        quiet,
+    )
+    disabled_labels = {**ACCOUNT, "configuration_set": "quiet", "reason": metrics.NO_DATA_REPUTATION_DISABLED}
+    disabled_alert = expected(
+        rules, NO_REPUTATION_DATA, disabled_labels, expr_has='reputation_metrics_disabled"}'
+    )
+    assert (
+        "put-configuration-set-reputation-options --configuration-set-name quiet"
+        in (disabled_alert["exp_annotations"]["description"])
+    )
+    disabled = scenario(
+        [
+            *healthy_exporter(minutes),
+            series(BOUNCE, constant(0.004, minutes), **ACCOUNT),
+            series(COMPLAINT, constant(0.0001, minutes), **ACCOUNT),
+            series(BOUNCE, constant(0.004, minutes), **ACCOUNT, configuration_set="marketing"),
+            series(COMPLAINT, constant(0.0001, minutes), **ACCOUNT, configuration_set="marketing"),
+            no_data(metrics.BOUNCE_RATE, metrics.NO_DATA_REPUTATION_DISABLED, "quiet"),
+            no_data(metrics.COMPLAINT_RATE, metrics.NO_DATA_REPUTATION_DISABLED, "quiet"),
+        ],
+        [check(3, NO_REPUTATION_DATA, []), check(10, NO_REPUTATION_DATA, [disabled_alert])],
+    )
+    run_promtool(promtool, tmp_path, rules, [clean, idle, disabled])
 
 
 def test_exporter_down(promtool: str, tmp_path: Path) -> None:
@@ -563,33 +639,78 @@ def rising(start: float, per_day: float, minutes: int) -> list[Value]:
 
 
 def test_trend_alert_on_the_seeds_four_percent_a_day(promtool: str, tmp_path: Path) -> None:
-    """From 2%, +4%/day crosses 5% after 18h: the trend warns hours before, hands over to the
-    warning when the average passes 5%, and never fires on a flat series or a slow rise."""
+    """From 2%, +4%/day: the 1h window average crosses 5% after 18.5h. The trend warns from the 8th hour
+    (once Prometheus holds the 7h of history a sustained rise needs) until then, more than 3 hours before
+    the crossing, hands over to the warning once the average passes 5%, and never fires on a flat series
+    or a slow rise."""
     rules = rules_for(monitor(), annotations=False)
     minutes = 20 * 60
+    crossing = 18 * 60 + 30  # the window average lags the rate by half the window
     trend = [expected(rules, BOUNCE_RATE_RISING, ACCOUNT)]
     warning = [expected(rules, BOUNCE_RATE_HIGH, ACCOUNT, "warning")]
     steady = scenario(
         [series(BOUNCE, rising(0.02, 0.04, minutes), **ACCOUNT)],
-        # (In its first hour the window average of a fresh series rises at half the pace, so the first
-        # check waits for a few hours of history, as a running Prometheus has.)
-        [check(t, BOUNCE_RATE_RISING, trend) for t in (180, 360, 720, 1020)]
+        [check(t, BOUNCE_RATE_RISING, trend) for t in range(8 * 60, crossing - 3 * 60 + 1, 10)]
         + [check(t, BOUNCE_RATE_HIGH, []) for t in (180, 720, 1020)]
         + [check(1200, BOUNCE_RATE_RISING, []), check(1200, BOUNCE_RATE_HIGH, warning)],
     )
     bursty = scenario(  # the same rise, reported only while mail is sent
         [
             series(
-                BOUNCE, [v if i % 20 < 5 else None for i, v in enumerate(rising(0.02, 0.04, 720))], **ACCOUNT
+                BOUNCE, [v if i % 20 < 5 else None for i, v in enumerate(rising(0.02, 0.04, 900))], **ACCOUNT
             )
         ],
-        [check(t, BOUNCE_RATE_RISING, trend) for t in (180, 360, 720)],
+        [check(t, BOUNCE_RATE_RISING, trend) for t in range(8 * 60, 901, 30)],
     )
     never = [check(t, BOUNCE_RATE_RISING, []) for t in range(0, 721, 15)]
     flat = scenario([series(BOUNCE, constant(0.03, 720), **ACCOUNT)], never)
     flat_near = scenario([series(BOUNCE, constant(0.049, 720), **ACCOUNT)], never)
     slow = scenario([series(BOUNCE, rising(0.005, 0.01, 720), **ACCOUNT)], never)  # 0.5% +1%/day
     run_promtool(promtool, tmp_path, rules, [steady, bursty, flat, flat_near, slow])
+
+
+def test_trend_alert_ignores_a_step_that_then_stays_flat(promtool: str, tmp_path: Path) -> None:
+    """A one-time step of 1.5 points (2% to 3.5%, flat before and after) is no trend. Target: firing at
+    most 2 hours in all and never 6 hours after the step; the rule, which wants a rise in each of three
+    2-hour segments, does not fire at all. Checked every minute for 12 hours after the step, on the
+    exporter's gap-filled series and on one with a scrape in ten missing."""
+    rules = rules_for(monitor(), annotations=False)
+    step, minutes = 8 * 60, 20 * 60
+    points: list[Value] = [0.02 if i < step else 0.035 for i in range(minutes + 1)]
+    thinned: list[Value] = [None if i % 10 == 9 else v for i, v in enumerate(points)]
+    never = [check(t, BOUNCE_RATE_RISING, []) for t in range(step - 60, minutes + 1)]
+    run_promtool(
+        promtool,
+        tmp_path,
+        rules,
+        [
+            scenario([series(BOUNCE, points, **ACCOUNT)], never),
+            scenario([series(BOUNCE, thinned, **ACCOUNT)], never),
+        ],
+    )
+
+
+# -- (6b) critical is quick ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("keep_firing_for", ["15m", "0s"])
+def test_critical_fires_within_15_minutes_of_a_jump_and_holds_with_missed_scrapes(
+    promtool: str, tmp_path: Path, keep_firing_for: str
+) -> None:
+    """2% for an hour, then 12% (past AWS's pause level), one scrape in ten missing. With the default
+    `for` (5m), critical fires at most 15 minutes after the exporter first serves 12%, and never resolves
+    while the rate stays there, even without keepFiringFor. The warning keeps its 1h average."""
+    alerting = {**BASE_SPEC["alerting"], "keepFiringFor": keep_firing_for}
+    rules = rules_for(monitor({"alerting": alerting}), annotations=False)
+    jump, minutes = 60, 5 * 60
+    points: list[Value] = [None if i % 10 == 9 else (0.02 if i < jump else 0.12) for i in range(minutes + 1)]
+    critical = expected(rules, BOUNCE_RATE_HIGH, ACCOUNT, "critical")
+    warning = expected(rules, BOUNCE_RATE_HIGH, ACCOUNT, "warning")
+    checks = [check(t, BOUNCE_RATE_HIGH, []) for t in range(0, jump + 1)]
+    # The 10-minute average reaches 10% 8 minutes after the jump, the 1h average 5% after 18 minutes.
+    checks += [check(t, BOUNCE_RATE_HIGH, [critical]) for t in range(jump + 15, jump + 20)]
+    checks += [check(t, BOUNCE_RATE_HIGH, [warning, critical]) for t in range(jump + 30, minutes + 1)]
+    run_promtool(promtool, tmp_path, rules, [scenario([series(BOUNCE, points, **ACCOUNT)], checks)])
 
 
 # -- (7) configuration sets -----------------------------------------------------------------------------

@@ -171,7 +171,23 @@ def test_trend_alert_projects_the_window_average() -> None:
     (rule,) = by_name(make(), BOUNCE_RATE_RISING)
     assert "predict_linear(" in rule["expr"]
     assert "[6h:5m], 86400) >= 0.05" in rule["expr"]
-    assert rule["expr"].endswith("< 0.05)")
+    assert "< 0.05) and" in rule["expr"]
+    # A sustained rise: the window average compared over three consecutive 2h segments.
+    for offset in ("offset 2h", "offset 4h", "offset 6h"):
+        assert offset in rule["expr"]
+
+
+def test_critical_judges_a_short_average_and_warning_the_window() -> None:
+    monitor = make({"configurationSets": ["marketing"]})
+    for name in (BOUNCE_RATE_HIGH, COMPLAINT_RATE_HIGH, CONFIGURATION_SET_BOUNCE_RATE_HIGH):
+        rules = {r["labels"]["severity"]: r for r in by_name(monitor, name)}
+        assert "[1h])" in rules["warning"]["expr"]
+        assert "[10m]" not in rules["warning"]["expr"]
+        assert "[10m])" in rules["critical"]["expr"]
+        assert "[1h]" not in rules["critical"]["expr"]
+    # A window shorter than 10 minutes is used as it is.
+    short = {r["labels"]["severity"]: r for r in by_name(make({"window": "5m"}), BOUNCE_RATE_HIGH)}
+    assert "[5m])" in short["critical"]["expr"]
 
 
 def test_exporter_down_watches_the_rendered_service() -> None:

@@ -10,20 +10,22 @@ Design (tests/rules/test_promtool.py runs each rule through promtool against the
 - Every expression is aggregated ``max by (<contract labels>)``: the alert's identity is the monitor
   (and configuration set), not the exporter pod, so an exporter restart (new pod, new target labels)
   neither resolves nor duplicates an alert.
-- Warning and critical share one alert name and differ in `severity`, the kubernetes-mixin convention
-  that Alertmanager inhibit rules such as kube-prometheus-stack's (``equal: [namespace, alertname]``)
-  already understand: at 14% both fire, and the warning is inhibited where such a rule exists. Every
-  alert carries the monitor's `namespace` and `sesmonitor` labels for that (and for routing).
+- Warning and critical share one alert name and differ in `severity`: at 14% both fire. Inhibit the
+  warning with the `equal` list of the shipped Alertmanager example (deploy/alertmanager/alertmanager.yaml),
+  ``[alertname, sesmonitor, configuration_set]``: the alert's whole identity, not
+  ``[namespace, alertname]``, with which one monitor's critical would hide another monitor's warning
+  in the same namespace. Every alert carries the monitor's `namespace` and `sesmonitor` labels for that
+  (and for routing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 from sesmonitor import metrics
-from sesmonitor.api import SesMonitor
+from sesmonitor.api import SesMonitor, parse_duration
 from sesmonitor.render.names import child_names
 from sesmonitor.render.promql import any_of, duration, eq, fraction, quote, regex, selector
 
@@ -59,6 +61,13 @@ TREND_RANGE: Final = "6h"
 TREND_STEP: Final = "5m"
 TREND_HORIZON: Final = "24h"
 TREND_HORIZON_SECONDS: Final = 24 * 3600
+# A sustained rise: the window average rose, at the pace the horizon needs, in each of TREND_SEGMENTS
+# consecutive segments of TREND_SEGMENT_SECONDS (together TREND_RANGE).
+TREND_SEGMENTS: Final = 3
+TREND_SEGMENT_SECONDS: Final = 2 * 3600
+# Critical judges this short average (or spec.window when shorter): the exporter's series has no gaps, so
+# critical needs no long window, and a jump past AWS's pause level fires within it plus `for`.
+CRITICAL_WINDOW: Final = "10m"
 # Consecutive failed refreshes (of one AWS API) before the monitor reports itself blind.
 AWS_FAILURES_THRESHOLD: Final = 3
 
@@ -101,6 +110,17 @@ class _Rate:
     aws_levels: str  # a sentence on what AWS does at which level
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """Where the rate alerts judge: the account, or each listed configuration set."""
+
+    names: Mapping[str, str]  # rate noun -> alert name
+    series: Callable[[str], str]  # metric name -> its selector in this scope
+    labels: tuple[str, ...]  # the alert's identity
+    subject: str  # words after "rate" in the summary and description
+    consequence: str  # the description's last sentence ("" for the rate's AWS levels)
+
+
 class _Builder:
     def __init__(self, monitor: SesMonitor) -> None:
         self.monitor = monitor
@@ -108,6 +128,9 @@ class _Builder:
         self.key = monitor.key
         self.spec = spec
         self.window = duration(spec.window)
+        self.critical_window = duration(
+            f"{min(parse_duration(spec.window), parse_duration(CRITICAL_WINDOW))}s"
+        )
         self.for_ = duration(spec.alerting.for_)
         self.keep_firing_for = duration(spec.alerting.keep_firing_for)
         self.service = child_names(monitor.name).service
@@ -143,8 +166,11 @@ class _Builder:
     def up(self) -> str:
         return selector(metrics.UP, eq("namespace", self.monitor.namespace), eq("service", self.service))
 
-    def window_average(self, series: str, labels: tuple[str, ...]) -> str:
-        return _max_by(labels, f"avg_over_time({series}[{self.window}])")
+    def window_average(
+        self, series: str, labels: tuple[str, ...], window: str | None = None, offset: int = 0
+    ) -> str:
+        shift = f" offset {duration(f'{offset}s')}" if offset else ""
+        return _max_by(labels, f"avg_over_time({series}[{window or self.window}]{shift})")
 
     # -- rule shapes ---------------------------------------------------------------------------------
 
@@ -181,50 +207,35 @@ class _Builder:
 
     # -- the alerts ----------------------------------------------------------------------------------
 
-    def rate_alerts(self, rate: _Rate) -> list[dict[str, Any]]:
-        name = BOUNCE_RATE_HIGH if rate is self.bounce else COMPLAINT_RATE_HIGH
-        average = self.window_average(self.account(rate.metric.prometheus_name), ACCOUNT_LABELS)
-        rules = []
-        for level, threshold in (("warning", rate.warning), ("critical", rate.critical)):
-            rules.append(
-                self.alert(
-                    name,
-                    f"{average} >= {fraction(threshold)}",  # AWS acts when a rate reaches a level
-                    severity=self.severities()[level],
-                    summary=f"SES {rate.noun} rate is at or above {threshold} ({level})",
-                    description=(
-                        f"The {self.window} average SES {rate.noun} rate of {MONITOR}"
-                        f" in {self.spec.region} is {VALUE_PERCENT}, at or above the {level}"
-                        f" threshold of {threshold}. {rate.aws_levels}"
-                    ),
-                    keep_firing=True,
-                )
-            )
-        return rules
+    def rate_alerts(self, rate: _Rate, scope: _Scope) -> list[dict[str, Any]]:
+        """Warning and critical for one rate in one scope (the account, or the listed sets).
 
-    def configuration_set_alerts(self, rate: _Rate) -> list[dict[str, Any]]:
-        name = (
-            CONFIGURATION_SET_BOUNCE_RATE_HIGH
-            if rate is self.bounce
-            else CONFIGURATION_SET_COMPLAINT_RATE_HIGH
-        )
-        average = self.window_average(self.sets(rate.metric.prometheus_name), SET_LABELS)
+        Warning judges the `spec.window` average, which bridges the gaps of CloudWatch's series.
+        Critical judges a short average (CRITICAL_WINDOW, or the window when shorter) of the exporter's
+        gap-free series: a jump past AWS's pause level fires within that average's catch-up plus `for`,
+        and a missed scrape only thins the average, it never empties it.
+        """
+        series = scope.series(rate.metric.prometheus_name)
+        averages = {
+            "warning": (self.window, self.window_average(series, scope.labels)),
+            "critical": (
+                self.critical_window,
+                self.window_average(series, scope.labels, self.critical_window),
+            ),
+        }
         rules = []
         for level, threshold in (("warning", rate.warning), ("critical", rate.critical)):
+            window, average = averages[level]
             rules.append(
                 self.alert(
-                    name,
+                    scope.names[rate.noun],
                     f"{average} >= {fraction(threshold)}",  # AWS acts when a rate reaches a level
                     severity=self.severities()[level],
-                    summary=(
-                        f"SES {rate.noun} rate of configuration set {CONFIGURATION_SET}"
-                        f" is at or above {threshold} ({level})"
-                    ),
+                    summary=f"SES {rate.noun} rate{scope.subject} is at or above {threshold} ({level})",
                     description=(
-                        f"The {self.window} average SES {rate.noun} rate of configuration set"
-                        f" {CONFIGURATION_SET} ({MONITOR}, {self.spec.region})"
-                        f" is {VALUE_PERCENT}, at or above the {level} threshold of {threshold}."
-                        " AWS judges the whole account: mail sent through this set drives its rate up."
+                        f"The {window} average SES {rate.noun} rate{scope.subject} ({MONITOR},"
+                        f" {self.spec.region}) is {VALUE_PERCENT}, at or above the {level}"
+                        f" threshold of {threshold}. {scope.consequence or rate.aws_levels}"
                     ),
                     keep_firing=True,
                 )
@@ -232,19 +243,31 @@ class _Builder:
         return rules
 
     def trend_alert(self) -> dict[str, Any]:
+        """A sustained rise only: the window average rose in each of the last TREND_SEGMENTS segments of
+        TREND_RANGE, every one of them at a pace that reaches the threshold within TREND_HORIZON, and the
+        least-squares line through TREND_RANGE reaches it too. A one-time step lifts the window average for
+        one window's length, so it shows in at most two neighbouring segments and never fires."""
         rate = self.bounce
-        average = self.window_average(self.account(rate.metric.prometheus_name), ACCOUNT_LABELS)
+        series = self.account(rate.metric.prometheus_name)
+        average = self.window_average(series, ACCOUNT_LABELS)
         threshold = fraction(rate.warning)
         projected = f"predict_linear(({average})[{TREND_RANGE}:{TREND_STEP}], {TREND_HORIZON_SECONDS})"
+        # The rise a segment needs: the rest of the way to the threshold, spread over the horizon.
+        needed = f"(({threshold} - {average}) / {TREND_HORIZON_SECONDS // TREND_SEGMENT_SECONDS})"
+        segments = []
+        for index in range(TREND_SEGMENTS):
+            newer = self.window_average(series, ACCOUNT_LABELS, offset=index * TREND_SEGMENT_SECONDS)
+            older = self.window_average(series, ACCOUNT_LABELS, offset=(index + 1) * TREND_SEGMENT_SECONDS)
+            segments.append(f"(({newer} - {older}) > {needed})")
         return self.alert(
             BOUNCE_RATE_RISING,
-            f"({projected} >= {threshold}) and ({average} < {threshold})",
+            f"({projected} >= {threshold}) and ({average} < {threshold}) and " + " and ".join(segments),
             severity=self.severities()["warning"],
             summary=f"SES bounce rate is rising toward {rate.warning}",
             description=(
                 f"The {self.window} average SES bounce rate of {MONITOR} in {self.spec.region}"
-                f" is still below the warning threshold of {rate.warning}, but at the pace of the last"
-                f" {TREND_RANGE} it reaches {VALUE_PERCENT} within {TREND_HORIZON}."
+                f" is still below the warning threshold of {rate.warning}, but it has risen steadily for"
+                f" {TREND_RANGE}, and at that pace it reaches {VALUE_PERCENT} within {TREND_HORIZON}."
             ),
         )
 
@@ -300,43 +323,85 @@ class _Builder:
     def health_alerts(self) -> list[dict[str, Any]]:
         warning = self.severities()["warning"]
         rates = (self.bounce.metric, self.complaint.metric)
-        no_data = _max_by(
-            (*SET_LABELS, metrics.LABEL_METRIC),
-            selector(
-                metrics.NO_DATA,
-                eq(metrics.LABEL_MONITOR, self.key),
-                regex(metrics.LABEL_METRIC, any_of(m.aws_name for m in rates)),
-            ),
+
+        def no_data(reasons: tuple[str, ...], labels: tuple[str, ...]) -> str:
+            return _max_by(
+                labels,
+                selector(
+                    metrics.NO_DATA,
+                    eq(metrics.LABEL_MONITOR, self.key),
+                    regex(metrics.LABEL_METRIC, any_of(m.aws_name for m in rates)),
+                    regex(metrics.LABEL_REASON, any_of(reasons)),
+                ),
+            )
+
+        # Mail was sent and the rate is absent for a reason the exporter cannot explain (or CloudWatch
+        # answered with an error). Absent because nothing was sent, or nothing bounced (complained) yet,
+        # is how AWS publishes a clean account's rates: no alert.
+        unexplained = no_data(
+            metrics.NO_DATA_UNEXPLAINED_REASONS, (*SET_LABELS, metrics.LABEL_METRIC, metrics.LABEL_REASON)
         )
         # A series that is simply missing, without the exporter saying why (and while it is scraped:
         # a down exporter is SESMonitorExporterDown's to report), counts as no data too.
+        # (With the region matcher, absent() carries the `region` label as the other branch does.)
+        region = eq(metrics.LABEL_REGION, self.spec.region)
         absent = " or ".join(
-            f"label_replace(absent({self.account(m.prometheus_name)}),"
+            f"label_replace(absent({self.account(m.prometheus_name, region)}),"
             f' {quote(metrics.LABEL_METRIC)}, {quote(m.aws_name)}, "", "")'
             for m in rates
+        )
+        explained = selector(
+            metrics.NO_DATA, eq(metrics.LABEL_MONITOR, self.key), eq(metrics.LABEL_CONFIGURATION_SET, "")
         )
         up = self.up()
         exporter_down = f"(max by (namespace, service) ({up}) == 0) or absent({up})"
         on_labels = _by((metrics.LABEL_MONITOR, metrics.LABEL_CONFIGURATION_SET, metrics.LABEL_METRIC))
+        explained_on = _by((metrics.LABEL_MONITOR, metrics.LABEL_METRIC))
         lookback = duration(self.spec.exporter.lookback)
         by_api = (*ACCOUNT_LABELS, metrics.LABEL_API)
         failures = _max_by(
             by_api, selector(metrics.CONSECUTIVE_FAILURES, eq(metrics.LABEL_MONITOR, self.key))
         )
         stale = _max_by(by_api, selector(metrics.STALE, eq(metrics.LABEL_MONITOR, self.key)))
-        return [
+        rules = [
             self.alert(
                 NO_REPUTATION_DATA,
-                f"({no_data} == 1) or on ({on_labels}) (({absent}) unless on () ({exporter_down}))",
+                f"({unexplained} == 1) or on ({on_labels})"
+                f" ((({absent}) unless on ({explained_on}) {explained}) unless on () ({exporter_down}))",
                 severity=warning,
                 summary="No SES reputation data: the rate alerts of this monitor cannot fire",
                 description=(
-                    f"The exporter of {MONITOR} has no {METRIC} datapoint"
-                    f" within its lookback ({lookback}): no mail was sent for that long, reputation metrics"
-                    " are not enabled (a configuration set needs ReputationMetricsEnabled), or the exporter"
-                    " cannot read CloudWatch."
+                    f"Mail was sent within the lookback ({lookback}) of the exporter of {MONITOR}, and some"
+                    f" of it bounced or complained, but there is no {METRIC} datapoint and the exporter"
+                    f" cannot tell why (CloudWatch data missing or delayed, a query error: the reason label"
+                    f" of {metrics.NO_DATA} says which)."
                 ),
             ),
+        ]
+        if self.spec.configuration_sets:
+            disabled = no_data((metrics.NO_DATA_REPUTATION_DISABLED,), (*SET_LABELS, metrics.LABEL_REASON))
+            rules.append(
+                self.alert(
+                    NO_REPUTATION_DATA,
+                    f"{disabled} == 1",
+                    severity=warning,
+                    summary=(
+                        f"Configuration set {CONFIGURATION_SET} publishes no reputation metrics:"
+                        " its rate alerts cannot fire"
+                    ),
+                    description=(
+                        f"Reputation metrics are disabled for configuration set {CONFIGURATION_SET}"
+                        f" ({MONITOR}, {self.spec.region}): SES GetConfigurationSet reports"
+                        " ReputationOptions.ReputationMetricsEnabled false, so AWS publishes no"
+                        " Reputation.BounceRate or Reputation.ComplaintRate for it. Enable them with"
+                        " `aws sesv2 put-configuration-set-reputation-options --configuration-set-name"
+                        f" {CONFIGURATION_SET} --reputation-metrics-enabled` (or in the SES console:"
+                        " the configuration set's Reputation options)."
+                    ),
+                )
+            )
+        return [
+            *rules,
             self.alert(
                 EXPORTER_DOWN,
                 exporter_down,
@@ -364,11 +429,33 @@ class _Builder:
             ),
         ]
 
+    def scopes(self) -> list[_Scope]:
+        account = _Scope(
+            names={"bounce": BOUNCE_RATE_HIGH, "complaint": COMPLAINT_RATE_HIGH},
+            series=self.account,
+            labels=ACCOUNT_LABELS,
+            subject="",
+            consequence="",
+        )
+        if not self.spec.configuration_sets:
+            return [account]
+        sets = _Scope(
+            names={
+                "bounce": CONFIGURATION_SET_BOUNCE_RATE_HIGH,
+                "complaint": CONFIGURATION_SET_COMPLAINT_RATE_HIGH,
+            },
+            series=self.sets,
+            labels=SET_LABELS,
+            subject=f" of configuration set {CONFIGURATION_SET}",
+            consequence="AWS judges the whole account: mail sent through this set drives its rate up.",
+        )
+        return [account, sets]
+
     def rules(self) -> list[dict[str, Any]]:
-        rules = [*self.rate_alerts(self.bounce), *self.rate_alerts(self.complaint)]
-        if self.spec.configuration_sets:
-            rules += self.configuration_set_alerts(self.bounce)
-            rules += self.configuration_set_alerts(self.complaint)
+        rules = []
+        for scope in self.scopes():
+            rules += self.rate_alerts(self.bounce, scope)
+            rules += self.rate_alerts(self.complaint, scope)
         rules.append(self.trend_alert())
         rules += self.account_alerts()
         rules.append(self.quota_alert())
