@@ -21,7 +21,6 @@ import json
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,13 +37,6 @@ OUT = ROOT / "docs" / "dashboard.png"
 UNIT_WIDTH = 0.72  # inches per gridPos column (24 columns)
 UNIT_HEIGHT = 0.42  # inches per gridPos row
 COLORS = {"green": "#56a64b", "orange": "#ff9830", "red": "#e02f44", "transparent": None}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _get(url: str) -> Any:
@@ -228,14 +220,18 @@ def draw(api: PrometheusAPI, out: Path, *, minutes: float | None, window: str, m
 
 
 def run_demo(minutes: float, scenario: str) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = _free_port()
     workdir = Path(tempfile.mkdtemp(prefix="sesmonitor-dashboard-"))
+    state = workdir / "state"
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--scenario", scenario,
-         f"--prometheus-port={port}", f"--workdir={workdir}"],
+        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--scenario", scenario, f"--workdir={state}"],
         cwd=ROOT,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    urls = state / "urls.json"  # the demo writes it once Prometheus scrapes its exporter
+    while not urls.is_file():
+        if proc.poll() is not None:
+            raise SystemExit(f"the demo exited with {proc.returncode}")
+        time.sleep(2)
+    url = str(json.loads(urls.read_text())["prometheus"])
     print(f"demo started; drawing from {url} in {minutes:g} minutes", flush=True)
     deadline = time.monotonic() + minutes * 60
     while time.monotonic() < deadline:

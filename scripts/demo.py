@@ -1,25 +1,32 @@
-"""`make demo`: the whole alert path on this machine, from a simulated SES account to a "Slack" message.
+"""`make demo`: the whole alert path on this machine, from a simulated SES account to a "Slack" message,
+the way a user runs it: a real cluster, our chart, our image, the real prometheus-operator.
 
-Brings up, with nothing but what `scripts/setup.sh` installed:
+Brings up, with nothing but what `scripts/setup.sh` installed (needs root: the node gets its own
+network and mount namespaces, cgroups and a veth):
 
-1. a simulated SES account (moto behind a fault proxy, replaying a scenario and sending on live);
-2. a real control plane (etcd, kube-apiserver, kube-controller-manager built from Go modules), the
-   SesMonitor CRD and prometheus-operator's ServiceMonitor and PrometheusRule CRDs;
-3. sesmonitor-operator (a local process, admin kubeconfig);
-4. examples/demo.yaml, with spec.aws.endpointURL pointed at the simulated account;
-5. the exporter the operator rendered: its Deployment's command and args run as a local process (no
-   kubelet here), with the ConfigMap's config.json written to a local file;
-6. Prometheus, fed the rendered ServiceMonitor (as a scrape job) and PrometheusRule (as a rule file) the
-   way prometheus-operator would, alerting to Alertmanager, which routes by deploy/alertmanager's example
-   to a webhook receiver standing in for Opsgenie and Slack.
+1. a real single-node cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
+   containerd, runc, CNI bridge, kube-proxy, CoreDNS; support.kube_cluster), images imported from
+   tests/node/images.sh (ours built from the Dockerfile);
+2. a simulated SES account (moto behind a fault proxy, replaying a scenario and sending on live) on the
+   host end of the node's veth, where pods reach it;
+3. our chart, installed with README's `helm install` line: the operator runs as a Pod;
+4. prometheus-operator with a Prometheus and an Alertmanager set up like kube-prometheus-stack's (only
+   objects labelled `release: kube-prometheus-stack` are picked up), Alertmanager routing by
+   deploy/alertmanager's example to a webhook receiver on the host standing in for Opsgenie and Slack;
+5. examples/demo.yaml, with spec.aws.endpointURL pointed at the simulated account, applied with kubectl:
+   the operator renders the exporter (a Pod from our image), the ServiceMonitor and the PrometheusRule,
+   and prometheus-operator turns those into Prometheus' configuration.
 
 Then it prints `kubectl get sesmon -A`, the firing alerts and each notification as it arrives, until
 Ctrl-C (or SIGTERM), which stops everything. State lives in .demo/ (wiped at every start).
 
-    .venv/bin/python scripts/demo.py [--scenario seed|healthy|complaint-spike|under-review] [--once]
+    sudo .venv/bin/python scripts/demo.py [--scenario seed|healthy|complaint-spike|under-review] [--once]
 
 With --once it waits until the scenario's alerts fire and reach the receiver (or, for `healthy`, until
 the monitor is Ready with no alert), prints, tears down and exits 0; 1 on timeout.
+
+With --kubeconfig PATH --host-ip ADDRESS it uses a cluster you already have instead (docs/testing.md
+says what that cluster needs), and removes what it installed when it stops.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import json
 import os
 import re
 import shutil
@@ -48,13 +56,14 @@ from sesmonitor.render.rules import (  # noqa: E402
     BOUNCE_RATE_HIGH,
     COMPLAINT_RATE_HIGH,
 )
-from support.local_stack import LocalStack, MonitorRef, monitor_ref  # noqa: E402
 from support.moto_ses import SCENARIOS  # noqa: E402
+from support.user_stack import MonitorRef, UserStack, existing_cluster  # noqa: E402
 from support.webhook_receiver import Notification, alerts_of, format_notification  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "demo.yaml"
 WORKDIR = ROOT / ".demo"
 PID_FILE = "demo.pid"
+URLS_FILE = "urls.json"  # {"prometheus": ..., "alertmanager": ...} once up (scripts/dashboard_png.py)
 
 # The alerts each scenario must raise (all of them, firing and notified) for --once to succeed.
 EXPECTED: dict[str, tuple[str, ...]] = {
@@ -87,18 +96,16 @@ def load_manifest(path: Path, endpoint_url: str) -> dict[str, Any]:
 # What the user sees
 
 
-def firing_alerts(stack: LocalStack, ref: MonitorRef) -> list[dict[str, Any]]:
-    assert stack.prometheus is not None
+def firing_alerts(stack: UserStack, ref: MonitorRef) -> list[dict[str, Any]]:
     key = f"{ref[0]}/{ref[1]}"
     return [a for a in stack.prometheus.alerts() if a["labels"].get("sesmonitor") == key]
 
 
-def suppressed(stack: LocalStack) -> set[tuple[str, str, str]]:
+def suppressed(stack: UserStack) -> set[tuple[str, str, str]]:
     """(alertname, severity, sesmonitor) of alerts Alertmanager holds back (inhibited or silenced)."""
-    assert stack.alertmanager is not None
     out = set()
     with contextlib.suppress(Exception):
-        for alert in stack.alertmanager.alerts(active=False):
+        for alert in stack.require_monitoring().alertmanager_alerts():
             if alert.get("status", {}).get("state") == "suppressed":
                 labels = alert["labels"]
                 out.add(
@@ -107,7 +114,7 @@ def suppressed(stack: LocalStack) -> set[tuple[str, str, str]]:
     return out
 
 
-def alerts_table(stack: LocalStack, ref: MonitorRef) -> str:
+def alerts_table(stack: UserStack, ref: MonitorRef) -> str:
     alerts = firing_alerts(stack, ref)
     if not alerts:
         return "  (none)"
@@ -130,7 +137,7 @@ def alerts_table(stack: LocalStack, ref: MonitorRef) -> str:
     return "\n".join(lines)
 
 
-def report(stack: LocalStack, ref: MonitorRef) -> str:
+def report(stack: UserStack, ref: MonitorRef) -> str:
     notifications = stack.webhook.notifications() if stack.webhook else []
     firing = sum(1 for _n, a in alerts_of(notifications) if a.get("status") == "firing")
     resolved = sum(1 for _n, a in alerts_of(notifications) if a.get("status") == "resolved")
@@ -149,26 +156,26 @@ def report(stack: LocalStack, ref: MonitorRef) -> str:
     )
 
 
-def where(stack: LocalStack) -> str:
-    assert stack.prometheus
-    assert stack.alertmanager
-    assert stack.cluster
-    kubectl = Path(stack.cluster.kubectl_bin)
+def where(stack: UserStack) -> str:
+    monitoring = stack.require_monitoring()
+    cluster = stack.require_cluster()
+    kubectl = Path(cluster.kubectl_bin)
+    prometheus, alertmanager = monitoring.prometheus_url, monitoring.alertmanager_url
     return "\n".join(
         [
             "",
-            f"Prometheus:    {stack.prometheus.url}/alerts   (graphs: {stack.prometheus.url}/graph)",
-            f"Alertmanager:  {stack.alertmanager.url}/#/alerts",
+            f"Prometheus:    {prometheus}/alerts   (API: {prometheus}/api/v1/alerts)",
+            f"Alertmanager:  {alertmanager}/api/v2/alerts",
             f"Notifications: {stack.workdir / 'notifications.json'}",
-            f"kubectl:       export KUBECONFIG={stack.cluster.kubeconfig_path}; {kubectl} get sesmon -A",
-            f"Logs:          {stack.workdir}/  (operator.log, pods/, prometheus/, alertmanager/, ses/)",
+            f"kubectl:       {kubectl} --kubeconfig {cluster.kubeconfig_path} get sesmon -A",
+            f"Logs:          {stack.workdir}/  (cluster/: the components and pods; ses/)",
             "",
         ]
     )
 
 
 def on_notification(notification: Notification) -> None:
-    say(f"\n>>> {stamp()} notification from Alertmanager (stand-in for Opsgenie/Slack):")
+    say(f"\n>>> {stamp()} notification from Alertmanager (a webhook standing in for Opsgenie/Slack):")
     say(format_notification(notification))
 
 
@@ -176,19 +183,18 @@ def on_notification(notification: Notification) -> None:
 # Success for --once
 
 
-def expected_done(stack: LocalStack, ref: MonitorRef, expected: Sequence[str]) -> bool:
+def expected_done(stack: UserStack, ref: MonitorRef, expected: Sequence[str]) -> bool:
     firing = {a["labels"]["alertname"] for a in firing_alerts(stack, ref) if a["state"] == "firing"}
-    assert stack.webhook is not None
     notified = {
         a["labels"].get("alertname")
-        for _n, a in alerts_of(stack.webhook.notifications())
+        for _n, a in alerts_of(stack.require_webhook().notifications())
         if a.get("status") == "firing" and a["labels"].get("sesmonitor") == f"{ref[0]}/{ref[1]}"
     }
     rates = stack.sesmonitor(ref).get("status", {}).get("bounceRate")
     return bool(rates) and all(name in firing and name in notified for name in expected)
 
 
-def quiet_done(stack: LocalStack, ref: MonitorRef, since: dict[str, float]) -> tuple[bool, bool]:
+def quiet_done(stack: UserStack, ref: MonitorRef, since: dict[str, float]) -> tuple[bool, bool]:
     """(done, failed) for a scenario that must raise nothing: failed once an alert fires."""
     alerts = firing_alerts(stack, ref)
     if any(a["state"] == "firing" for a in alerts):
@@ -198,7 +204,6 @@ def quiet_done(stack: LocalStack, ref: MonitorRef, since: dict[str, float]) -> t
         return False, False
     status = stack.sesmonitor(ref).get("status", {})
     ready = any(c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", []))
-    assert stack.prometheus is not None
     key = f"{ref[0]}/{ref[1]}"
     has_data = stack.prometheus.query(f'aws_ses_reputation_bounce_rate_average{{sesmonitor="{key}"}}')
     if not (ready and has_data):
@@ -229,20 +234,25 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
     raise Stop(signal.Signals(signum).name)
 
 
-def bring_up(stack: LocalStack, args: argparse.Namespace) -> MonitorRef:
-    """Simulated account, control plane, monitoring, operator; then the monitor and its exporter."""
+def bring_up(stack: UserStack, args: argparse.Namespace) -> MonitorRef:
+    """Cluster, simulated account, chart, monitoring; then the monitor, until Prometheus scrapes it."""
     say(f"{stamp()} sesmonitor demo, scenario {args.scenario!r}: {SCENARIOS[args.scenario].description}")
+    if stack.cluster is None:
+        say(f"{stamp()} starting a single-node cluster (the first run builds it from Go modules: minutes)")
+    stack.start_cluster()
     account = stack.add_account(args.scenario, name="ses", port=args.ses_port, wait=False)
     manifest = load_manifest(args.manifest, account.endpoint_url)
-    ref = monitor_ref(manifest)
-    say(f"{stamp()} starting the control plane (the first run builds it from Go modules: minutes)")
-    stack.start(monitors=[ref])
-    account.wait_ready()
-    stack.apply_monitor(manifest)
+    stack.start()
+    ref = stack.apply_monitor(manifest)
     shown = args.manifest.relative_to(ROOT) if args.manifest.is_relative_to(ROOT) else args.manifest
     say(f"{stamp()} applied SesMonitor {ref[0]}/{ref[1]} from {shown}")
-    stack.run_exporter(ref)
-    stack.sync_prometheus()
+    pod = stack.wait_exporter_ready(ref)
+    say(f"{stamp()} exporter Pod {ref[0]}/{pod['metadata']['name']} Ready")
+    stack.wait_scraped(ref)
+    say(f"{stamp()} Prometheus scrapes it (the target prometheus-operator made from its ServiceMonitor)")
+    monitoring = stack.require_monitoring()
+    urls = {"prometheus": monitoring.prometheus_url, "alertmanager": monitoring.alertmanager_url}
+    (stack.workdir / URLS_FILE).write_text(json.dumps(urls) + "\n")
     say(where(stack))
     return ref
 
@@ -254,8 +264,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=420, help="--once gives up after this (s)")
     parser.add_argument("--manifest", type=Path, default=EXAMPLE, help="the SesMonitor to apply")
     parser.add_argument("--workdir", type=Path, default=WORKDIR, help="state directory (wiped at start)")
-    parser.add_argument("--prometheus-port", type=int, default=0, help="0: a free port")
-    parser.add_argument("--alertmanager-port", type=int, default=0, help="0: a free port")
+    parser.add_argument(
+        "--kubeconfig", type=Path, help="use this cluster (kind, k3d, EKS) instead of starting one"
+    )
+    parser.add_argument(
+        "--host-ip", help="with --kubeconfig: this machine's address as pods see it (SES, webhook)"
+    )
+    parser.add_argument(
+        "--node-ip", help="with --kubeconfig: where this machine reaches NodePorts (default: node 0)"
+    )
     parser.add_argument("--webhook-port", type=int, default=0, help="0: a free port")
     parser.add_argument("--ses-port", type=int, default=0, help="simulated SES endpoint; 0: a free port")
     parser.add_argument("--every", type=float, default=20, help="seconds between status reports")
@@ -267,6 +284,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Also SIGINT: a shell starts background jobs with SIGINT ignored, and Python then installs no handler.
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
+    if args.kubeconfig and not args.host_ip:
+        say("--kubeconfig needs --host-ip: the address at which pods reach this machine")
+        return 2
+    if not args.kubeconfig and os.geteuid() != 0:
+        say("the demo starts a cluster node in its own network and mount namespaces: run it as root")
+        return 2
     other = running_demo(args.workdir)
     if other:
         say(f"another demo (pid {other}) is using {args.workdir}/: stop it first, or pass --workdir")
@@ -275,10 +298,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.workdir.mkdir(parents=True)
     (args.workdir / PID_FILE).write_text(f"{os.getpid()}\n")
     started = time.monotonic()
-    stack = LocalStack(
+    stack = UserStack(
         args.workdir,
-        prometheus_port=args.prometheus_port,
-        alertmanager_port=args.alertmanager_port,
+        cluster=existing_cluster(args.kubeconfig.resolve()) if args.kubeconfig else None,
+        host_ip=args.host_ip,
+        node_ip=args.node_ip,
         webhook_port=args.webhook_port,
         on_notification=on_notification,
         log=lambda m: say(f"{stamp()} {m}"),
@@ -300,21 +324,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if not stack.owns_cluster:
+            say(f"{stamp()} removing what the demo installed in {args.kubeconfig} ...")
+            stack.uninstall()
         stack.stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         say(f"{stamp()} stopped everything (state kept in {args.workdir}/ until the next run)")
     return code
 
 
-def loop(stack: LocalStack, ref: MonitorRef, args: argparse.Namespace) -> int:
+def loop(stack: UserStack, ref: MonitorRef, args: argparse.Namespace) -> int:
     expected = EXPECTED[args.scenario]
     deadline = time.monotonic() + args.timeout
     last_report = ""
     last_time = last_check = 0.0
     quiet: dict[str, float] = {}
     while True:
-        for line in stack.sync():
-            say(f"{stamp()} {line}")
         if args.once:
             if expected:
                 done, failed = expected_done(stack, ref, expected), False

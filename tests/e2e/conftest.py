@@ -1,23 +1,31 @@
-"""The e2e tier: the whole alert path, once per session, with several SesMonitors side by side.
+"""The e2e tier: the whole alert path as a user runs it, once per session, several SesMonitors side by side.
 
-One `LocalStack` (control plane, operator, local exporters, Prometheus, Alertmanager, webhook receiver)
-runs five SesMonitors, each in its own namespace, so the slow parts (the exporter reads "AWS" every 60s,
-the CRD's minimum) run concurrently and the tests only check where each story has got to:
+One `UserStack` on the session's real cluster (`kube_cluster`): our chart installed with helm (the
+operator Pod), prometheus-operator running Prometheus and Alertmanager as kube-prometheus-stack sets
+them up, the simulated SES accounts and the webhook receiver on the host end of the node's veth. Six
+SesMonitors, each in its own namespace, applied with kubectl; their exporters are Pods from our image.
+The slow parts (the exporter reads "AWS" every 60s, the CRD's minimum) run concurrently and the tests
+only check where each story has got to:
 
 - e2e-bursts/seed: the seed story compressed to 1-minute bursts every 2 minutes (so CloudWatch has a
   datapoint in every other minute only); the bounce alert, which must not resolve between bursts;
 - e2e-healthy/steady: a healthy account; nothing happens;
-- e2e-down/steady: the same healthy account; its exporter is killed once scraped;
+- e2e-down/steady: the same healthy account; its exporter Pod is deleted once scraped (the Deployment
+  restores it);
 - e2e-review/probe: a healthy account, switched to PROBATION once the exporter has read it HEALTHY;
-- e2e-blind/aws: a healthy account whose process (moto) is killed once the exporter has read it.
+- e2e-blind/aws: a healthy account whose process (moto) is killed once the exporter has read it;
+- e2e-unlabelled/steady: like e2e-healthy, but without the `release` label on its ServiceMonitor and
+  PrometheusRule: Prometheus must not pick it up.
 
 Time is compressed where the API allows it: window 5m (its minimum), `for` 30s, scrapes every 5s, rules
-every 2s. The bursts monitor has lookback 5m (2h scaled down like its bursts; the exporter needs lookback
->= window) and no keep_firing_for, so nothing but the rendered design holds its alert between bursts. A
-control rule (the seed post's naive one, see `naive_rule_file`) runs beside it and must flap.
+every 2s (the `Prometheus` object), the operator reconciles every 5s (the chart's reconcileInterval). The
+bursts monitor has lookback 5m (2h scaled down like its bursts; the exporter needs lookback >= window)
+and no keep_firing_for, so nothing but the rendered design holds its alert between bursts. A control
+rule (the seed post's naive one, see `naive_rule_file`), a PrometheusRule with the release label, runs
+beside it and must flap.
 
 `demo_once` runs `scripts/demo.py --once` in the background from the start of the session (its own
-control plane and ports, in a temporary directory), so it costs no extra wall time.
+cluster in another slot, and its own directory), so it costs little extra wall time.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from pathlib import Path
 
 import pytest
 from e2e_helpers import (
+    ALL,
     BLIND,
     BURST_EVERY_MINUTES,
     BURSTS,
@@ -40,14 +49,16 @@ from e2e_helpers import (
     HEALTHY,
     REVIEW,
     ROOT,
+    UNLABELLED,
     DemoRun,
     key,
     manifest,
-    naive_rule_file,
+    naive_rule,
     wait_until,
 )
 
-from support.local_stack import LocalStack, MonitorRef
+from support.kube_cluster import NodeCluster
+from support.user_stack import MonitorRef, UserStack
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -62,9 +73,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
+def e2e(kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
     workdir = tmp_path_factory.mktemp("e2e")
-    stack = LocalStack(workdir, reconcile_interval="3s", log=lambda m: print(f"[e2e] {m}", flush=True))
+    stack = UserStack(workdir, cluster=kube_cluster, log=lambda m: print(f"[e2e] {m}", flush=True))
     try:
         accounts = {
             "bursts": stack.add_account(
@@ -80,28 +91,28 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
             DOWN: manifest(DOWN, accounts["healthy"].endpoint_url),
             REVIEW: manifest(REVIEW, accounts["review"].endpoint_url),
             BLIND: manifest(BLIND, accounts["blind"].endpoint_url),
+            UNLABELLED: manifest(UNLABELLED, accounts["healthy"].endpoint_url, release_label=False),
         }
-        stack.start(monitors=list(manifests))
-        for account in accounts.values():
-            account.wait_ready()
+        stack.start()
         for doc in manifests.values():
             stack.apply_monitor(doc)
         for ref in manifests:
-            stack.run_exporter(ref)
+            stack.wait_exporter_ready(ref)
+        for ref in ALL:
+            stack.wait_scraped(ref)
         started = time.time()
-        stack.sync_prometheus()
         env = E2E(stack, accounts, started)
         _stage_events(env)
         phase = wait_until(
-            lambda: env.stack.prometheus.query_value(  # type: ignore[union-attr]
+            lambda: env.stack.prometheus.query_value(
                 f'sesmonitor_last_successful_refresh_timestamp_seconds{{sesmonitor="{key(BURSTS)}",'
                 ' api="GetMetricData"}'
             ),
             60,
             "the first refresh of e2e-bursts",
         )
-        stack.extra_rule_files = {"e2e-control.yaml": naive_rule_file(phase % 60)}
-        stack.sync_prometheus()
+        kube_cluster.apply(naive_rule(phase % 60))
+        print(f"[e2e] stories staged {time.time() - started:.0f}s after the exporters were scraped")
         yield env
     finally:
         stack.stop()
@@ -110,17 +121,18 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
 def _stage_events(env: E2E) -> None:
     """The changes the stories need, done as early as possible so their alerts run concurrently."""
     prometheus = env.stack.prometheus
-    assert prometheus is not None
 
     def scraped(ref: MonitorRef, expr: str) -> bool:
         return bool(prometheus.query(expr.replace("KEY", key(ref))))
 
-    # e2e-down: kill the exporter once Prometheus has scraped it.
+    # e2e-down: delete the exporter Pod once Prometheus has scraped it; its Deployment makes another.
     wait_until(
         lambda: scraped(DOWN, 'aws_ses_account_sending_enabled{sesmonitor="KEY"}'), 60, "a scrape of e2e-down"
     )
-    env.stack.pod(DOWN).kill()
-    env.events["down_killed"] = time.time()
+    (pod,) = env.stack.exporter_pods(DOWN)
+    env.deleted_pod = pod["metadata"]["name"]
+    env.stack.require_cluster().kubectl("-n", DOWN[0], "delete", "pod", env.deleted_pod, "--wait=false")
+    env.events["down_deleted"] = time.time()
     # e2e-blind: AWS goes away once the exporter has read it.
     wait_until(
         lambda: scraped(
@@ -158,7 +170,7 @@ def demo_once(
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KUBECONFIG"))}
     with log_path.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "demo.py"), "--once", "--timeout", "300",
+            [sys.executable, str(ROOT / "scripts" / "demo.py"), "--once", "--timeout", "420",
              "--workdir", str(workdir / "state")],
             stdout=out, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env, start_new_session=True,
         )  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 
 from support.live_ses import SesAccountProcess
-from support.local_stack import LocalStack, MonitorRef
+from support.user_stack import CREDENTIALS_SECRET, RELEASE, MonitorRef, UserStack
 from support.webhook_receiver import alerts_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +25,8 @@ HEALTHY: MonitorRef = ("e2e-healthy", "steady")
 DOWN: MonitorRef = ("e2e-down", "steady")
 REVIEW: MonitorRef = ("e2e-review", "probe")
 BLIND: MonitorRef = ("e2e-blind", "aws")
+# Like HEALTHY, but without the `release` label: kube-prometheus-stack's Prometheus ignores it.
+UNLABELLED: MonitorRef = ("e2e-unlabelled", "steady")
 ALL = (BURSTS, HEALTHY, DOWN, REVIEW, BLIND)
 
 BURST_EVERY_MINUTES = 2
@@ -44,7 +46,13 @@ def manifest(
     *,
     lookback: str = "2h",
     keep_firing_for: str = "2m",
+    release_label: bool = True,
 ) -> dict[str, Any]:
+    """A SesMonitor as a user of kube-prometheus-stack writes it: static keys from a Secret, and the
+    `release` label on its ServiceMonitor and PrometheusRule (unless `release_label` is False)."""
+    prometheus: dict[str, Any] = {"scrapeInterval": "5s"}
+    if release_label:
+        prometheus |= {"serviceMonitorLabels": {"release": RELEASE}, "ruleLabels": {"release": RELEASE}}
     return {
         "apiVersion": "sesmonitor.io/v1alpha1",
         "kind": "SesMonitor",
@@ -53,10 +61,20 @@ def manifest(
             "region": REGION,
             "window": "5m",
             "alerting": {"for": "30s", "keepFiringFor": keep_firing_for, "labels": {"team": "mail"}},
-            "aws": {"endpointURL": endpoint_url},
+            "aws": {"endpointURL": endpoint_url, "credentialsSecretRef": {"name": CREDENTIALS_SECRET}},
             "exporter": {"refreshInterval": "60s", "lookback": lookback},
-            "prometheus": {"scrapeInterval": "5s"},
+            "prometheus": prometheus,
         },
+    }
+
+
+def naive_rule(refresh_phase: float) -> dict[str, Any]:
+    """The control rule as a PrometheusRule (with the `release` label, so prometheus-operator loads it)."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "e2e-control", "namespace": BURSTS[0], "labels": {"release": RELEASE}},
+        "spec": naive_rule_file(refresh_phase),
     }
 
 
@@ -109,18 +127,18 @@ def wait_until(predicate: Callable[[], T | None], timeout: float, what: str, int
 
 @dataclass
 class E2E:
-    stack: LocalStack
+    stack: UserStack
     accounts: dict[str, SesAccountProcess]
     started: float  # wall clock when the exporters were running
     events: dict[str, float] = field(default_factory=dict)  # what the fixture did, and when (wall clock)
+    deleted_pod: str = ""  # the exporter Pod of e2e-down the fixture deleted
 
     def notifications(
         self, ref: MonitorRef, alertname: str | None = None, status: str | None = None
     ) -> list[dict[str, Any]]:
         """Alerts (as sent to the webhook) of one monitor, with the receiver name under `_receiver`."""
-        assert self.stack.webhook is not None
         out = []
-        for notification, alert in alerts_of(self.stack.webhook.notifications()):
+        for notification, alert in alerts_of(self.stack.require_webhook().notifications()):
             labels = alert.get("labels", {})
             if labels.get("sesmonitor") != key(ref):
                 continue
@@ -141,7 +159,6 @@ class E2E:
         )
 
     def prometheus_alerts(self, ref: MonitorRef, alertname: str | None = None) -> list[dict[str, Any]]:
-        assert self.stack.prometheus is not None
         return [
             a
             for a in self.stack.prometheus.alerts()

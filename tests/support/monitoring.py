@@ -43,8 +43,6 @@ RELEASE = "kube-prometheus-stack"
 NAMESPACE = "monitoring"
 PROMETHEUS_IMAGE = "quay.io/prometheus/prometheus"
 ALERTMANAGER_IMAGE = "quay.io/prometheus/alertmanager"
-PROMETHEUS = "quay.io/prometheus/prometheus"
-ALERTMANAGER = "quay.io/prometheus/alertmanager"
 CLUSTER_SCOPED = frozenset({"ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Namespace"})
 
 
