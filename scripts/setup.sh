@@ -40,6 +40,19 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --no-deps -e .
   touch "$stamp"
 fi
+# The security scanners (checkov, parliament) in a venv of their own: checkov pins boto3 and more to
+# exact versions that conflict with requirements.lock (requirements-scan.lock says which).
+if [ ! -x .venv-scan/bin/python ]; then
+  echo "setup: creating .venv-scan"
+  python3 -m venv .venv-scan
+fi
+scan_stamp=.venv-scan/.installed-$(sha256sum requirements-scan.lock | cut -c1-16)
+if [ ! -f "$scan_stamp" ]; then
+  echo "setup: installing the security scanners"
+  .venv-scan/bin/python -m pip install -q --upgrade pip==25.3
+  .venv-scan/bin/python -m pip install -q -r requirements-scan.lock
+  touch "$scan_stamp"
+fi
 
 # kube-apiserver, kube-controller-manager, kubectl, etcd and helm, built from Go modules once per version.
 bash tests/controlplane/build.sh

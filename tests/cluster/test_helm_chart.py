@@ -38,6 +38,7 @@ from operator_helpers import (
 
 from sesmonitor.api import load
 from sesmonitor.cli.operator_main import _parser, settings_from
+from sesmonitor.operator.policy import ExporterPolicy
 from sesmonitor.operator.settings import from_environment
 from support.controlplane import AuditUnavailableError, Cluster, free_port
 from support.tools import bin_dir
@@ -224,6 +225,35 @@ def test_digest_wins_over_tag_for_the_operator_and_its_exporters() -> None:
         operator_settings(ctr).render_defaults.exporter_image == f"registry.example.com/ses/exporter@{DIGEST}"
     )
     assert ctr["image"] == DEFAULT_IMAGE
+
+
+def test_exporter_policy_defaults_and_values_reach_the_operator() -> None:
+    """exporter.policy (issue 11, item 3): by default only the chart's exporter image, no custom
+    ServiceAccounts, no tolerations, Secrets allowed; each value reaches the operator's settings."""
+    default = operator_settings(container(deployment())).exporter_policy
+    assert default == ExporterPolicy()
+    assert (default.allowed_images, default.allowed_service_accounts) == ((), ())
+    assert not default.allow_tolerations
+    assert default.allow_credentials_secrets
+    ctr = container(
+        deployment(
+            "--set", "exporter.policy.allowedImages={registry.example/ses:*,registry.example/ses@sha256:*}",
+            "--set", "exporter.policy.allowedServiceAccounts={ses-monitor,mail/ses-*}",
+            "--set", "exporter.policy.allowTolerations=true",
+            "--set", "exporter.policy.allowCredentialsSecrets=false",
+        )
+    )  # fmt: skip
+    assert operator_settings(ctr).exporter_policy == ExporterPolicy(
+        ("registry.example/ses:*", "registry.example/ses@sha256:*"),
+        ("ses-monitor", "mail/ses-*"),
+        True,
+        False,
+    )
+    production = operator_settings(container(deployment("-f", str(PRODUCTION_VALUES)))).exporter_policy
+    assert production.allowed_service_accounts == ("ses-monitor",)
+    proc = helm("template", "x", str(CHART), "--set", "exporter.policy.allowTolerations=yes")
+    assert proc.returncode != 0
+    assert "/exporter/policy/allowTolerations" in proc.stderr, proc.stderr
 
 
 def test_peering_rolls_replicas_instead_of_recreating() -> None:

@@ -275,7 +275,8 @@ def test_irsa_service_account() -> None:
     )
     pod = pod_spec(monitor)
     assert pod["serviceAccountName"] == "ses-monitor"
-    assert "automountServiceAccountToken" not in pod
+    # No API token even with a ServiceAccount: IRSA and Pod Identity project tokens of their own.
+    assert pod["automountServiceAccountToken"] is False
     assert exporter_config(monitor).role_arn == "arn:aws:iam::123456789012:role/r"
 
 

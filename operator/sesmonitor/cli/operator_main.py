@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import sys
 
+from sesmonitor.operator.policy import ExporterPolicy
 from sesmonitor.operator.settings import (
     OperatorSettings,
     SettingsError,
@@ -72,7 +73,42 @@ def _parser() -> argparse.ArgumentParser:
         help='exporter requests/limits for SesMonitors that set none, e.g. \'{"requests": {"cpu": "10m"}}\';'
         " env SESMONITOR_EXPORTER_RESOURCES",
     )  # fmt: skip
+    policy = p.add_argument_group(
+        "exporter policy", "what a SesMonitor may put into its exporter's pod (docs/install.md)"
+    )
+    policy.add_argument(
+        "--allowed-image", action="append", default=[], metavar="PATTERN",
+        help="an image SesMonitors may ask for besides --exporter-image (repeatable; * matches"
+        " anything but /, e.g. reg.example/sesmonitor:*); env SESMONITOR_ALLOWED_IMAGES=a,b",
+    )  # fmt: skip
+    policy.add_argument(
+        "--allowed-service-account", action="append", default=[], metavar="[NS/]NAME",
+        help="a ServiceAccount exporters may run under (repeatable; * for any);"
+        " env SESMONITOR_ALLOWED_SERVICE_ACCOUNTS=a,b",
+    )  # fmt: skip
+    policy.add_argument(
+        "--allow-tolerations", action=argparse.BooleanOptionalAction, default=None,
+        help="let SesMonitors set spec.exporter.tolerations (default: no); env SESMONITOR_ALLOW_TOLERATIONS",
+    )  # fmt: skip
+    policy.add_argument(
+        "--allow-credentials-secrets", action=argparse.BooleanOptionalAction, default=None,
+        help="let SesMonitors read AWS keys from a Secret (default: yes);"
+        " env SESMONITOR_ALLOW_CREDENTIALS_SECRETS",
+    )  # fmt: skip
     return p
+
+
+def _policy_from(args: argparse.Namespace, base: ExporterPolicy) -> ExporterPolicy:
+    changes: dict[str, object] = {}
+    if args.allowed_image:
+        changes["allowed_images"] = tuple(dict.fromkeys(args.allowed_image))
+    if args.allowed_service_account:
+        changes["allowed_service_accounts"] = tuple(dict.fromkeys(args.allowed_service_account))
+    if args.allow_tolerations is not None:
+        changes["allow_tolerations"] = args.allow_tolerations
+    if args.allow_credentials_secrets is not None:
+        changes["allow_credentials_secrets"] = args.allow_credentials_secrets
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def settings_from(args: argparse.Namespace, base: OperatorSettings) -> OperatorSettings:
@@ -110,6 +146,7 @@ def settings_from(args: argparse.Namespace, base: OperatorSettings) -> OperatorS
         requests, limits = parse_exporter_resources(args.exporter_resources, "--exporter-resources")
         defaults = dataclasses.replace(defaults, exporter_requests=requests, exporter_limits=limits)
     changes["render_defaults"] = defaults
+    changes["exporter_policy"] = _policy_from(args, base.exporter_policy)
     return validate(dataclasses.replace(base, **changes))  # type: ignore[arg-type]
 
 

@@ -1,6 +1,7 @@
 """One reconcile pass over one SesMonitor; every kopf handler calls `reconcile` and nothing else.
 
-1. read the SesMonitor fresh (the handler's copy may be stale) and validate it;
+1. read the SesMonitor fresh (the handler's copy may be stale), validate it and check it against
+   the operator's exporter policy (`sesmonitor.operator.policy`; a refused one gets nothing);
 2. render its children (`sesmonitor.render`) and apply those that are missing or differ;
 3. read the exporter's ``/status``; when it cannot be read, its Deployment and pods, to say why;
 4. compute the status; write it only if it changed;
@@ -29,6 +30,7 @@ from sesmonitor.operator.events import Poster, announce
 from sesmonitor.operator.exporter_client import fetch_status
 from sesmonitor.operator.kube import Api, KubeError
 from sesmonitor.operator.pods import diagnose
+from sesmonitor.operator.policy import POLICY_DENIED, check, denial_message
 from sesmonitor.operator.settings import OperatorSettings
 from sesmonitor.operator.status import ExporterReading, ReconcileOutcome
 from sesmonitor.render import child_names, render_all, selector_labels
@@ -130,20 +132,26 @@ class Reconciler:
                 # no Event, no retry (each would be refused for the same reason).
                 return Result(gone=True, report=report)
 
-        reading = (
-            self._read_exporter(monitor)
-            if monitor is not None
-            else ExporterReading(error="the spec is invalid; no exporter is running")
-        )
+        if monitor is None:
+            reading = ExporterReading(error="the spec is invalid; no exporter is running")
+        elif outcome.reason == POLICY_DENIED:
+            reading = ExporterReading(error="the operator's exporter policy refused this spec")
+        else:
+            reading = self._read_exporter(monitor)
         written, events = self._write_status(obj, monitor, outcome, reading, previous)
         result = Result(report=report, status_written=written, events=events)
         if report is not None and report.writes:
             logger.info("%s/%s: %s", namespace, name, report.summary())
         if not outcome.ok:
-            raise ReconcileFailed(outcome.reason, outcome.message, permanent=outcome.reason == INVALID_SPEC)
+            permanent = outcome.reason in {INVALID_SPEC, POLICY_DENIED}
+            raise ReconcileFailed(outcome.reason, outcome.message, permanent=permanent)
         return result
 
     def _apply(self, monitor: SesMonitor, obj: dict[str, Any]) -> tuple[ReconcileOutcome, ApplyReport | None]:
+        defaults = self.settings.render_defaults
+        violations = check(monitor, self.settings.exporter_policy, defaults.exporter_image)
+        if violations:  # nothing is rendered, so nothing is created or changed
+            return ReconcileOutcome(False, POLICY_DENIED, denial_message(violations)), None
         try:
             children = render_all(monitor, self.settings.render_defaults)
         except Exception as exc:  # a render bug must not stop the other monitors

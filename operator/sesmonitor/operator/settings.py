@@ -17,6 +17,7 @@ from typing import Final
 from sesmonitor.api import parse_duration
 from sesmonitor.contract import EXPORTER_PORT, STATUS_PATH
 from sesmonitor.listen import ALL_INTERFACES
+from sesmonitor.operator.policy import ExporterPolicy
 from sesmonitor.render import RenderDefaults
 
 DEFAULT_RECONCILE_INTERVAL: Final = 60.0
@@ -88,6 +89,33 @@ def _split(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
 
 
+def parse_bool(text: str, what: str) -> bool:
+    value = text.strip().lower()
+    if value in {"true", "1", "yes"}:
+        return True
+    if value in {"false", "0", "no"}:
+        return False
+    raise SettingsError(f"{what}: {text!r} is neither true nor false")
+
+
+def policy_from_environment(env: Mapping[str, str]) -> ExporterPolicy:
+    """The exporter policy from SESMONITOR_ALLOWED_IMAGES / _ALLOWED_SERVICE_ACCOUNTS (comma-separated)
+    and SESMONITOR_ALLOW_TOLERATIONS / _ALLOW_CREDENTIALS_SECRETS (true/false)."""
+    default = ExporterPolicy()
+    tolerations = env.get("SESMONITOR_ALLOW_TOLERATIONS")
+    secrets = env.get("SESMONITOR_ALLOW_CREDENTIALS_SECRETS")
+    return ExporterPolicy(
+        allowed_images=_split(env.get("SESMONITOR_ALLOWED_IMAGES")),
+        allowed_service_accounts=_split(env.get("SESMONITOR_ALLOWED_SERVICE_ACCOUNTS")),
+        allow_tolerations=parse_bool(tolerations, "SESMONITOR_ALLOW_TOLERATIONS")
+        if tolerations
+        else default.allow_tolerations,
+        allow_credentials_secrets=parse_bool(secrets, "SESMONITOR_ALLOW_CREDENTIALS_SECRETS")
+        if secrets
+        else default.allow_credentials_secrets,
+    )
+
+
 def parse_exporter_urls(items: list[str] | tuple[str, ...]) -> dict[str, str]:
     """``["ns/name=http://host:port", ...]`` -> {"ns/name": "http://host:port"}."""
     urls: dict[str, str] = {}
@@ -139,6 +167,8 @@ class OperatorSettings:
     log_format: str = "text"
     verbose: bool = False
     render_defaults: RenderDefaults = field(default_factory=RenderDefaults)
+    # What a SesMonitor may put into its exporter's pod (images, ServiceAccounts, tolerations, ...).
+    exporter_policy: ExporterPolicy = field(default_factory=ExporterPolicy)
     field_manager: str = FIELD_MANAGER
     # Upper bound of the retry backoff after a failed reconcile (seconds).
     max_backoff: float = 300.0
@@ -190,6 +220,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
         else DEFAULT_HANDLER_WORKERS,
         peering_name=env.get("SESMONITOR_PEERING") or None,
         log_format=env.get("SESMONITOR_LOG_FORMAT") or "text",
+        exporter_policy=policy_from_environment(env),
         render_defaults=RenderDefaults(
             exporter_image=env.get("SESMONITOR_EXPORTER_IMAGE") or defaults.exporter_image,
             exporter_image_pull_policy=(
@@ -225,4 +256,7 @@ def validate(settings: OperatorSettings) -> OperatorSettings:
         raise SettingsError("reconcile interval must be positive")
     if settings.handler_workers < 1:
         raise SettingsError("handler workers must be at least 1")
+    for account in settings.exporter_policy.allowed_service_accounts:
+        if account.count("/") > 1 or not account.strip("/"):
+            raise SettingsError(f"allowed ServiceAccount {account!r}: expected NAME or NAMESPACE/NAME")
     return settings

@@ -161,9 +161,10 @@ def _pod_spec(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
     pod: dict[str, Any] = {}
     if spec.aws.service_account_name is not None:
         pod["serviceAccountName"] = spec.aws.service_account_name
-    else:
-        # The exporter never talks to the Kubernetes API: without IRSA / Pod Identity it needs no token.
-        pod["automountServiceAccountToken"] = False
+    # The exporter never talks to the Kubernetes API, so it gets no API token, whatever its
+    # ServiceAccount may do. IRSA and EKS Pod Identity project tokens of their own (an audience of
+    # sts.amazonaws.com / pods.eks.amazonaws.com) through their webhooks, independent of this.
+    pod["automountServiceAccountToken"] = False
     pod["enableServiceLinks"] = False
     pod["securityContext"] = {
         "fsGroup": NONROOT_ID,
