@@ -112,6 +112,9 @@ class RateStatus(TypedDict):
     window_average: float | None
     timestamp: str | None  # RFC 3339 time of the newest datapoint
     age_seconds: float | None
+    # Without a datapoint, why (sesmonitor.metrics.NO_DATA_REASONS): e.g. no_events_in_lookback for a
+    # clean account, which AWS publishes no rate for. Older exporters leave it out.
+    no_data_reason: str | None
 
 
 class AccountStatus(TypedDict):
@@ -124,7 +127,8 @@ class AccountStatus(TypedDict):
 
 
 class ApiHealth(TypedDict):
-    """One AWS API as the exporter sees it (keys of ExporterStatus.apis: GetMetricData, GetAccount)."""
+    """One AWS API as the exporter sees it (keys of ExporterStatus.apis: GetMetricData, GetAccount, and
+    GetConfigurationSet with configuration sets listed)."""
 
     last_success_time: str | None  # RFC 3339
     consecutive_failures: int
@@ -167,7 +171,9 @@ class ExporterStatus:
 
 
 def empty_rate() -> RateStatus:
-    return RateStatus(current=None, window_average=None, timestamp=None, age_seconds=None)
+    return RateStatus(
+        current=None, window_average=None, timestamp=None, age_seconds=None, no_data_reason=None
+    )
 
 
 def empty_account() -> AccountStatus:

@@ -33,8 +33,13 @@ def test_one_get_metric_data_per_refresh_whatever_the_scrape_count(simulated_ses
         assert ses.proxy.count("GetAccount") == refresh
     # Every query of a refresh is in that one request: 7 metrics x (account + 2 sets).
     assert [r.metrics_requested for r in ses.proxy.requests("GetMetricData")] == [21, 21, 21]
-    # Nothing else went to AWS.
-    assert {r.operation for r in ses.proxy.requests()} == {"GetMetricData", "GetAccount"}
+    # Nothing else went to AWS (GetConfigurationSet: each listed set's ReputationOptions).
+    assert {r.operation for r in ses.proxy.requests()} == {
+        "GetMetricData",
+        "GetAccount",
+        "GetConfigurationSet",
+    }
+    assert ses.proxy.count("GetConfigurationSet") == 3 * 2
     samples = scrape_metrics(exporter)
     assert sample(samples, metrics.CLOUDWATCH_METRICS_REQUESTED_TOTAL) == 63
     assert sample(samples, metrics.AWS_REQUESTS_TOTAL, api="GetMetricData", outcome="success") == 3
@@ -174,7 +179,8 @@ def test_short_lookback_drops_the_series_inside_a_gap(simulated_ses, make_export
             metrics.NO_DATA,
             metric="Reputation.BounceRate",
             configuration_set="",
-            reason="no_datapoints_in_lookback",
+            # No Send either within that lookback: the exporter can tell it is a pause in sending.
+            reason="no_sends_in_lookback",
         )
         == 1
     )
@@ -184,6 +190,7 @@ def test_short_lookback_drops_the_series_inside_a_gap(simulated_ses, make_export
         "window_average": None,
         "timestamp": None,
         "age_seconds": None,
+        "no_data_reason": "no_sends_in_lookback",
     }
 
 

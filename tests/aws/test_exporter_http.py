@@ -57,7 +57,7 @@ def test_endpoints_before_and_after_the_first_refresh(simulated_ses, make_export
     assert marketing["age_seconds"] is not None
     assert marketing["age_seconds"] >= 60
     assert status.account["enforcement_status"] == "PROBATION"
-    assert set(status.apis) == {"GetMetricData", "GetAccount"}
+    assert set(status.apis) == {"GetMetricData", "GetAccount", "GetConfigurationSet"}
     assert status.apis["GetMetricData"]["consecutive_failures"] == 0
 
     scrape = get(exporter, contract.METRICS_PATH)

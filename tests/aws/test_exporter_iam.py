@@ -21,8 +21,11 @@ def policy_actions() -> set[str]:
     actions: set[str] = set()
     for statement in doc["Statement"]:
         assert statement["Effect"] == "Allow"
-        assert statement["Resource"] == "*"  # neither action supports resource-level permissions
         listed = statement["Action"]
+        # GetMetricData and GetAccount support no resource-level permissions; GetConfigurationSet is
+        # limited to configuration sets (the exporter reads only those listed in the spec).
+        resource = "arn:aws:ses:*:*:configuration-set/*" if listed == ["ses:GetConfigurationSet"] else "*"
+        assert statement["Resource"] == resource
         actions.update([listed] if isinstance(listed, str) else listed)
     return actions
 
@@ -44,14 +47,23 @@ def test_policy_lists_exactly_the_operations_a_full_refresh_calls(simulated_ses,
     exporter = make_exporter(ses)
     called = record_calls(exporter.clients)
     for _ in range(2):
-        assert exporter.refresher.refresh_once() == {"GetMetricData": True, "GetAccount": True}
+        assert exporter.refresher.refresh_once() == {
+            "GetConfigurationSet": True,
+            "GetMetricData": True,
+            "GetAccount": True,
+        }
         for path in ("/metrics", "/status", "/readyz", "/healthz"):
             get(exporter, path)
-    assert called == policy_actions() == {"cloudwatch:GetMetricData", "ses:GetAccount"}
+    assert (
+        called
+        == policy_actions()
+        == {"cloudwatch:GetMetricData", "ses:GetAccount", "ses:GetConfigurationSet"}
+    )
     # The same, seen on the wire.
     assert {(r.service, r.operation) for r in ses.proxy.requests()} == {
         ("monitoring", "GetMetricData"),
         ("ses", "GetAccount"),
+        ("ses", "GetConfigurationSet"),
     }
 
 

@@ -22,6 +22,9 @@ Pieces:
   * STANDS IN FOR SESv2 GetAccount (GET /v2/email/account), which moto 5.2.5 does not implement: it
     answers with the scenario's account (enforcement status, sending, quota), switchable at run time
     through `set_account` or the control endpoint.
+  * forwards SESv2 GetConfigurationSet to moto, which implements it with the set's ReputationOptions
+    (checked over HTTP against moto 5.2.5: no stand-in needed); `SimulatedSes` creates the listed
+    configuration sets there, reputation metrics enabled unless named in `reputation_disabled`.
   * with a TLS context, answers HTTP CONNECT by terminating TLS itself, so an SDK that only honours an
     HTTPS proxy setting (the AWS Java SDK in prometheus cloudwatch_exporter 0.16.0, which has no endpoint
     option) reaches moto too, given a certificate it trusts.
@@ -74,6 +77,7 @@ NAMESPACE = "AWS/SES"
 CONFIGURATION_SET_DIMENSION = "ses:configuration-set"
 CLOUDWATCH_TARGET_PREFIX = "GraniteServiceVersion20100801"
 CONTROL_PREFIX = "/__sesmonitor/"
+EVENTS_OF_RATE = {"Reputation.BounceRate": "Bounce", "Reputation.ComplaintRate": "Complaint"}
 TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 MINUTE = 60
 
@@ -140,6 +144,16 @@ SCENARIOS: dict[str, Scenario] = {
             lambda *_: 0.0002,
         ),
         Scenario(
+            "clean",
+            "Steady sending, bounce 0.8%, never a complaint, account HEALTHY: like AWS, the simulation "
+            "publishes no Reputation.ComplaintRate for an account that never had a complaint.",
+            "HEALTHY",
+            True,
+            _steady(30),
+            lambda *_: 0.008,
+            lambda *_: 0.0,
+        ),
+        Scenario(
             "complaint-spike",
             "Steady sending, bounce 1.1%; complaints 0.03% then rising to 0.6% over the last 45 minutes.",
             "HEALTHY",
@@ -199,12 +213,15 @@ def seed_scenario(
     now: float | None = None,
     hours: float = 3.0,
     configuration_sets: Sequence[str] = (),
+    reputation_disabled: Sequence[str] = (),
 ) -> SeededScenario:
     """Put a scenario's AWS/SES datapoints for the last `hours` into CloudWatch, one per minute.
 
     Per sending minute: Send, Delivery, and Bounce / Complaint when non-zero (SES publishes no zeros;
     Reject is never published), plus Reputation.BounceRate and Reputation.ComplaintRate. Minutes without
-    mail get no datapoint at all, like SES.
+    mail get no datapoint at all, like SES. Like AWS, a reputation rate of 0 is not published while the
+    scope has had no such event yet (a clean account has no complaint rate), and a configuration set in
+    `reputation_disabled` gets no reputation rates at all.
     """
     sc = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
     now = time.time() if now is None else now
@@ -235,6 +252,11 @@ def seed_scenario(
                 }
                 for name, value in values.items():
                     if name in ("Bounce", "Complaint") and value == 0:
+                        continue
+                    if name.startswith("Reputation.") and (
+                        scope in reputation_disabled
+                        or (value == 0 and not seeded.series(EVENTS_OF_RATE[name], scope))
+                    ):
                         continue
                     seeded.points.setdefault((name, scope), []).append((t, value))
                     data.append(
@@ -509,6 +531,10 @@ def _identify(method: str, path: str, headers: Any, body: bytes) -> _Call:
         return call
     if path.split("?", 1)[0].rstrip("/") == "/v2/email/account" and method == "GET":
         return _Call(service or "ses", "GetAccount", "rest-json", key, body)
+    # Forwarded to moto, which implements it (ReputationOptions included); named for counts and faults.
+    parts = path.split("?", 1)[0].rstrip("/").split("/")
+    if method == "GET" and len(parts) == 5 and parts[1:4] == ["v2", "email", "configuration-sets"]:
+        return _Call(service or "ses", "GetConfigurationSet", "rest-json", key, body)
     return _Call(service, f"{method} {path.split('?', 1)[0]}", "other", key, body)
 
 
@@ -751,6 +777,7 @@ class SimulatedSes:
         *,
         region: str = "us-east-1",
         configuration_sets: Sequence[str] = (),
+        reputation_disabled: Sequence[str] = (),
         hours: float = 3.0,
         now: float | None = None,
         host: str = "127.0.0.1",
@@ -761,6 +788,7 @@ class SimulatedSes:
         self.tls = tls
         self.region = region
         self.configuration_sets = tuple(configuration_sets)
+        self.reputation_disabled = tuple(reputation_disabled)
         self.hours = hours
         self.now = now
         self.host = host
@@ -796,12 +824,21 @@ class SimulatedSes:
             urllib.request.Request(self.moto_url + "/moto-api/reset", method="POST")
         ).read()
         self.proxy = FaultProxy(self.moto_url, host=self.host, port=self.proxy_port, tls=self.tls).start()
+        # The configuration sets exist in SESv2 (moto implements GetConfigurationSet with its
+        # ReputationOptions), reputation metrics enabled unless listed in `reputation_disabled`.
+        sesv2 = self.client("sesv2", direct=True)
+        for name in self.configuration_sets:
+            enabled = name not in self.reputation_disabled
+            sesv2.create_configuration_set(
+                ConfigurationSetName=name, ReputationOptions={"ReputationMetricsEnabled": enabled}
+            )
         self.seeded = seed_scenario(
             self.client("cloudwatch", direct=True),
             self.scenario,
             now=self.now,
             hours=self.hours,
             configuration_sets=self.configuration_sets,
+            reputation_disabled=self.reputation_disabled,
         )
         self.proxy.set_account(
             EnforcementStatus=self.scenario.enforcement_status,

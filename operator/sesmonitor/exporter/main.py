@@ -18,19 +18,25 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry
 
-from sesmonitor import contract
+from sesmonitor import contract, metrics
 from sesmonitor.exporter.account import AccountReader
 from sesmonitor.exporter.aws_clients import AwsClients, make_clients
 from sesmonitor.exporter.cloudwatch import CloudWatchReader
 from sesmonitor.exporter.collector import ExporterCollector
 from sesmonitor.exporter.http_server import ExporterHTTPServer, MetricsRenderer
 from sesmonitor.exporter.refresher import Refresher
+from sesmonitor.exporter.reputation import ConfigurationSetReader
 from sesmonitor.exporter.request_counting import instrument
-from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, ExporterState
+from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
 from sesmonitor.exporter.status import build_status
 from sesmonitor.listen import ALL_INTERFACES
 
 log = logging.getLogger(__name__)
+
+
+def contract_apis(config: contract.ExporterConfig) -> tuple[str, ...]:
+    """The AWS APIs this exporter reads (the `api` label's values, /status `apis`' keys)."""
+    return (*metrics.APIS, metrics.API_CONFIGURATION_SET) if config.configuration_sets else metrics.APIS
 
 
 class Exporter:
@@ -47,9 +53,13 @@ class Exporter:
         self.listen = listen
         self.clock = clock
         self.clients = clients or make_clients(config)
-        self.state = ExporterState(config.refresh_interval_seconds)
+        self.state = ExporterState(config.refresh_interval_seconds, contract_apis(config))
         instrument(self.clients.cloudwatch, API_CLOUDWATCH, self.state.record_request)
         instrument(self.clients.sesv2, API_ACCOUNT, self.state.record_request)
+        configuration_sets = None
+        if config.configuration_sets:
+            instrument(self.clients.sesv2, API_CONFIGURATION_SET, self.state.record_request)
+            configuration_sets = ConfigurationSetReader(self.clients.sesv2, config.configuration_sets)
         cloudwatch = CloudWatchReader(
             self.clients.cloudwatch,
             config.configuration_sets,
@@ -58,7 +68,14 @@ class Exporter:
             config.period_seconds,
             on_metrics_requested=self.state.add_metrics_requested,
         )
-        self.refresher = Refresher(config, self.state, cloudwatch, AccountReader(self.clients.sesv2), clock)
+        self.refresher = Refresher(
+            config,
+            self.state,
+            cloudwatch,
+            AccountReader(self.clients.sesv2),
+            clock,
+            configuration_sets=configuration_sets,
+        )
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(
             ExporterCollector(

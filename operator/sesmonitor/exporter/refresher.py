@@ -16,8 +16,9 @@ from sesmonitor.contract import ExporterConfig
 from sesmonitor.exporter.account import AccountReader
 from sesmonitor.exporter.cloudwatch import CloudWatchReader
 from sesmonitor.exporter.outcomes import classify_exception, describe_exception, error_code
+from sesmonitor.exporter.reputation import ConfigurationSetReader, explain_absences
 from sesmonitor.exporter.snapshot import summarize
-from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, ExporterState
+from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,18 @@ class Refresher:
         cloudwatch: CloudWatchReader,
         account: AccountReader,
         clock: Callable[[], float] = time.time,
+        *,
+        configuration_sets: ConfigurationSetReader | None = None,
     ) -> None:
         self._config = config
         self._state = state
         self._cloudwatch = cloudwatch
         self._account = account
+        self._configuration_sets = configuration_sets
         self._clock = clock
-        self._next_due: dict[str, float] = {API_CLOUDWATCH: 0.0, API_ACCOUNT: 0.0}
+        # The sets' ReputationOptions first: a pass explains absent rates with what it just read.
+        self._next_due: dict[str, float] = {API_CONFIGURATION_SET: 0.0} if configuration_sets else {}
+        self._next_due.update({API_CLOUDWATCH: 0.0, API_ACCOUNT: 0.0})
         self._lock = threading.Lock()  # one pass at a time, whoever calls
 
     @property
@@ -90,7 +96,26 @@ class Refresher:
                     key: summarize(series, now, self._config.lookback_seconds, self._config.window_seconds)
                     for key, series in reading.series.items()
                 }
+                snapshots = explain_absences(
+                    snapshots,
+                    reading.series,
+                    now,
+                    self._config.lookback_seconds,
+                    self._state.view().reputation_enabled,
+                )
                 self._state.record_cloudwatch(now, snapshots)
+            elif api == API_CONFIGURATION_SET and self._configuration_sets is not None:
+                enabled = self._configuration_sets.read()
+                disabled = sorted(name for name, on in enabled.items() if on is False)
+                if disabled:
+                    log.warning(
+                        "reputation metrics are disabled for configuration set(s) %s: AWS publishes no"
+                        " reputation rates for them (enable: aws sesv2"
+                        " put-configuration-set-reputation-options --configuration-set-name <set>"
+                        " --reputation-metrics-enabled)",
+                        ", ".join(disabled),
+                    )
+                self._state.record_configuration_sets(now, enabled)
             else:
                 self._state.record_account(now, self._account.read())
         except Exception as exc:

@@ -23,6 +23,7 @@ from sesmonitor.exporter.cloudwatch import SeriesKey
 from sesmonitor.exporter.snapshot import SeriesSnapshot
 
 API_CLOUDWATCH, API_ACCOUNT = metrics.APIS  # "GetMetricData", "GetAccount": also the `api` label
+API_CONFIGURATION_SET = metrics.API_CONFIGURATION_SET  # only with configuration sets listed
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class StateView:
     series: Mapping[SeriesKey, SeriesSnapshot] | None  # None until GetMetricData first succeeds
     account: AccountSnapshot | None  # None until GetAccount first succeeds
     apis: Mapping[str, ApiView]
+    # Each listed configuration set's ReputationMetricsEnabled (None: AWS did not say); None until
+    # GetConfigurationSet first succeeds, or without configuration sets.
+    reputation_enabled: Mapping[str, bool | None] | None
     requests: Mapping[tuple[str, str], int]  # (api, outcome) -> HTTP requests
     metrics_requested: int
     refresh_duration: float | None
@@ -83,6 +87,7 @@ class StateView:
 class _Mutable:
     series: dict[SeriesKey, SeriesSnapshot] | None = None
     account: AccountSnapshot | None = None
+    reputation_enabled: dict[str, bool | None] | None = None
     apis: dict[str, ApiView] = field(default_factory=dict)
     requests: dict[tuple[str, str], int] = field(default_factory=dict)
     metrics_requested: int = 0
@@ -122,6 +127,11 @@ class ExporterState:
         with self._lock:
             self._m.account = account
             self._success(API_ACCOUNT, now)
+
+    def record_configuration_sets(self, now: float, reputation_enabled: Mapping[str, bool | None]) -> None:
+        with self._lock:
+            self._m.reputation_enabled = dict(reputation_enabled)
+            self._success(metrics.API_CONFIGURATION_SET, now)
 
     def _success(self, api: str, now: float) -> None:
         self._m.apis[api] = replace(
@@ -166,6 +176,11 @@ class ExporterState:
                     refresh_interval=self._refresh_interval,
                     series=MappingProxyType(dict(m.series)) if m.series is not None else None,
                     account=m.account,
+                    reputation_enabled=(
+                        MappingProxyType(dict(m.reputation_enabled))
+                        if m.reputation_enabled is not None
+                        else None
+                    ),
                     apis=MappingProxyType(dict(m.apis)),
                     requests=MappingProxyType(dict(m.requests)),
                     metrics_requested=m.metrics_requested,

@@ -26,6 +26,7 @@ def rate_status(snap: SeriesSnapshot | None, now: float) -> contract.RateStatus:
         window_average=snap.window_average,
         timestamp=rfc3339(snap.timestamp),
         age_seconds=round(age, 3) if age is not None else None,
+        no_data_reason=snap.no_data_reason if snap.value is None else None,
     )
 
 

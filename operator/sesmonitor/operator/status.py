@@ -39,7 +39,8 @@ from sesmonitor.api.status import (
     RECONCILING,
     STALLED,
 )
-from sesmonitor.contract import ExporterStatus, RateStatus
+from sesmonitor.contract import ExporterStatus, RateStatus, empty_rate
+from sesmonitor.metrics import NO_DATA_NO_EVENTS, NO_DATA_NO_SENDS
 from sesmonitor.operator.aws_errors import aws_failure
 from sesmonitor.operator.pods import PodProblem
 
@@ -56,6 +57,9 @@ BELOW_THRESHOLD: Final = "BelowThreshold"
 ABOVE_WARNING: Final = "AboveWarning"
 ABOVE_CRITICAL: Final = "AboveCritical"
 NO_DATA: Final = "NoData"
+NO_MAIL_SENT: Final = "NoMailSent"
+# NoBounces / NoComplaints: mail was sent, none bounced (complained), so AWS publishes no rate yet.
+_EVENT_VERB: Final = {"bounce": "bounced", "complaint": "was marked as spam"}
 HEALTHY: Final = "Healthy"
 MONITORING: Final = "Monitoring"
 UNDER_REVIEW: Final = "UnderReview"
@@ -213,9 +217,21 @@ def rate_condition(
     """BounceRateHealthy / ComplaintRateHealthy from one rate, compared as the alerts do (window average)."""
     if unavailable is not None:
         return Condition(kind, "Unknown", unavailable.reason, f"{label} rate unknown: {unavailable.message}")
-    value, basis = _rate_value(rate or {"current": None, "window_average": None, "timestamp": None,
-                                        "age_seconds": None}, window)  # fmt: skip
+    value, basis = _rate_value(rate or empty_rate(), window)
     if value is None:
+        no_data_reason = rate.get("no_data_reason") if rate is not None else None
+        if no_data_reason == NO_DATA_NO_EVENTS:
+            # A clean account: AWS publishes the rate only once there were bounces (complaints).
+            return Condition(
+                kind, "True", f"No{label.capitalize()}s",
+                f"mail was sent within the lookback and none of it {_EVENT_VERB[label]}: AWS publishes"
+                f" no {label} rate until an account has had {label}s",
+            )  # fmt: skip
+        if no_data_reason == NO_DATA_NO_SENDS:
+            return Condition(
+                kind, "Unknown", NO_MAIL_SENT,
+                "no mail sent within the lookback: SES publishes reputation metrics only while mail is sent",
+            )  # fmt: skip
         return Condition(
             kind,
             "Unknown",
