@@ -22,6 +22,12 @@ STATUS_PATH: Final = "/status"
 # refresh intervals; /status `ready` needs every API to have succeeded within that many intervals.
 STALE_AFTER_INTERVALS: Final = 3
 RETRY_MODES: Final = ("standard", "adaptive")
+# botocore service name -> the ExporterConfig field with its own endpoint.
+ENDPOINT_FIELDS: Final = {
+    "cloudwatch": "cloudwatch_endpoint_url",
+    "sesv2": "sesv2_endpoint_url",
+    "sts": "sts_endpoint_url",
+}
 
 
 class ConfigError(ValueError):
@@ -38,7 +44,10 @@ class ExporterConfig:
     refresh_interval_seconds: int = 60
     lookback_seconds: int = 7200
     window_seconds: int = 3600
-    endpoint_url: str | None = None
+    endpoint_url: str | None = None  # every service (an emulator); the per-service ones override it
+    cloudwatch_endpoint_url: str | None = None
+    sesv2_endpoint_url: str | None = None
+    sts_endpoint_url: str | None = None
     role_arn: str | None = None
     external_id: str | None = None
     role_session_name: str = "sesmonitor-exporter"
@@ -47,6 +56,11 @@ class ExporterConfig:
     max_attempts: int = 3
     retry_mode: str = "standard"  # botocore retry mode: standard | adaptive
     period_seconds: int = 60  # CloudWatch period of each datapoint; SES metrics are 1-minute resolution
+
+    def endpoint(self, service: str) -> str | None:
+        """The endpoint of a botocore service ("cloudwatch", "sesv2", "sts"): its own, else the shared one."""
+        own: str | None = getattr(self, ENDPOINT_FIELDS[service])
+        return own or self.endpoint_url
 
     def to_json(self) -> str:
         doc = asdict(self)
@@ -86,7 +100,7 @@ class ExporterConfig:
         for name in ("connect_timeout_seconds", "read_timeout_seconds"):
             if name in doc and (not isinstance(doc[name], int | float) or doc[name] <= 0):
                 raise ConfigError(f"{name}: must be a positive number")
-        for name in ("endpoint_url", "role_arn", "external_id"):
+        for name in (*ENDPOINT_FIELDS.values(), "endpoint_url", "role_arn", "external_id"):
             if doc.get(name) is not None and not isinstance(doc[name], str):
                 raise ConfigError(f"{name}: must be a string or null")
         if "role_session_name" in doc and (

@@ -271,6 +271,30 @@ class SecretRef(_Model):
     )
 
 
+class Endpoints(_Model):
+    """One endpoint per AWS service, as VPC interface endpoints are (each overrides `endpointURL`)."""
+
+    cloudwatch: str | None = Field(
+        default=None,
+        alias="cloudWatch",
+        description="CloudWatch (monitoring) endpoint, e.g. a VPC endpoint's https://vpce-....monitoring....",
+        pattern=URL_PATTERN,
+        max_length=2048,
+    )
+    sesv2: str | None = Field(
+        default=None,
+        description="SESv2 (email) endpoint, e.g. a VPC endpoint's https://vpce-....email....",
+        pattern=URL_PATTERN,
+        max_length=2048,
+    )
+    sts: str | None = Field(
+        default=None,
+        description="STS endpoint, used to assume roleArn, e.g. a VPC endpoint's https://vpce-....sts....",
+        pattern=URL_PATTERN,
+        max_length=2048,
+    )
+
+
 class Aws(_Model):
     """How the exporter reaches AWS. Never holds key material: only references to it."""
 
@@ -318,9 +342,16 @@ class Aws(_Model):
     endpoint_url: str | None = Field(
         default=None,
         alias="endpointURL",
-        description="Override the AWS endpoints (VPC endpoints, local emulators).",
+        description=(
+            "One URL for every AWS service the exporter calls (a local emulator); for VPC endpoints,"
+            " which are per service, use `endpoints`."
+        ),
         pattern=URL_PATTERN,
         max_length=2048,
+    )
+    endpoints: Endpoints = Field(
+        default_factory=Endpoints,
+        description="Per-service endpoints (VPC interface endpoints); each overrides endpointURL.",
     )
 
     @model_validator(mode="after")

@@ -1,5 +1,8 @@
 """boto3 clients for CloudWatch and SESv2, built from the exporter's configuration.
 
+Each service's endpoint is its own (`cloudwatch_endpoint_url`, ...: VPC interface endpoints are per
+service), else the shared `endpoint_url` (an emulator answering every service), else AWS's default.
+
 Credentials come from the standard chain (IRSA web identity, EKS Pod Identity, environment, shared
 config, instance metadata). With `role_arn` set, the chain's identity assumes that role through STS and
 botocore refreshes the temporary credentials by itself before they expire: nothing is fetched until the
@@ -52,7 +55,7 @@ def make_session(config: ExporterConfig) -> boto3.Session:
     if not config.role_arn:
         return boto3.Session(region_name=config.region)
     base = boto3.Session(region_name=config.region)
-    sts = base.client("sts", endpoint_url=config.endpoint_url, config=botocore_config(config))
+    sts = base.client("sts", endpoint_url=config.endpoint("sts"), config=botocore_config(config))
     role_arn = config.role_arn
     external_id = config.external_id
 
@@ -83,6 +86,8 @@ def make_clients(config: ExporterConfig, session: boto3.Session | None = None) -
     session = session or make_session(config)
     client_config = botocore_config(config)
     return AwsClients(
-        cloudwatch=session.client("cloudwatch", endpoint_url=config.endpoint_url, config=client_config),
-        sesv2=session.client("sesv2", endpoint_url=config.endpoint_url, config=client_config),
+        cloudwatch=session.client(
+            "cloudwatch", endpoint_url=config.endpoint("cloudwatch"), config=client_config
+        ),
+        sesv2=session.client("sesv2", endpoint_url=config.endpoint("sesv2"), config=client_config),
     )

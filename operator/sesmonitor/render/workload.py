@@ -44,6 +44,9 @@ def exporter_config(monitor: SesMonitor) -> ExporterConfig:
         lookback_seconds=parse_duration(spec.exporter.lookback),
         window_seconds=parse_duration(spec.window),
         endpoint_url=spec.aws.endpoint_url,
+        cloudwatch_endpoint_url=spec.aws.endpoints.cloudwatch,
+        sesv2_endpoint_url=spec.aws.endpoints.sesv2,
+        sts_endpoint_url=spec.aws.endpoints.sts,
         role_arn=spec.aws.role_arn,
         external_id=spec.aws.external_id,
         # Shows in CloudTrail which monitor assumed the role (AWS allows 64 characters of [\w+=,.@-]).
