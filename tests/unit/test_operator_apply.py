@@ -22,7 +22,7 @@ from sesmonitor.operator.apply import (
 )
 from sesmonitor.operator.exporter_client import parse_status
 from sesmonitor.operator.kube import KubeError, resource_path
-from sesmonitor.operator.reconcile import ReconcileFailed, Reconciler, backoff
+from sesmonitor.operator.reconcile import ReconcileFailed, Reconciler, backoff, outcome_of
 from sesmonitor.operator.settings import (
     OperatorSettings,
     SettingsError,
@@ -260,6 +260,43 @@ def test_apply_restores_deleted_and_edited_children() -> None:
     assert report.created == ["ConfigMap sesmon-prod"]
     assert [u.split(" (")[0] for u in report.updated] == ["Service sesmon-prod"]
     assert len(api.writes) == 7
+
+
+class PruningApi(FakeApi):
+    """An API server whose PrometheusRule CRD predates keep_firing_for: it prunes it from every write."""
+
+    def apply(self, obj: Mapping[str, Any], field_manager: str) -> dict[str, Any]:
+        obj = copy.deepcopy(dict(obj))
+        if obj["kind"] == "PrometheusRule":
+            for group in obj["spec"]["groups"]:
+                for rule in group["rules"]:
+                    rule.pop("keep_firing_for", None)
+        return super().apply(obj, field_manager)
+
+
+def test_a_crd_that_prunes_keep_firing_for_is_applied_once_and_reported() -> None:
+    """Detect the pruned field, say so in Reconciled's message, and never re-apply on its account;
+    a hand edit of another field of the rule is still repaired."""
+    api = PruningApi()
+    first = apply_children(api, children(), OWNER, "m")
+    assert len(api.writes) == 5
+    assert first.pruned == [
+        "PrometheusRule sesmon-prod: keep_firing_for dropped by the installed CRD (4 fields)"
+    ]
+    for _ in range(3):
+        again = apply_children(api, children(), OWNER, "m")
+        assert again.writes == 0
+        assert again.pruned == first.pruned
+    assert len(api.writes) == 5
+    outcome = outcome_of(again)
+    assert outcome.ok
+    assert "keep_firing_for" in outcome.message
+    assert "v0.69" in outcome.message
+    rule_key = next(k for k in api.objects if k[1] == "PrometheusRule")
+    api.objects[rule_key]["spec"]["groups"][0]["rules"][0]["for"] = "1h"
+    repaired = apply_children(api, children(), OWNER, "m")
+    assert [u.split(" (")[0] for u in repaired.updated] == ["PrometheusRule sesmon-prod"]
+    assert len(api.writes) == 6
 
 
 def test_missing_prometheus_operator_types_do_not_stop_the_exporter() -> None:

@@ -25,6 +25,11 @@ from typing import Any, Final
 from sesmonitor.operator.kube import Api, KubeError
 
 RENDERED_HASH_ANNOTATION: Final = "sesmonitor.io/rendered-hash"
+# Fields an older installed CRD may lack, so that the API server prunes them from every write
+# (prometheus-operator's Rule gained keep_firing_for in v0.69). Re-applying cannot bring such a field
+# back: once the live object carries this rendering's hash and lacks only such fields, it is as
+# rendered as the cluster allows, and the report says which were dropped instead of writing again.
+PRUNABLE_FIELDS: Final = frozenset({"keep_firing_for"})
 # Map keys under which values are Kubernetes quantities ("1" == "1000m", 1 == "1").
 _QUANTITY_PARENTS: Final = frozenset({"requests", "limits"})
 _SUFFIXES: Final = {
@@ -70,6 +75,7 @@ class ApplyReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[ChildFailure] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)  # "<kind> <name>: <field> (<n> times)"
 
     @property
     def writes(self) -> int:
@@ -154,7 +160,15 @@ def _keyed_by_name(items: Sequence[Any]) -> bool:
     return bool(items) and all(isinstance(i, Mapping) and isinstance(i.get("name"), str) for i in items)
 
 
-def _compare(desired: Any, live: Any, path: str, out: list[str], quantity: bool = False) -> None:
+def _compare(
+    desired: Any,
+    live: Any,
+    path: str,
+    out: list[str],
+    quantity: bool = False,
+    *,
+    missing: list[str] | None = None,
+) -> None:
     if isinstance(desired, Mapping):
         if not isinstance(live, Mapping):
             if not (_empty(desired) and live is None):
@@ -165,8 +179,10 @@ def _compare(desired: Any, live: Any, path: str, out: list[str], quantity: bool 
             if key not in live:
                 if not _empty(value):
                     out.append(sub)
+                    if missing is not None:
+                        missing.append(sub)
                 continue
-            _compare(value, live[key], sub, out, quantity=key in _QUANTITY_PARENTS or quantity)
+            _compare(value, live[key], sub, out, key in _QUANTITY_PARENTS or quantity, missing=missing)
         return
     if isinstance(desired, list):
         if not isinstance(live, list):
@@ -182,13 +198,13 @@ def _compare(desired: Any, live: Any, path: str, out: list[str], quantity: bool 
                 if item["name"] not in live_by_name:
                     out.append(sub)
                 else:
-                    _compare(item, live_by_name[item["name"]], sub, out)
+                    _compare(item, live_by_name[item["name"]], sub, out, missing=missing)
             return
         if len(desired) != len(live):
             out.append(path)
             return
         for index, (want, have) in enumerate(zip(desired, live, strict=True)):
-            _compare(want, have, f"{path}[{index}]", out, quantity)
+            _compare(want, have, f"{path}[{index}]", out, quantity, missing=missing)
         return
     if not _scalar_equal(desired, live, quantity):
         out.append(path)
@@ -204,11 +220,14 @@ def _compare_owner_references(desired: Sequence[Any], live: Sequence[Any], out: 
             _compare(ref, have, f"metadata.ownerReferences[{ref.get('uid')}]", out)
 
 
-def differences(desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+def differences(
+    desired: Mapping[str, Any], live: Mapping[str, Any], missing: list[str] | None = None
+) -> list[str]:
     """Paths of fields the rendered object sets that the live object does not have as rendered.
 
     Empty when the live object contains the rendered one: it may carry more (defaults, status,
-    labels others added), but every field we set has our value.
+    labels others added), but every field we set has our value. `missing`, when given, collects the
+    paths among them that the live object lacks altogether.
     """
     out: list[str] = []
     meta, live_meta = desired.get("metadata") or {}, live.get("metadata") or {}
@@ -221,9 +240,29 @@ def differences(desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[str
         if key not in live:
             if not _empty(value):
                 out.append(key)
+                if missing is not None:
+                    missing.append(key)
             continue
-        _compare(value, live[key], key, out)
+        _compare(value, live[key], key, out, missing=missing)
     return out
+
+
+def pruned_fields(desired: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+    """Paths of PRUNABLE_FIELDS the rendered object sets and the live one lacks altogether."""
+    missing: list[str] = []
+    differences(desired, live, missing)
+    return [path for path in missing if path.rsplit(".", 1)[-1] in PRUNABLE_FIELDS]
+
+
+def _hash_of(obj: Mapping[str, Any]) -> str | None:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(RENDERED_HASH_ANNOTATION)
+    return value if isinstance(value, str) else None
+
+
+def _describe_pruned(label: str, paths: Sequence[str]) -> str:
+    names = sorted({path.rsplit(".", 1)[-1] for path in paths})
+    return f"{label}: {', '.join(names)} dropped by the installed CRD ({len(paths)} fields)"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -250,14 +289,24 @@ def apply_children(
         try:
             live = api.get(desired["apiVersion"], desired["kind"], meta["namespace"], meta["name"])
             if live is None:
-                api.apply(desired, field_manager)
+                stored = api.apply(desired, field_manager)
                 report.created.append(label)
+                if dropped := pruned_fields(desired, stored):
+                    report.pruned.append(_describe_pruned(label, dropped))
                 continue
             changed = differences(desired, live)
+            dropped = pruned_fields(desired, live)
+            if dropped and _hash_of(live) == _hash_of(desired):
+                # This rendering was applied and the server dropped these: writing again changes nothing.
+                changed = [path for path in changed if path not in dropped]
+                report.pruned.append(_describe_pruned(label, dropped))
             if changed:
-                api.apply(desired, field_manager)
+                stored = api.apply(desired, field_manager)
                 shown = ", ".join(changed[:5]) + (", ..." if len(changed) > 5 else "")
                 report.updated.append(f"{label} ({shown})")
+                if dropped := pruned_fields(desired, stored):
+                    report.pruned = [p for p in report.pruned if not p.startswith(f"{label}:")]
+                    report.pruned.append(_describe_pruned(label, dropped))
             else:
                 report.unchanged.append(label)
         except KubeError as exc:

@@ -235,6 +235,15 @@ def namespace_terminating(report: ApplyReport) -> bool:
 def outcome_of(report: ApplyReport) -> ReconcileOutcome:
     """Reconciled's reason and message from what applying the children came to."""
     if not report.failed:
+        if report.pruned:
+            return ReconcileOutcome(
+                True,
+                status_mod.APPLIED,
+                "all children are applied, but the installed CRDs drop fields the rules need: "
+                + "; ".join(report.pruned)
+                + " (without keep_firing_for, alerts resolve in every gap of the data: upgrade"
+                " prometheus-operator's CRDs to v0.69 or later)",
+            )
         return ReconcileOutcome(True, status_mod.APPLIED, "all children are applied as rendered")
     first = report.failed[0]
     error = first.error
