@@ -11,34 +11,14 @@ from pathlib import Path
 from support.kube_cluster import NodeCluster
 from support.node import NODE_NAME, _cgroup_controllers
 
-BUSYBOX_FREE_PROBE = "python3"  # our image has Python; pods run probes with it
-
-
-def probe_pod(cluster: NodeCluster, name: str, script: str) -> tuple[int, str]:
-    """Run ``script`` (Python) in a pod of our image to completion; (exit code, its log)."""
-    image = next(ref for ref in cluster.images if ref.startswith("ghcr.io/sesmonitor/sesmonitor:"))
-    cluster.kubectl(
-        "run", name, "--restart=Never", f"--image={image}", "--image-pull-policy=Never",
-        "--command", "--", BUSYBOX_FREE_PROBE, "-c", script,
-    )  # fmt: skip
-    cluster.kubectl(
-        "wait", f"pod/{name}", "--for=jsonpath={.status.phase}=Succeeded", "--timeout=120s",
-        check=False, timeout=150,
-    )  # fmt: skip
-    pod = cluster.kubectl_json("get", "pod", name)
-    log = cluster.kubectl("logs", name, check=False).stdout
-    cluster.kubectl("delete", "pod", name, "--wait=false")
-    terminated = pod["status"]["containerStatuses"][0]["state"].get("terminated", {})
-    return int(terminated.get("exitCode", -1)), log
-
 
 def test_node_is_ready_with_the_pinned_versions(kube_cluster: NodeCluster) -> None:
     node = kube_cluster.kubectl_json("get", "node", NODE_NAME)
     info = node["status"]["nodeInfo"]
     assert info["kubeletVersion"] == "v1.36.3"
     assert info["containerRuntimeVersion"] == "containerd://2.4.2"
-    addresses = {a["type"]: a["address"] for a in node["status"]["addresses"]}
-    assert addresses["InternalIP"] == kube_cluster.net.node_ip
+    internal = [a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"]
+    assert internal == [kube_cluster.net.node_ip, kube_cluster.net.node_ip6]  # dual-stack, IPv4 first
 
 
 def test_pods_resolve_cluster_names_and_reach_the_apiserver_but_nothing_outside(
@@ -60,7 +40,7 @@ def test_pods_resolve_cluster_names_and_reach_the_apiserver_but_nothing_outside(
             "    print('egress', e.errno)",
         ]
     )
-    code, log = probe_pod(kube_cluster, "probe-network", script)
+    code, log = kube_cluster.run_python_pod("probe-network", script)
     assert code == 0, log
     assert f"dns {kube_cluster.kubernetes_service_ip}" in log
     assert "apiserver 200" in log, log

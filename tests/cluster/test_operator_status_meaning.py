@@ -1,8 +1,7 @@
 """What the status means, against the real API server (issue 11, items 1 and 10):
 
-- when the exporter cannot be read, the status says what its pod says (this control plane runs no
-  Deployment controller, scheduler or kubelet: the test makes the pod from the Deployment's template
-  as the ReplicaSet controller would, and writes its status as the scheduler or the kubelet would);
+- (what the exporter's pod says when /status cannot be read is proven on the real node, with the real
+  scheduler and kubelet: tests/cluster/test_user_path.py);
 - the AWS error the exporter reports is the reason, in the conditions and in ``kubectl get sesmon``;
 - Ready means the monitor works, not that the account is healthy (``kubectl wait`` does not hang on a
   bad bounce rate);
@@ -11,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -36,42 +34,6 @@ def wait_reason(cluster: Cluster, namespace: str, kind: str, reason: str) -> dic
     return found
 
 
-def exporter_pod(cluster: Cluster, namespace: str) -> str:
-    """The exporter's pod, made from the operator's Deployment as its ReplicaSet would make it."""
-    found: dict[str, Any] = {}
-
-    def applied() -> bool:
-        nonlocal found
-        found = get_json(cluster, "deployment", "sesmon-prod", "-n", namespace) or {}
-        return bool(found)
-
-    cluster.wait_for(applied, timeout=TIMEOUT, what="the exporter Deployment")
-    template = found["spec"]["template"]
-    name = "sesmon-prod-7d9f8c6b5-x2k4q"
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, **template["metadata"]},
-        "spec": template["spec"],
-    }
-    cluster.apply([pod])
-    return name
-
-
-def set_pod_status(cluster: Cluster, namespace: str, pod: str, status: dict[str, Any]) -> None:
-    cluster.kubectl(
-        "patch", "pod", pod, "-n", namespace, "--subresource=status", "--type=merge",
-        "-p", json.dumps({"status": status}),
-    )  # fmt: skip
-
-
-def container(state: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {
-        "name": "exporter", "image": "example.invalid/sesmonitor:test", "imageID": "", "ready": False,
-        "restartCount": 0, "state": state, **extra,
-    }  # fmt: skip
-
-
 def get_columns(cluster: Cluster, namespace: str, *wide: str) -> dict[str, str]:
     """``kubectl get sesmon prod`` as {column: value}, cut at the header's positions (values may be
     empty, or hold spaces as MESSAGE does)."""
@@ -79,53 +41,6 @@ def get_columns(cluster: Cluster, namespace: str, *wide: str) -> dict[str, str]:
     starts = [m.start() for m in re.finditer(r"\S+", header)]
     ends = [*starts[1:], None]
     return {header[a:b].strip(): row[a:b].strip() for a, b in zip(starts, ends, strict=True)}
-
-
-def test_an_unreachable_exporter_says_what_its_pod_says(
-    control_plane: Cluster, running_operator: OperatorProcess, namespace: str
-) -> None:
-    control_plane.apply(sesmonitor("prod", namespace))  # no stand-in: /status answers 404
-    obj = wait_reason(control_plane, namespace, "ExporterReady", "NoExporterPod")
-    assert "404" in condition(obj, "ExporterReady")["message"]
-    pod = exporter_pod(control_plane, namespace)
-    obj = wait_reason(control_plane, namespace, "ExporterReady", "PodPending")
-    assert condition(obj, "ExporterReady")["message"].startswith(f"exporter pod {pod} is pending")
-
-    pull = 'Back-off pulling image "example.invalid/sesmonitor:test": not found'
-    waiting = {"waiting": {"reason": "ImagePullBackOff", "message": pull}}
-    set_pod_status(
-        control_plane, namespace, pod, {"phase": "Pending", "containerStatuses": [container(waiting)]}
-    )
-    obj = wait_reason(control_plane, namespace, "ExporterReady", "ImagePullBackOff")
-    assert condition(obj, "ExporterReady")["message"].startswith(
-        f"exporter pod {pod}: ImagePullBackOff: {pull}"
-    )
-    assert condition(obj, "Ready")["reason"] == "ImagePullBackOff"
-    columns = get_columns(control_plane, namespace)
-    assert (columns["READY"], columns["REASON"]) == ("False", "ImagePullBackOff")
-
-    unschedulable = {
-        "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-        "message": "0/3 nodes are available: 3 Insufficient memory.",
-    }  # fmt: skip
-    set_pod_status(control_plane, namespace, pod, {"containerStatuses": None, "conditions": [unschedulable]})
-    obj = wait_reason(control_plane, namespace, "ExporterReady", "Unschedulable")
-    assert "0/3 nodes are available: 3 Insufficient memory." in condition(obj, "ExporterReady")["message"]
-
-    exited = {"terminated": {"reason": "Error", "exitCode": 2, "message": "bad configuration: x"}}
-    crash = container(
-        {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}},
-        lastState=exited,
-        restartCount=4,
-    )
-    scheduled = {"type": "PodScheduled", "status": "True"}
-    set_pod_status(
-        control_plane, namespace, pod,
-        {"phase": "Running", "conditions": [scheduled], "containerStatuses": [crash]},
-    )  # fmt: skip
-    obj = wait_reason(control_plane, namespace, "ExporterReady", "CrashLoopBackOff")
-    assert "last exit: Error, code 2: bad configuration: x" in condition(obj, "ExporterReady")["message"]
-    assert "CrashLoopBackOff" in get_columns(control_plane, namespace, "-o", "wide")["MESSAGE"]
 
 
 def test_the_aws_error_is_the_reason(

@@ -187,12 +187,14 @@ def test_exporter_serves_over_ipv6_too(installed: NodeCluster, mail_exporter: di
     )
     cluster_ip = installed.kubectl_json("-n", "mail", "get", "service", "exporter-v6")["spec"]["clusterIP"]
     assert ":" in cluster_ip
-    body = wait_for(
-        lambda: installed.node.http_get(f"http://[{cluster_ip}]:9435/metrics") if installed.node else "",
-        30,
-        "the IPv6 Service to answer",
+    # From a pod, as Prometheus would scrape it (the node itself has no route to Service ranges).
+    script = (
+        "import urllib.request\n"
+        "url = 'http://exporter-v6.mail.svc:9435/metrics'\n"
+        "print('aws_ses' in urllib.request.urlopen(url, timeout=10).read().decode())"
     )
-    assert "aws_ses" in body
+    code, log = installed.run_python_pod("probe-ipv6", script, namespace="mail")
+    assert (code, log.strip()) == (0, "True")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -312,7 +314,7 @@ def test_operator_pod_deleted_mid_reconcile_converges_without_duplicates(
 POD_STATES = {
     # More memory than the node has: the scheduler's own message.
     "unschedulable": (
-        {"exporter": {"resources": {"requests": {"memory": "900Gi"}}}},
+        {"exporter": {"resources": {"requests": {"memory": "900Gi"}, "limits": {"memory": "900Gi"}}}},
         {"Unschedulable"},
         "Insufficient memory",
     ),

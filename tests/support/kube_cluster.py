@@ -122,6 +122,25 @@ class NodeCluster(ControlPlane):
             "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=120s", timeout=150
         )
 
+    def run_python_pod(self, name: str, script: str, namespace: str = "default") -> tuple[int, str]:
+        """Run ``script`` (Python) to completion in a pod of our image; (exit code, its log). The
+        pod sees the cluster as any workload does (its DNS, Services, the network policy of none)."""
+        image = next(ref for ref in self.images if ref.startswith("ghcr.io/sesmonitor/sesmonitor:"))
+        self.kubectl(
+            "-n", namespace, "run", name, "--restart=Never", f"--image={image}", "--image-pull-policy=Never",
+            "--command", "--", "python3", "-c", script,
+        )  # fmt: skip
+        self.kubectl(
+            "-n", namespace, "wait", f"pod/{name}", "--for=jsonpath={.status.phase}=Succeeded",
+            "--timeout=120s", check=False, timeout=150,
+        )  # fmt: skip
+        pod = self.kubectl_json("-n", namespace, "get", "pod", name)
+        log = self.kubectl("-n", namespace, "logs", name, check=False).stdout
+        self.kubectl("-n", namespace, "delete", "pod", name, "--wait=false")
+        statuses = pod["status"].get("containerStatuses") or [{}]
+        terminated = statuses[0].get("state", {}).get("terminated", {})
+        return int(terminated.get("exitCode", -1)), log
+
     def stop(self) -> None:
         if getattr(self, "_node_stopped", False):
             return
