@@ -128,6 +128,8 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"aws": {"serviceAccountName": "sa", "credentialsSecretRef": {"name": "keys"}}}, "spec.aws"),
     ({"aws": {"accessKeyId": "AKIA..."}}, "spec.aws.accessKeyId"),
     ({"aws": {"endpointURL": "localhost:5000"}}, "spec.aws.endpointURL"),
+    ({"aws": {"endpoints": {"cloudWatch": "localhost:5000"}}}, "spec.aws.endpoints.cloudWatch"),
+    ({"aws": {"endpoints": {"sqs": "https://sqs.local"}}}, "spec.aws.endpoints.sqs"),
     ({"exporter": {"refreshInterval": "30s"}}, "spec.exporter.refreshInterval"),
     ({"exporter": {"lookback": "30s"}}, "spec.exporter.lookback"),
     ({"exporter": {"tolerations": [{"operator": "Maybe"}]}}, "spec.exporter.tolerations[0].operator"),
