@@ -27,7 +27,6 @@ from sesmonitor.operator.settings import (
     OperatorSettings,
     SettingsError,
     from_environment,
-    parse_exporter_urls,
     validate,
 )
 from sesmonitor.operator.status import ExporterReading
@@ -478,12 +477,12 @@ def test_resource_paths() -> None:
         resource_path("v1", "Secret", "ns", "a")
 
 
-def test_settings_from_environment_and_urls() -> None:
+def test_settings_from_environment() -> None:
     settings = from_environment(
         {
             "SESMONITOR_WATCH_NAMESPACES": "a, b",
             "SESMONITOR_RECONCILE_INTERVAL": "2m",
-            "SESMONITOR_EXPORTER_URLS": "a/x=http://127.0.0.1:9000/",
+            "SESMONITOR_EXPORTER_URL_TEMPLATE": "http://127.0.0.1:8001/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy",
             "SESMONITOR_EXPORTER_IMAGE": "example/exporter:1",
         }
     )
@@ -492,11 +491,14 @@ def test_settings_from_environment_and_urls() -> None:
     assert settings.reconcile_interval == 120
     assert settings.standalone
     assert settings.render_defaults.exporter_image == "example/exporter:1"
-    assert settings.exporter_status_url("a", "x", "sesmon-x") == "http://127.0.0.1:9000/status"
-    assert settings.exporter_status_url("a", "y", "sesmon-y") == "http://sesmon-y.a.svc:9435/status"
+    # Out of the cluster, through `kubectl proxy` and the apiserver's Service proxy (docs/install.md).
+    assert settings.exporter_status_url("a", "x", "sesmon-x") == (
+        "http://127.0.0.1:8001/api/v1/namespaces/a/services/sesmon-x:9435/proxy/status"
+    )
+    assert (
+        from_environment({}).exporter_status_url("a", "y", "sesmon-y") == "http://sesmon-y.a.svc:9435/status"
+    )
     assert from_environment({}).clusterwide
-    with pytest.raises(SettingsError):
-        parse_exporter_urls(["no-equals"])
     with pytest.raises(SettingsError):
         validate(OperatorSettings(exporter_url_template="http://{nope}"))
     with pytest.raises(SettingsError):

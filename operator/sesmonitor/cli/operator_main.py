@@ -17,7 +17,6 @@ from sesmonitor.operator.settings import (
     SettingsError,
     from_environment,
     parse_exporter_resources,
-    parse_exporter_urls,
     parse_seconds,
     validate,
 )
@@ -60,10 +59,6 @@ def _parser() -> argparse.ArgumentParser:
         "--exporter-url-template", metavar="URL",
         help="where exporters serve /status; placeholders {service} {namespace} {name} {port};"
         " default http://{service}.{namespace}.svc:{port}",
-    )  # fmt: skip
-    p.add_argument(
-        "--exporter-url", action="append", default=[], metavar="NS/NAME=URL",
-        help="the exporter base URL of one SesMonitor (repeatable), e.g. team/prod=http://127.0.0.1:9435",
     )  # fmt: skip
     p.add_argument("--exporter-timeout", metavar="SECONDS", help="timeout of one /status request (default 3)")
     p.add_argument("--exporter-image", metavar="IMAGE", help="exporter image for SesMonitors that set none")
@@ -133,8 +128,6 @@ def settings_from(args: argparse.Namespace, base: OperatorSettings) -> OperatorS
         changes["reconcile_interval"] = parse_seconds(args.reconcile_interval, "--reconcile-interval")
     if args.exporter_url_template:
         changes["exporter_url_template"] = args.exporter_url_template
-    if args.exporter_url:
-        changes["exporter_urls"] = {**base.exporter_urls, **parse_exporter_urls(args.exporter_url)}
     if args.exporter_timeout:
         changes["exporter_timeout"] = parse_seconds(args.exporter_timeout, "--exporter-timeout")
     defaults = base.render_defaults

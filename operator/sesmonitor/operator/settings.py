@@ -116,17 +116,6 @@ def policy_from_environment(env: Mapping[str, str]) -> ExporterPolicy:
     )
 
 
-def parse_exporter_urls(items: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """``["ns/name=http://host:port", ...]`` -> {"ns/name": "http://host:port"}."""
-    urls: dict[str, str] = {}
-    for item in items:
-        key, sep, url = item.partition("=")
-        if not sep or "/" not in key or not url.startswith(("http://", "https://")):
-            raise SettingsError(f"exporter URL {item!r}: expected NAMESPACE/NAME=http://HOST:PORT")
-        urls[key.strip()] = url.strip().rstrip("/")
-    return urls
-
-
 @dataclass(frozen=True)
 class Endpoint:
     """Where the liveness endpoint listens."""
@@ -156,7 +145,6 @@ class OperatorSettings:
     reconcile_interval: float = DEFAULT_RECONCILE_INTERVAL
     exporter_url_template: str = DEFAULT_EXPORTER_URL_TEMPLATE
     # Per-monitor overrides of the exporter base URL, keyed by "namespace/name".
-    exporter_urls: Mapping[str, str] = field(default_factory=dict)
     exporter_timeout: float = 3.0
     # The liveness endpoint, e.g. http://[::]:8080/healthz (IPv6 and IPv4, see `liveness`); None: none.
     liveness_endpoint: str | None = None
@@ -186,11 +174,9 @@ class OperatorSettings:
 
     def exporter_status_url(self, namespace: str, name: str, service: str) -> str:
         """Where the exporter of monitor ``namespace/name`` serves ``/status``."""
-        base = self.exporter_urls.get(f"{namespace}/{name}")
-        if base is None:
-            base = self.exporter_url_template.format(
-                service=service, namespace=namespace, name=name, port=EXPORTER_PORT
-            ).rstrip("/")
+        base = self.exporter_url_template.format(
+            service=service, namespace=namespace, name=name, port=EXPORTER_PORT
+        ).rstrip("/")
         return base + STATUS_PATH
 
 
@@ -212,7 +198,6 @@ def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
             else DEFAULT_RECONCILE_INTERVAL
         ),
         exporter_url_template=env.get("SESMONITOR_EXPORTER_URL_TEMPLATE") or DEFAULT_EXPORTER_URL_TEMPLATE,
-        exporter_urls=parse_exporter_urls(_split(env.get("SESMONITOR_EXPORTER_URLS"))),
         exporter_timeout=parse_seconds(timeout, "SESMONITOR_EXPORTER_TIMEOUT") if timeout else 3.0,
         liveness_endpoint=env.get("SESMONITOR_LIVENESS") or None,
         handler_workers=_positive_int(workers, "SESMONITOR_HANDLER_WORKERS")
