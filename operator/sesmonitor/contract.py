@@ -56,6 +56,9 @@ class ExporterConfig:
     max_attempts: int = 3
     retry_mode: str = "standard"  # botocore retry mode: standard | adaptive
     period_seconds: int = 60  # CloudWatch period of each datapoint; SES metrics are 1-minute resolution
+    # The count counters (aws_ses_send_total, ...) add a period once its end is this old: CloudWatch's
+    # newest minutes are often still partial.
+    count_settle_seconds: int = 300
 
     def endpoint(self, service: str) -> str | None:
         """The endpoint of a botocore service ("cloudwatch", "sesv2", "sts"): its own, else the shared one."""
@@ -97,6 +100,9 @@ class ExporterConfig:
                 not isinstance(doc[name], int) or isinstance(doc[name], bool) or doc[name] < 1
             ):
                 raise ConfigError(f"{name}: must be a positive integer")
+        settle = doc.get("count_settle_seconds", 0)
+        if not isinstance(settle, int) or isinstance(settle, bool) or settle < 0:
+            raise ConfigError("count_settle_seconds: must be a non-negative integer")
         for name in ("connect_timeout_seconds", "read_timeout_seconds"):
             if name in doc and (not isinstance(doc[name], int | float) or doc[name] <= 0):
                 raise ConfigError(f"{name}: must be a positive number")

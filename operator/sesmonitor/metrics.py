@@ -36,17 +36,35 @@ class CloudWatchMetric:
     prometheus_name: str
     help: str
     is_rate: bool  # a fraction in [0, 1], published only while mail is being sent
+    # A count's counter: the Sums of settled periods, accumulated (increase()/rate() give true counts).
+    counter_name: str | None = None
 
 
-SEND = CloudWatchMetric("Send", "Sum", "aws_ses_send_sum", "Emails SES accepted for sending.", False)
+SEND = CloudWatchMetric(
+    "Send", "Sum", "aws_ses_send_sum", "Emails SES accepted for sending.", False, "aws_ses_send_total"
+)
 DELIVERY = CloudWatchMetric(
-    "Delivery", "Sum", "aws_ses_delivery_sum", "Emails delivered to the recipient's mail server.", False
+    "Delivery",
+    "Sum",
+    "aws_ses_delivery_sum",
+    "Emails delivered to the recipient's mail server.",
+    False,
+    "aws_ses_delivery_total",
 )
-BOUNCE = CloudWatchMetric("Bounce", "Sum", "aws_ses_bounce_sum", "Hard bounces.", False)
+BOUNCE = CloudWatchMetric(
+    "Bounce", "Sum", "aws_ses_bounce_sum", "Hard bounces.", False, "aws_ses_bounce_total"
+)
 COMPLAINT = CloudWatchMetric(
-    "Complaint", "Sum", "aws_ses_complaint_sum", "Complaints (marked as spam).", False
+    "Complaint",
+    "Sum",
+    "aws_ses_complaint_sum",
+    "Complaints (marked as spam).",
+    False,
+    "aws_ses_complaint_total",
 )
-REJECT = CloudWatchMetric("Reject", "Sum", "aws_ses_reject_sum", "Emails SES rejected (virus).", False)
+REJECT = CloudWatchMetric(
+    "Reject", "Sum", "aws_ses_reject_sum", "Emails SES rejected (virus).", False, "aws_ses_reject_total"
+)
 BOUNCE_RATE = CloudWatchMetric(
     "Reputation.BounceRate",
     "Average",
@@ -102,6 +120,17 @@ def window_average_name(metric: CloudWatchMetric) -> str:
 
 
 WINDOW_AVERAGE_METRICS: Final = tuple(m for m in CLOUDWATCH_METRICS if m.is_rate)
+# The counts, each also served as a counter (`aws_ses_send_total`, ...): the gauge `aws_ses_send_sum`
+# holds one period's Sum (the newest with mail), the counter adds every period once it has settled.
+COUNT_METRICS: Final = tuple(m for m in CLOUDWATCH_METRICS if m.counter_name is not None)
+
+
+def counter_name(metric: CloudWatchMetric) -> str:
+    """`aws_ses_send_total` for SEND, and so on; only for COUNT_METRICS."""
+    if metric.counter_name is None:
+        raise ValueError(f"{metric.aws_name} is not a count")
+    return metric.counter_name
+
 
 # SESv2 GetAccount.
 ENFORCEMENT_STATUS: Final = "aws_ses_account_enforcement_status"  # label status: 1 for the current one
@@ -134,6 +163,7 @@ def all_metric_names() -> tuple[str, ...]:
     """Every metric name the exporter writes (plus `up`, which Prometheus writes), for docs and tests."""
     names = [m.prometheus_name for m in CLOUDWATCH_METRICS]
     names += [window_average_name(m) for m in WINDOW_AVERAGE_METRICS]
+    names += [counter_name(m) for m in COUNT_METRICS]
     names += [
         DATAPOINT_AGE_SECONDS,
         DATAPOINT_TIMESTAMP_SECONDS,

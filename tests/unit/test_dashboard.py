@@ -142,10 +142,10 @@ def test_every_query_reads_only_metrics_the_exporter_writes() -> None:
         metrics.COMPLAINT_RATE.prometheus_name,
         metrics.window_average_name(metrics.BOUNCE_RATE),
         metrics.window_average_name(metrics.COMPLAINT_RATE),
-        metrics.SEND.prometheus_name,
-        metrics.DELIVERY.prometheus_name,
-        metrics.BOUNCE.prometheus_name,
-        metrics.COMPLAINT.prometheus_name,
+        metrics.counter_name(metrics.SEND),
+        metrics.counter_name(metrics.DELIVERY),
+        metrics.counter_name(metrics.BOUNCE),
+        metrics.counter_name(metrics.COMPLAINT),
         metrics.ENFORCEMENT_STATUS,
         metrics.SENDING_ENABLED,
         metrics.QUOTA_SENT_LAST_24H,
@@ -156,6 +156,18 @@ def test_every_query_reads_only_metrics_the_exporter_writes() -> None:
         metrics.STALE,
     }
     assert promised <= read, sorted(promised - read)
+
+
+def test_volumes_come_from_the_count_counters_through_rate_or_increase() -> None:
+    """The `_sum` gauges hold one minute's Sum for up to the lookback: a volume drawn from them is a
+    frozen value (issue 11: 8). Counts are read from the counters, and only through rate()/increase()."""
+    gauges = {m.prometheus_name for m in metrics.COUNT_METRICS}
+    counters = {metrics.counter_name(m) for m in metrics.COUNT_METRICS}
+    for title, expr in queries(load_dashboard()):
+        assert not metric_names(expr) & gauges, f"{title}: reads a count gauge: {expr}"
+        for name in metric_names(expr) & counters:
+            wrapped = re.search(rf"\b(rate|increase)\(\s*{name}\b", expr)
+            assert wrapped, f"{title}: {name} outside rate()/increase(): {expr}"
 
 
 def test_every_monitor_query_follows_the_sesmonitor_variable() -> None:

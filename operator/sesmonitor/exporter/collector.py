@@ -66,6 +66,17 @@ class ExporterCollector(Collector):
                 if key.metric == metric.aws_name and snap.value is not None:
                     family.add_metric([*self._base, key.configuration_set], snap.value)
             yield family
+        for metric in metrics.COUNT_METRICS:
+            counter = CounterMetricFamily(
+                metrics.counter_name(metric),
+                metric.help + " Sum of every period since the exporter started, added once settled.",
+                labels=SERIES_LABELS,
+            )
+            for key in self._keys:
+                counted = view.counters.get(key) if key.metric == metric.aws_name else None
+                if counted is not None:
+                    counter.add_metric([*self._base, key.configuration_set], counted.total)
+            yield counter
         for metric in metrics.WINDOW_AVERAGE_METRICS:
             family = GaugeMetricFamily(
                 metrics.window_average_name(metric),

@@ -39,6 +39,12 @@ def contract_apis(config: contract.ExporterConfig) -> tuple[str, ...]:
     return (*metrics.APIS, metrics.API_CONFIGURATION_SET) if config.configuration_sets else metrics.APIS
 
 
+def count_reach(config: contract.ExporterConfig) -> int:
+    """How far back a read must reach for the counters: to the periods that settled since the last read
+    (a refresh interval ago), with a period to spare. A longer outage loses what settled before that."""
+    return config.count_settle_seconds + config.refresh_interval_seconds + 2 * config.period_seconds
+
+
 class Exporter:
     def __init__(
         self,
@@ -63,8 +69,9 @@ class Exporter:
         cloudwatch = CloudWatchReader(
             self.clients.cloudwatch,
             config.configuration_sets,
-            # One query covers both the lookback (newest value) and the window (its average).
-            max(config.lookback_seconds, config.window_seconds),
+            # One query covers the lookback (newest value), the window (its average) and the periods the
+            # count counters add once settled (see counting.py).
+            max(config.lookback_seconds, config.window_seconds, count_reach(config)),
             config.period_seconds,
             on_metrics_requested=self.state.add_metrics_requested,
         )

@@ -12,18 +12,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from sesmonitor import metrics
 from sesmonitor.contract import ExporterConfig
 from sesmonitor.exporter.account import AccountReader
-from sesmonitor.exporter.cloudwatch import CloudWatchReader
+from sesmonitor.exporter.cloudwatch import CloudWatchReader, Series, SeriesKey
+from sesmonitor.exporter.counting import CounterState, advance
 from sesmonitor.exporter.outcomes import classify_exception, describe_exception, error_code
 from sesmonitor.exporter.reputation import ConfigurationSetReader, explain_absences
-from sesmonitor.exporter.snapshot import summarize
+from sesmonitor.exporter.snapshot import ERROR_STATUS_CODES, summarize
 from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 600.0
 MIN_WAIT_SECONDS = 0.05
+COUNTS = frozenset(m.aws_name for m in metrics.COUNT_METRICS)
 
 
 def backoff_delay(interval: float, consecutive_failures: int) -> float:
@@ -103,7 +106,7 @@ class Refresher:
                     self._config.lookback_seconds,
                     self._state.view().reputation_enabled,
                 )
-                self._state.record_cloudwatch(now, snapshots)
+                self._state.record_cloudwatch(now, snapshots, self._count(reading.series, now))
             elif api == API_CONFIGURATION_SET and self._configuration_sets is not None:
                 enabled = self._configuration_sets.read()
                 disabled = sorted(name for name, on in enabled.items() if on is False)
@@ -126,6 +129,30 @@ class Refresher:
             return False
         log.debug("%s refreshed", api)
         return True
+
+    def _count(self, series: dict[SeriesKey, Series], now: float) -> dict[SeriesKey, CounterState]:
+        """Each count series' counter after this read; a series CloudWatch answered with an error keeps
+        its counter and cursor, so its periods are added by a later read."""
+        counters = dict(self._state.view().counters)
+        for key, one in series.items():
+            if key.metric not in COUNTS:
+                continue
+            if one.status_code in ERROR_STATUS_CODES:
+                if key not in counters:  # still starts at 0, cursor placed at once
+                    counters[key] = advance(None, (), now, self._config.count_settle_seconds, self._period)
+                continue
+            counters[key] = advance(
+                counters.get(key),
+                zip(one.timestamps, one.values, strict=False),
+                now,
+                self._config.count_settle_seconds,
+                self._period,
+            )
+        return counters
+
+    @property
+    def _period(self) -> int:
+        return self._config.period_seconds
 
     def run(self, stop: threading.Event) -> None:
         """Refresh whatever is due until `stop` is set; the first pass starts at once."""

@@ -20,6 +20,7 @@ from sesmonitor import metrics
 from sesmonitor.contract import STALE_AFTER_INTERVALS
 from sesmonitor.exporter.account import AccountSnapshot
 from sesmonitor.exporter.cloudwatch import SeriesKey
+from sesmonitor.exporter.counting import CounterState
 from sesmonitor.exporter.snapshot import SeriesSnapshot
 
 API_CLOUDWATCH, API_ACCOUNT = metrics.APIS  # "GetMetricData", "GetAccount": also the `api` label
@@ -53,6 +54,8 @@ class ApiView:
 class StateView:
     refresh_interval: float
     series: Mapping[SeriesKey, SeriesSnapshot] | None  # None until GetMetricData first succeeds
+    # The count counters (aws_ses_send_total, ...), per count series; empty until GetMetricData succeeds.
+    counters: Mapping[SeriesKey, CounterState]
     account: AccountSnapshot | None  # None until GetAccount first succeeds
     apis: Mapping[str, ApiView]
     # Each listed configuration set's ReputationMetricsEnabled (None: AWS did not say); None until
@@ -86,6 +89,7 @@ class StateView:
 @dataclass
 class _Mutable:
     series: dict[SeriesKey, SeriesSnapshot] | None = None
+    counters: dict[SeriesKey, CounterState] = field(default_factory=dict)
     account: AccountSnapshot | None = None
     reputation_enabled: dict[str, bool | None] | None = None
     apis: dict[str, ApiView] = field(default_factory=dict)
@@ -118,9 +122,16 @@ class ExporterState:
             self._m.metrics_requested += count
             self._changed()
 
-    def record_cloudwatch(self, now: float, series: Mapping[SeriesKey, SeriesSnapshot]) -> None:
+    def record_cloudwatch(
+        self,
+        now: float,
+        series: Mapping[SeriesKey, SeriesSnapshot],
+        counters: Mapping[SeriesKey, CounterState] | None = None,
+    ) -> None:
         with self._lock:
             self._m.series = dict(series)
+            if counters is not None:
+                self._m.counters = dict(counters)
             self._success(API_CLOUDWATCH, now)
 
     def record_account(self, now: float, account: AccountSnapshot) -> None:
@@ -175,6 +186,7 @@ class ExporterState:
                 self._view = StateView(
                     refresh_interval=self._refresh_interval,
                     series=MappingProxyType(dict(m.series)) if m.series is not None else None,
+                    counters=MappingProxyType(dict(m.counters)),
                     account=m.account,
                     reputation_enabled=(
                         MappingProxyType(dict(m.reputation_enabled))
