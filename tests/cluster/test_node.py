@@ -6,10 +6,11 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from support.kube_cluster import NodeCluster
-from support.node import NODE_NAME, _cgroup_controllers
+from support.node import NODE_NAME, NodeNetwork, _cgroup_controllers
 
 
 def test_node_is_ready_with_the_pinned_versions(kube_cluster: NodeCluster) -> None:
@@ -85,3 +86,55 @@ def test_a_second_cluster_takes_its_own_slot_and_leaves_nothing(
     # The host's routes are as they were: only the first cluster's veth has a route.
     routes = subprocess.run(["ip", "route"], capture_output=True, text=True, check=True).stdout
     assert veth not in routes
+
+
+CRASHING_RUN = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from support.kube_cluster import NodeCluster
+cluster = NodeCluster(__import__("pathlib").Path(sys.argv[2]))
+print(cluster.net.slot, cluster.net.cgroup_root, cluster.net.host_veth, flush=True)
+time.sleep(600)
+"""
+
+
+def test_what_a_crashed_run_left_is_removed_by_the_next_claim(
+    kube_cluster: NodeCluster, tmp_path: Path
+) -> None:
+    """A test run killed with SIGKILL leaves containers and their shims running in its cgroups (they
+    do not die with the test process); the next run's claim removes them, the cgroups and the veth."""
+    tests_dir = str(Path(__file__).resolve().parents[1])
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_RUN, tests_dir, str(tmp_path / "crashed")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        slot, cgroup_root, veth = proc.stdout.readline().split()
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    shims_left = [
+        pid
+        for pid in _cgroup_pids_of(cgroup_root)
+        if Path(f"/proc/{pid}/comm").exists() and "containerd-shim" in Path(f"/proc/{pid}/comm").read_text()
+    ]
+    assert shims_left, "expected the crashed node's container shims to outlive it"
+    claimed = NodeNetwork.claim()
+    try:
+        assert _leftovers(cgroup_root, veth) == []
+        assert _cgroup_pids_of(cgroup_root) == set()
+    finally:
+        claimed.release()
+    assert int(slot) != kube_cluster.net.slot
+
+
+def _cgroup_pids_of(cgroup_root: str) -> set[int]:
+    pids: set[int] = set()
+    for controller in _cgroup_controllers():
+        top = controller / cgroup_root
+        if top.is_dir():
+            for procs in top.rglob("cgroup.procs"):
+                pids.update(int(p) for p in procs.read_text().split())
+    return pids
