@@ -19,6 +19,7 @@ from support.live_ses import SesAccountProcess
 from support.tools import crds_dir, tools_dir
 
 ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "deploy" / "helm" / "sesmonitor-operator"
 RELEASE_NAMESPACE = "sesmonitor-system"
 PROMETHEUS_OPERATOR_CRDS = (
     "monitoring.coreos.com_servicemonitors.yaml",
@@ -269,18 +270,44 @@ def test_exporter_pod_deleted_is_restored_and_aws_unreachable_keeps_last_values(
         account.stop()
 
 
-def test_exporter_image_that_does_not_exist_says_so(installed: NodeCluster, ses: SesAccountProcess) -> None:
+def test_exporter_image_not_allowed_then_allowed_but_missing_says_so(
+    installed: NodeCluster, ses: SesAccountProcess
+) -> None:
+    """An image the chart's policy does not allow creates nothing; once an admin allows it (a private
+    mirror, say) and the tag does not exist, the kubelet's pull error is the status."""
     ns = new_namespace(installed, "badimage")
-    installed.apply(
-        monitor(ns, ses.endpoint_url, exporter={"image": "ghcr.io/sesmonitor/does-not-exist:0.0.0"})
-    )
+    image = "registry.example/sesmonitor/sesmonitor:0.0.0-missing"
+    installed.apply(monitor(ns, ses.endpoint_url, exporter={"image": image}))
+
+    def denied() -> dict[str, Any] | None:
+        ready_condition = condition(installed, ns, "Ready")
+        return ready_condition if ready_condition.get("reason") == "PolicyDenied" else None
+
+    assert image in wait_for(denied, 180, "Ready to say PolicyDenied")["message"]
+    assert exporter_pods(installed, ns) == []
+    assert installed.kubectl("-n", ns, "get", "deployments", "-o", "name").stdout.strip() == ""
+
+    helm = [str(tools_dir() / "bin" / "helm"), "upgrade", "sesmonitor-operator", str(CHART)]
+    upgrade = [
+        *helm,
+        "-n",
+        RELEASE_NAMESPACE,
+        "--reuse-values",
+        f"--set=exporter.policy.allowedImages={{{image}}}",
+    ]
+    proc = installed.run_with_kubeconfig(upgrade, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    installed.kubectl(
+        "-n", RELEASE_NAMESPACE, "rollout", "status", "deployment/sesmonitor-operator", "--timeout=180s",
+        timeout=200,
+    )  # fmt: skip
 
     def pull_error() -> dict[str, Any] | None:
         exporter = condition(installed, ns, "ExporterReady")
         return exporter if exporter.get("reason") in ("ImagePullBackOff", "ErrImagePull") else None
 
-    exporter_condition = wait_for(pull_error, 180, "ExporterReady to name the image pull failure")
-    assert "does-not-exist" in exporter_condition["message"]
+    exporter_condition = wait_for(pull_error, 240, "ExporterReady to name the image pull failure")
+    assert "0.0.0-missing" in exporter_condition["message"]
 
 
 def test_operator_pod_deleted_mid_reconcile_converges_without_duplicates(
