@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
-import shlex
 import statistics
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from support.controlplane import WRITE_VERBS  # noqa: E402
 from support.kube_cluster import NodeCluster  # noqa: E402
 from support.live_ses import SesAccountProcess  # noqa: E402
 from support.tools import crds_dir, tools_dir  # noqa: E402
+from support.user_stack import readme_helm_install  # noqa: E402
 
 RELEASE_NAMESPACE = "sesmonitor-system"
 OPERATOR_USER = f"system:serviceaccount:{RELEASE_NAMESPACE}:sesmonitor-operator"
@@ -58,13 +58,6 @@ def log(message: str) -> None:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def readme_helm_install() -> list[str]:
-    for line in (ROOT / "README.md").read_text().splitlines():
-        if line.startswith("helm install "):
-            return shlex.split(line)[1:]
-    raise RuntimeError("README.md has no `helm install` line")
 
 
 def monitor(name: str, namespace: str, endpoint_url: str) -> dict[str, Any]:
@@ -135,7 +128,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         results["cluster_up_s"] = round(cluster.step_seconds["total"], 1)
         cluster.apply_crds([crds_dir() / name for name in PROMETHEUS_OPERATOR_CRDS])
-        helm = [str(tools_dir() / "bin" / "helm"), *readme_helm_install()]
+        helm = [str(tools_dir() / "bin" / "helm"), *readme_helm_install()[1:]]
         proc = cluster.run_with_kubeconfig(helm, cwd=ROOT)
         if proc.returncode:
             raise RuntimeError(f"helm install failed: {proc.stderr}")

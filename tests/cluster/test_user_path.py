@@ -6,7 +6,6 @@ ServiceAccount, a SesMonitor, the exporter Pod from our image reading (simulated
 from __future__ import annotations
 
 import re
-import shlex
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from support.kube_cluster import NodeCluster
 from support.live_ses import SesAccountProcess
 from support.tools import crds_dir, tools_dir
+from support.user_stack import readme_helm_install
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "sesmonitor-operator"
@@ -25,14 +25,6 @@ PROMETHEUS_OPERATOR_CRDS = (
     "monitoring.coreos.com_servicemonitors.yaml",
     "monitoring.coreos.com_prometheusrules.yaml",
 )
-
-
-def readme_helm_install() -> list[str]:
-    """README's install command, word for word."""
-    for line in (ROOT / "README.md").read_text().splitlines():
-        if line.startswith("helm install "):
-            return shlex.split(line)
-    raise AssertionError("README.md has no `helm install` line")
 
 
 def wait_for(probe: Any, timeout: float, what: str, interval: float = 1.0) -> Any:
@@ -45,6 +37,13 @@ def wait_for(probe: Any, timeout: float, what: str, interval: float = 1.0) -> An
             return last
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+def wait_operator_rolled_out(cluster: NodeCluster) -> None:
+    cluster.kubectl(
+        "-n", RELEASE_NAMESPACE, "rollout", "status", "deployment/sesmonitor-operator", "--timeout=180s",
+        timeout=200,
+    )  # fmt: skip
 
 
 def pods(cluster: NodeCluster, namespace: str, selector: str) -> list[dict[str, Any]]:
@@ -66,10 +65,7 @@ def installed(kube_cluster: NodeCluster) -> Iterator[NodeCluster]:
     helm = [str(tools_dir() / "bin" / "helm"), *readme_helm_install()[1:]]
     proc = kube_cluster.run_with_kubeconfig(helm, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
-    kube_cluster.kubectl(
-        "-n", RELEASE_NAMESPACE, "rollout", "status", "deployment/sesmonitor-operator", "--timeout=180s",
-        timeout=200,
-    )  # fmt: skip
+    wait_operator_rolled_out(kube_cluster)
     yield kube_cluster
     kube_cluster.run_with_kubeconfig(
         [
@@ -297,10 +293,7 @@ def test_exporter_image_not_allowed_then_allowed_but_missing_says_so(
     ]
     proc = installed.run_with_kubeconfig(upgrade, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
-    installed.kubectl(
-        "-n", RELEASE_NAMESPACE, "rollout", "status", "deployment/sesmonitor-operator", "--timeout=180s",
-        timeout=200,
-    )  # fmt: skip
+    wait_operator_rolled_out(installed)
 
     def pull_error() -> dict[str, Any] | None:
         exporter = condition(installed, ns, "ExporterReady")
@@ -321,10 +314,7 @@ def test_operator_pod_deleted_mid_reconcile_converges_without_duplicates(
     installed.kubectl(
         "-n", RELEASE_NAMESPACE, "delete", "pod", operator_pod["metadata"]["name"], "--wait=false"
     )
-    installed.kubectl(
-        "-n", RELEASE_NAMESPACE, "rollout", "status", "deployment/sesmonitor-operator", "--timeout=180s",
-        timeout=200,
-    )  # fmt: skip
+    wait_operator_rolled_out(installed)
     for ns in namespaces:
         wait_for(
             lambda ns=ns: (condition(installed, ns, "Reconciled").get("status") == "True") or None,
