@@ -41,6 +41,9 @@ class ExporterConfig:
     monitor: str  # "<namespace>/<name>", written as the `sesmonitor` label on every series
     region: str
     configuration_sets: tuple[str, ...] = ()
+    # The sets (among configuration_sets) whose counts (Send, Delivery, ...) are read as well as their
+    # reputation rates: counts per set exist only with a CloudWatch event destination for the set.
+    count_configuration_sets: tuple[str, ...] = ()
     refresh_interval_seconds: int = 60
     lookback_seconds: int = 7200
     window_seconds: int = 3600
@@ -68,6 +71,7 @@ class ExporterConfig:
     def to_json(self) -> str:
         doc = asdict(self)
         doc["configuration_sets"] = list(self.configuration_sets)
+        doc["count_configuration_sets"] = list(self.count_configuration_sets)
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
     @classmethod
@@ -89,6 +93,13 @@ class ExporterConfig:
         if not isinstance(sets, list) or not all(isinstance(s, str) and s for s in sets):
             raise ConfigError("configuration_sets: must be a list of non-empty strings")
         doc["configuration_sets"] = tuple(sets)
+        counted = doc.get("count_configuration_sets", [])
+        if not isinstance(counted, list) or not all(isinstance(s, str) and s for s in counted):
+            raise ConfigError("count_configuration_sets: must be a list of non-empty strings")
+        unlisted = [s for s in counted if s not in sets]
+        if unlisted:
+            raise ConfigError(f"count_configuration_sets: not in configuration_sets: {', '.join(unlisted)}")
+        doc["count_configuration_sets"] = tuple(counted)
         for name in (
             "refresh_interval_seconds",
             "lookback_seconds",
@@ -178,6 +189,11 @@ class ExporterStatus:
     last_error: str | None
     configuration_sets: dict[str, dict[str, RateStatus]] = field(default_factory=dict)
     apis: dict[str, ApiHealth] = field(default_factory=dict)
+    # Each configuration set whose counts are read (count_configuration_sets) -> the count metrics
+    # (CloudWatch names: Send, Delivery, ...) that have had no datapoint since the exporter started, the
+    # first read's lookback included; sets whose counts all had data are left out. Empty until
+    # GetMetricData first succeeds. Older exporters leave it out.
+    counts_without_data: dict[str, list[str]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -99,6 +99,9 @@ NO_DATA_QUERY_ERROR: Final = "query_error"  # CloudWatch answered this query wit
 NO_DATA_NO_SENDS: Final = "no_sends_in_lookback"  # CloudWatch counted no Send in the lookback
 NO_DATA_NO_EVENTS: Final = "no_events_in_lookback"  # mail was sent, none bounced (complained)
 NO_DATA_REPUTATION_DISABLED: Final = "reputation_metrics_disabled"  # the set's ReputationMetricsEnabled
+# A configuration set's rate, and the set's counts are not read (not opted in), so whether mail went
+# through it is unknown.
+NO_DATA_COUNTS_NOT_READ: Final = "counts_not_read"
 NO_DATA_REASONS: Final = (
     NO_DATA_NOT_REFRESHED,
     NO_DATA_NO_DATAPOINTS,
@@ -106,6 +109,7 @@ NO_DATA_REASONS: Final = (
     NO_DATA_NO_SENDS,
     NO_DATA_NO_EVENTS,
     NO_DATA_REPUTATION_DISABLED,
+    NO_DATA_COUNTS_NOT_READ,
 )
 # The reasons SESMonitorNoReputationData fires on: mail was sent and the exporter cannot tell why the rate
 # is absent, or AWS answered with an error (not_refreshed_yet is SESMonitorAWSReadErrors' to report).

@@ -21,7 +21,7 @@ MINUTE = 60
 def test_one_get_metric_data_per_refresh_whatever_the_scrape_count(simulated_ses, make_exporter):
     ses = simulated_ses("healthy", configuration_sets=["marketing", "transactional"])
     clock = FakeClock()
-    exporter = make_exporter(ses, clock=clock)
+    exporter = make_exporter(ses, clock=clock, count_configuration_sets=ses.configuration_sets)
 
     for refresh in range(1, 4):
         exporter.refresher.refresh_once(clock.now)
@@ -31,7 +31,7 @@ def test_one_get_metric_data_per_refresh_whatever_the_scrape_count(simulated_ses
             assert get(exporter, "/status").status == 200
         assert ses.proxy.count("GetMetricData") == refresh
         assert ses.proxy.count("GetAccount") == refresh
-    # Every query of a refresh is in that one request: 7 metrics x (account + 2 sets).
+    # Every query of a refresh is in that one request: 7 metrics x (account + 2 sets, counts opted in).
     assert [r.metrics_requested for r in ses.proxy.requests("GetMetricData")] == [21, 21, 21]
     # Nothing else went to AWS (GetConfigurationSet: each listed set's ReputationOptions).
     assert {r.operation for r in ses.proxy.requests()} == {
@@ -102,7 +102,7 @@ def test_configuration_set_series(simulated_ses, make_exporter):
     sets = ["marketing", "transactional"]
     ses = simulated_ses("under-review", configuration_sets=sets)
     clock = FakeClock(ses.seeded.now)
-    exporter = make_exporter(ses, clock=clock)
+    exporter = make_exporter(ses, clock=clock, count_configuration_sets=tuple(sets))
     exporter.refresher.refresh_once(clock.now)
     samples = scrape_metrics(exporter)
     status = get(exporter, "/status").json()
@@ -131,7 +131,12 @@ def test_configuration_set_series(simulated_ses, make_exporter):
 def test_absent_series_say_why_and_are_never_zero(simulated_ses, make_exporter):
     ses = simulated_ses("seed", configuration_sets=["ghost"])
     clock = FakeClock(ses.seeded.now)
-    exporter = make_exporter(ses, clock=clock, configuration_sets=("ghost", "never-used"))
+    exporter = make_exporter(
+        ses,
+        clock=clock,
+        configuration_sets=("ghost", "never-used"),
+        count_configuration_sets=("ghost", "never-used"),
+    )
 
     samples = scrape_metrics(exporter)  # before any refresh
     assert (
@@ -231,6 +236,7 @@ def test_paginates_and_splits_only_past_500_queries(simulated_ses, make_exporter
         clients=AwsClients(cloudwatch=cloudwatch, sesv2=sesv2),
         clock=clock,
         configuration_sets=sets,
+        count_configuration_sets=sets,
         endpoint_url=ses.endpoint_url,
     )
     assert exporter.refresher.refresh_once(now)["GetMetricData"] is True

@@ -27,7 +27,7 @@ def test_counter_increase_equals_the_seeded_sends_and_a_second_read_adds_nothing
     ses = simulated_ses("seed", configuration_sets=["marketing"])
     first = ses.seeded.now - 90 * MINUTE
     clock = FakeClock(first)
-    exporter = make_exporter(ses, clock=clock)
+    exporter = make_exporter(ses, clock=clock, count_configuration_sets=("marketing",))
 
     exporter.refresher.refresh_once(first)
     start = scrape_metrics(exporter)

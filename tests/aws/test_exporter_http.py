@@ -42,6 +42,7 @@ def test_endpoints_before_and_after_the_first_refresh(simulated_ses, make_export
         "last_error",
         "configuration_sets",
         "apis",
+        "counts_without_data",
     }
     status = contract.ExporterStatus.from_json(response.body)
     assert status.monitor == "mail/prod"

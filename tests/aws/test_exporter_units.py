@@ -53,7 +53,9 @@ def test_query_window_is_whole_periods_ending_before_now():
     start, end = query_window(NOW + 59, 7200, 60)
     assert end.timestamp() == NOW
     assert start.timestamp() == NOW - 7200
-    queries = build_queries(["a", "b"])
+    # A set's 5 counts only when opted in: 7 + 2 x 2 without, 7 x 3 with both.
+    assert len(build_queries(["a", "b"])) == 11
+    queries = build_queries(["a", "b"], {"a", "b"})
     assert len(queries) == 21
     assert len({q.id for q in queries}) == 21
     request = build_requests(queries, start, end, 60)[0]

@@ -501,7 +501,15 @@ class SesMonitorSpec(_Model):
                     ),
                     "message": "window must be at least twice exporter.refreshInterval",
                     "fieldPath": ".window",
-                }
+                },
+                {
+                    "rule": (
+                        "!has(self.configurationSetCounts) || self.configurationSetCounts.all(s,"
+                        " has(self.configurationSets) && s in self.configurationSets)"
+                    ),
+                    "message": "every configurationSetCounts entry must be listed in configurationSets",
+                    "fieldPath": ".configurationSetCounts",
+                },
             ]
         }
     )
@@ -532,6 +540,21 @@ class SesMonitorSpec(_Model):
         max_length=20,
         json_schema_extra={"x-kubernetes-list-type": "set"},
     )
+    configuration_set_counts: list[
+        Annotated[str, Field(pattern=CONFIGURATION_SET_PATTERN, max_length=64)]
+    ] = Field(
+        default_factory=list,
+        alias="configurationSetCounts",
+        description=(
+            "Configuration sets (each also in configurationSets) whose Send, Delivery, Bounce, Complaint"
+            " and Reject counts are read. CloudWatch has them only when the set has a CloudWatch event"
+            " destination with exactly the ses:configuration-set dimension; otherwise they are 5 empty"
+            " metrics billed per set per minute, so they are opt-in. The status says when a listed"
+            " set's counts never have data."
+        ),
+        max_length=20,
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
     aws: Aws = Field(
         default_factory=Aws,
         description="Identity and endpoint used to read CloudWatch and SES.",
@@ -547,6 +570,13 @@ class SesMonitorSpec(_Model):
         description="Scraping and rule discovery settings.",
         json_schema_extra=_object_default(Prometheus),
     )
+
+    @model_validator(mode="after")
+    def _counts_of_listed_sets(self) -> SesMonitorSpec:
+        unlisted = [s for s in self.configuration_set_counts if s not in self.configuration_sets]
+        if unlisted:
+            raise ValueError(f"configurationSetCounts: {', '.join(unlisted)} not in configurationSets")
+        return self
 
     @model_validator(mode="after")
     def _window_covers_two_refreshes(self) -> SesMonitorSpec:

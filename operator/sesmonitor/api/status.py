@@ -19,6 +19,8 @@ EXPORTER_READY: Final = "ExporterReady"
 BOUNCE_RATE_HEALTHY: Final = "BounceRateHealthy"
 COMPLAINT_RATE_HEALTHY: Final = "ComplaintRateHealthy"
 ACCOUNT_HEALTHY: Final = "AccountHealthy"
+# Only with spec.configurationSetCounts: whether each opted-in set's counts have data.
+CONFIGURATION_SET_COUNTS: Final = "ConfigurationSetCounts"
 # kstatus's abnormal-true conditions, present only while reconciling fails (Flux and Argo CD read
 # them): Reconciling while retries will fix it, Stalled when they will not.
 RECONCILING: Final = "Reconciling"
@@ -30,6 +32,7 @@ CONDITION_TYPES: Final = (
     BOUNCE_RATE_HEALTHY,
     COMPLAINT_RATE_HEALTHY,
     ACCOUNT_HEALTHY,
+    CONFIGURATION_SET_COUNTS,
     RECONCILING,
     STALLED,
 )
@@ -80,8 +83,9 @@ class SesMonitorStatus(_Status):
         default_factory=list,
         description=(
             "Ready (reconciled and the exporter serves fresh data; not the account's health), Reconciled,"
-            " ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy; while reconciling"
-            " fails, Reconciling (will retry) or Stalled (needs a person)."
+            " ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy, with"
+            " configurationSetCounts ConfigurationSetCounts (False while an opted-in set's counts never had"
+            " data); while reconciling fails, Reconciling (will retry) or Stalled (needs a person)."
         ),
         max_length=16,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},

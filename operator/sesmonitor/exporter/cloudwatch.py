@@ -1,7 +1,8 @@
 """CloudWatch GetMetricData: every AWS/SES series in one request, answered as plain data.
 
-One refresh asks for every metric of `sesmonitor.metrics.CLOUDWATCH_METRICS`, for the account and for
-each configuration set (dimension ``ses:configuration-set``), in a single GetMetricData request. It
+One refresh asks for every metric of `sesmonitor.metrics.CLOUDWATCH_METRICS` for the account, and for
+each configuration set (dimension ``ses:configuration-set``) its reputation rates and, for the sets whose
+counts are opted in, its counts, in a single GetMetricData request. It
 follows NextToken until the answer is complete and splits into several requests only past the API's
 500 queries per request (71 configuration sets and more).
 """
@@ -9,7 +10,7 @@ follows NextToken until the answer is complete and splits into several requests 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,11 +52,17 @@ class CloudWatchReading:
     metrics_requested: int = 0  # queries sent, summed over calls: what AWS bills
 
 
-def build_queries(configuration_sets: Sequence[str]) -> list[Query]:
-    """Account-wide queries first, then each configuration set's, in `CLOUDWATCH_METRICS` order."""
+def build_queries(configuration_sets: Sequence[str], count_sets: Collection[str] = ()) -> list[Query]:
+    """Account-wide queries first, then each configuration set's, in `CLOUDWATCH_METRICS` order.
+
+    A configuration set's counts (Send, Delivery, ...) only for the sets in `count_sets`: CloudWatch has
+    them only when the set has an event destination, and each query is billed whether or not it has data.
+    """
     queries: list[Query] = []
     for scope in (ACCOUNT, *configuration_sets):
         for metric in metrics.CLOUDWATCH_METRICS:
+            if scope and not metric.is_rate and scope not in count_sets:
+                continue
             queries.append(Query(f"q{len(queries)}", SeriesKey(metric.aws_name, scope), metric))
     return queries
 
@@ -155,9 +162,11 @@ class CloudWatchReader:
         lookback_seconds: int,
         period_seconds: int,
         on_metrics_requested: Callable[[int], None] = lambda _n: None,
+        *,
+        count_sets: Collection[str] = (),
     ) -> None:
         self._client = client
-        self.queries = build_queries(configuration_sets)
+        self.queries = build_queries(configuration_sets, count_sets)
         self._lookback = lookback_seconds
         self._period = period_seconds
         self._on_metrics_requested = on_metrics_requested

@@ -74,6 +74,7 @@ class Exporter:
             max(config.lookback_seconds, config.window_seconds, count_reach(config)),
             config.period_seconds,
             on_metrics_requested=self.state.add_metrics_requested,
+            count_sets=config.count_configuration_sets,
         )
         self.refresher = Refresher(
             config,
@@ -96,7 +97,12 @@ class Exporter:
 
     def status(self, now: float) -> contract.ExporterStatus:
         return build_status(
-            self.state.view(), self.config.monitor, self.config.region, self.config.configuration_sets, now
+            self.state.view(),
+            self.config.monitor,
+            self.config.region,
+            self.config.configuration_sets,
+            now,
+            count_sets=self.config.count_configuration_sets,
         )
 
     @property

@@ -8,6 +8,7 @@ Tests drive `refresh_once(now)` with their own clock instead of sleeping.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -106,7 +107,12 @@ class Refresher:
                     self._config.lookback_seconds,
                     self._state.view().reputation_enabled,
                 )
-                self._state.record_cloudwatch(now, snapshots, self._count(reading.series, now))
+                seen = frozenset(
+                    key
+                    for key, one in reading.series.items()
+                    if key.metric in COUNTS and any(math.isfinite(v) for v in one.values)
+                )
+                self._state.record_cloudwatch(now, snapshots, self._count(reading.series, now), seen)
             elif api == API_CONFIGURATION_SET and self._configuration_sets is not None:
                 enabled = self._configuration_sets.read()
                 disabled = sorted(name for name, on in enabled.items() if on is False)

@@ -9,7 +9,8 @@ the generic ``no_datapoints_in_lookback`` of a rate by what the other series of 
 - the set's reputation metrics are disabled (SESv2 GetConfigurationSet): ``reputation_metrics_disabled``;
 - no ``Send`` counted within the lookback: ``no_sends_in_lookback`` (for a configuration set the counts
   exist only with a CloudWatch event destination, so a set without one reads the same);
-- mail sent but no ``Bounce`` (``Complaint``) counted within the lookback: ``no_events_in_lookback``.
+- mail sent but no ``Bounce`` (``Complaint``) counted within the lookback: ``no_events_in_lookback``;
+- a configuration set whose counts are not read (not opted in): ``counts_not_read``.
 
 Anything else stays ``no_datapoints_in_lookback`` (mail was sent, some bounced or complained, and still no
 rate: the exporter cannot tell why), and a count that CloudWatch answered with an error explains nothing.
@@ -63,6 +64,9 @@ def explain_absences(
         if snap.no_data_reason != metrics.NO_DATA_NO_DATAPOINTS:
             continue
         scope = key.configuration_set
+        if SeriesKey(metrics.SEND.aws_name, scope) not in series:  # the set's counts are not read
+            out[key] = replace(snap, no_data_reason=metrics.NO_DATA_COUNTS_NOT_READ)
+            continue
         sent = _counted(series.get(SeriesKey(metrics.SEND.aws_name, scope)), now, lookback_seconds)
         events = _counted(series.get(SeriesKey(EVENTS[key.metric], scope)), now, lookback_seconds)
         if sent is False:

@@ -56,6 +56,8 @@ class StateView:
     series: Mapping[SeriesKey, SeriesSnapshot] | None  # None until GetMetricData first succeeds
     # The count counters (aws_ses_send_total, ...), per count series; empty until GetMetricData succeeds.
     counters: Mapping[SeriesKey, CounterState]
+    # The count series that have had a datapoint in some read since the exporter started.
+    counts_seen: frozenset[SeriesKey]
     account: AccountSnapshot | None  # None until GetAccount first succeeds
     apis: Mapping[str, ApiView]
     # Each listed configuration set's ReputationMetricsEnabled (None: AWS did not say); None until
@@ -90,6 +92,7 @@ class StateView:
 class _Mutable:
     series: dict[SeriesKey, SeriesSnapshot] | None = None
     counters: dict[SeriesKey, CounterState] = field(default_factory=dict)
+    counts_seen: frozenset[SeriesKey] = frozenset()
     account: AccountSnapshot | None = None
     reputation_enabled: dict[str, bool | None] | None = None
     apis: dict[str, ApiView] = field(default_factory=dict)
@@ -127,11 +130,13 @@ class ExporterState:
         now: float,
         series: Mapping[SeriesKey, SeriesSnapshot],
         counters: Mapping[SeriesKey, CounterState] | None = None,
+        counts_seen: frozenset[SeriesKey] = frozenset(),
     ) -> None:
         with self._lock:
             self._m.series = dict(series)
             if counters is not None:
                 self._m.counters = dict(counters)
+            self._m.counts_seen |= counts_seen
             self._success(API_CLOUDWATCH, now)
 
     def record_account(self, now: float, account: AccountSnapshot) -> None:
@@ -187,6 +192,7 @@ class ExporterState:
                     refresh_interval=self._refresh_interval,
                     series=MappingProxyType(dict(m.series)) if m.series is not None else None,
                     counters=MappingProxyType(dict(m.counters)),
+                    counts_seen=m.counts_seen,
                     account=m.account,
                     reputation_enabled=(
                         MappingProxyType(dict(m.reputation_enabled))

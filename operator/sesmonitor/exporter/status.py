@@ -38,8 +38,28 @@ def _rates(view: StateView, scope: str, now: float) -> dict[str, contract.RateSt
     }
 
 
+def counts_without_data(view: StateView, count_sets: Sequence[str]) -> dict[str, list[str]]:
+    """Each opted-in set's count metrics that never had a datapoint since the exporter started."""
+    if view.series is None:
+        return {}
+    out = {}
+    for name in count_sets:
+        missing = [
+            m.aws_name for m in metrics.COUNT_METRICS if SeriesKey(m.aws_name, name) not in view.counts_seen
+        ]
+        if missing:
+            out[name] = missing
+    return out
+
+
 def build_status(
-    view: StateView, monitor: str, region: str, configuration_sets: Sequence[str], now: float
+    view: StateView,
+    monitor: str,
+    region: str,
+    configuration_sets: Sequence[str],
+    now: float,
+    *,
+    count_sets: Sequence[str] = (),
 ) -> contract.ExporterStatus:
     account = contract.empty_account()
     if view.account is not None:
@@ -77,4 +97,5 @@ def build_status(
         last_error=view.last_error(),
         configuration_sets={name: _rates(view, name, now) for name in configuration_sets},
         apis=apis,
+        counts_without_data=counts_without_data(view, count_sets),
     )

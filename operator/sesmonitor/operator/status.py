@@ -33,6 +33,7 @@ from sesmonitor.api.status import (
     ACCOUNT_HEALTHY,
     BOUNCE_RATE_HEALTHY,
     COMPLAINT_RATE_HEALTHY,
+    CONFIGURATION_SET_COUNTS,
     EXPORTER_READY,
     READY,
     RECONCILED,
@@ -40,7 +41,7 @@ from sesmonitor.api.status import (
     STALLED,
 )
 from sesmonitor.contract import ExporterStatus, RateStatus, empty_rate
-from sesmonitor.metrics import NO_DATA_NO_EVENTS, NO_DATA_NO_SENDS
+from sesmonitor.metrics import APIS, NO_DATA_NO_EVENTS, NO_DATA_NO_SENDS
 from sesmonitor.operator.aws_errors import aws_failure
 from sesmonitor.operator.pods import PodProblem
 
@@ -65,6 +66,11 @@ MONITORING: Final = "Monitoring"
 UNDER_REVIEW: Final = "UnderReview"
 SENDING_PAUSED: Final = "SendingPaused"
 UNKNOWN_ENFORCEMENT: Final = "UnknownEnforcementStatus"
+COUNTS_PUBLISHED: Final = "CountsPublished"
+NO_COUNT_DATA: Final = "NoCountData"
+# The counts every sent email produces, given an event destination with those event types; a set
+# without Bounce, Complaint or Reject datapoints may simply have had none (SES publishes no zeros).
+_JUDGED_COUNTS: Final = ("Send", "Delivery")
 
 # The status keys this module owns (everything the CRD's status schema has).
 STATUS_KEYS: Final = (
@@ -302,6 +308,49 @@ def account_condition(reading: ExporterReading, unavailable: Condition | None) -
     )
 
 
+def counts_condition(
+    spec: SesMonitorSpec, reading: ExporterReading, unavailable: Condition | None
+) -> Condition | None:
+    """ConfigurationSetCounts, only with spec.configurationSetCounts: False while an opted-in set's Send
+    or Delivery count has had no datapoint since the exporter started (no event destination for it)."""
+    sets = spec.configuration_set_counts
+    if not sets:
+        return None
+    if unavailable is not None:
+        return Condition(
+            CONFIGURATION_SET_COUNTS, "Unknown", unavailable.reason,
+            f"configuration set counts unknown: {unavailable.message}",
+        )  # fmt: skip
+    doc = reading.status
+    assert doc is not None
+    api = doc.apis.get(APIS[0])  # GetMetricData
+    read = api.get("last_success_time") if api else None
+    if read is None:
+        return Condition(
+            CONFIGURATION_SET_COUNTS, "Unknown", NO_DATA, "the exporter has not read CloudWatch yet"
+        )
+    missing = doc.counts_without_data or {}
+    empty = {name: missing[name] for name in sets if set(_JUDGED_COUNTS) & set(missing.get(name, ()))}
+    if empty:
+        listed = "; ".join(f"{name}: {', '.join(metrics)}" for name, metrics in sorted(empty.items()))
+        return Condition(
+            CONFIGURATION_SET_COUNTS, "False", NO_COUNT_DATA,
+            f"no datapoint since the exporter started (lookback included) for {listed}. CloudWatch has a"
+            " configuration set's counts only through a CloudWatch event destination of the set with"
+            " the dimension ses:configuration-set (and those event types): add one, or remove the set"
+            " from spec.configurationSetCounts (its 5 count metrics are billed every minute either way)",
+        )  # fmt: skip
+    quiet = {name: missing[name] for name in sets if missing.get(name)}
+    note = ""
+    if quiet:
+        listed = "; ".join(f"{name}: {', '.join(metrics)}" for name, metrics in sorted(quiet.items()))
+        note = f" (none yet of {listed}: SES publishes no zeros)"
+    return Condition(
+        CONFIGURATION_SET_COUNTS, "True", COUNTS_PUBLISHED,
+        f"CloudWatch has counts for {', '.join(sorted(sets))}{note}",
+    )  # fmt: skip
+
+
 def ready_condition(conditions: Sequence[Condition]) -> Condition:
     by_type = {c.type: c for c in conditions}
     ordered = [by_type[t] for t in _SUMMARY_ORDER if t in by_type]
@@ -325,7 +374,7 @@ def ready_condition(conditions: Sequence[Condition]) -> Condition:
 def evaluate(
     monitor_key: str, spec: SesMonitorSpec, outcome: ReconcileOutcome, reading: ExporterReading
 ) -> list[Condition]:
-    """All six conditions, Ready first."""
+    """All six conditions (seven with spec.configurationSetCounts), Ready first."""
     unavailable = _exporter_problem(monitor_key, reading)
     thresholds = spec.thresholds
     doc = reading.status
@@ -344,6 +393,9 @@ def evaluate(
         ),
         account_condition(reading, unavailable),
     ]  # fmt: skip
+    counts = counts_condition(spec, reading, unavailable)
+    if counts is not None:
+        others.append(counts)
     return [ready_condition(others), *others]
 
 

@@ -40,6 +40,7 @@ def exporter_config(monitor: SesMonitor) -> ExporterConfig:
         monitor=monitor.key,
         region=spec.region,
         configuration_sets=tuple(spec.configuration_sets),
+        count_configuration_sets=tuple(spec.configuration_set_counts),
         refresh_interval_seconds=parse_duration(spec.exporter.refresh_interval),
         lookback_seconds=parse_duration(spec.exporter.lookback),
         window_seconds=parse_duration(spec.window),
