@@ -170,7 +170,10 @@ def test_short_lookback_drops_the_series_inside_a_gap(simulated_ses, make_export
     ses = simulated_ses("seed")
     seeded = ses.seeded
     # An instant 14 minutes after a burst's last datapoint: nothing in a 10-minute lookback.
-    last_burst_end = max(t for t, _ in seeded.series("Reputation.BounceRate") if t < seeded.now - 20 * MINUTE)
+    # The last datapoint of a burst (the next minute has none), well before now: "the newest datapoint
+    # before now - 20 minutes" could sit inside a burst, and 14 minutes later the burst still runs.
+    times = {t for t, _ in seeded.series("Reputation.BounceRate")}
+    last_burst_end = max(t for t in times if t + MINUTE not in times and t < seeded.now - 20 * MINUTE)
     at = last_burst_end + 14 * MINUTE
     assert seeded.newest("Reputation.BounceRate", at=at)[0] == last_burst_end
     clock = FakeClock(at)
