@@ -56,6 +56,8 @@ fi
 
 # kube-apiserver, kube-controller-manager, kubectl, etcd and helm, built from Go modules once per version.
 bash tests/controlplane/build.sh
+# The unit tier's linters (actionlint for .github/workflows/, chart-testing's ct): once per version.
+bash tests/tools/build.sh >/dev/null
 # kubelet, kube-scheduler, kube-proxy, containerd, CoreDNS, prometheus-operator, Prometheus, pause:
 # once per version.
 node=$(bash tests/node/build.sh)

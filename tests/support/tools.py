@@ -5,7 +5,9 @@
 - ``node_tools_dir()``: the node (``tests/node/build.sh``): ``bin/{kubelet,kube-scheduler,kube-proxy,
   containerd,containerd-shim-runc-v2,ctr,coredns,prometheus-operator,prometheus-config-reloader,pause}``
   and prometheus-operator's CRDs and example RBAC (``prometheus-operator/{crds,rbac}/``, ``crds_dir()``);
-- ``images_listing()``: the container images (``tests/node/images.sh``), as ``{ref: OCI archive}``.
+- ``images_listing()``: the container images (``tests/node/images.sh``), as ``{ref: OCI archive}``;
+- ``lint_tools_dir()``: the unit tier's linters (``tests/tools/build.sh``): ``bin/{actionlint,ct}`` and
+  ct's default configuration (``etc/{chart_schema,lintconf}.yaml``).
 
 Each script returns at once when its outputs are there; otherwise it builds (progress on this process's
 stderr): 10-25 minutes for the control plane, 5-10 for the node, a few for the images.
@@ -21,6 +23,7 @@ TESTS = Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = TESTS / "controlplane" / "build.sh"
 NODE_BUILD_SCRIPT = TESTS / "node" / "build.sh"
 IMAGES_SCRIPT = TESTS / "node" / "images.sh"
+LINT_TOOLS_SCRIPT = TESTS / "tools" / "build.sh"
 
 
 def _run_build(script: Path, *args: str) -> Path:
@@ -54,6 +57,14 @@ def images_dir() -> Path:
     path = _run_build(IMAGES_SCRIPT, "--bin-dir", str(node_tools_dir() / "bin"))
     if not (path / "images.txt").is_file():
         raise RuntimeError(f"{IMAGES_SCRIPT} printed {path}, which has no images.txt")
+    return path
+
+
+@functools.cache
+def lint_tools_dir() -> Path:
+    path = _run_build(LINT_TOOLS_SCRIPT)
+    if not (path / "bin").is_dir():
+        raise RuntimeError(f"{LINT_TOOLS_SCRIPT} printed {path}, which has no bin/")
     return path
 
 
