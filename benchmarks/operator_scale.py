@@ -102,7 +102,7 @@ CHILDREN = (
 )
 CHILD_KINDS = frozenset(kind for _, kind in CHILDREN)
 UPDATED_WARNING = "4%"
-UPDATED_MARKER = "> 0.04"  # in the PrometheusRule's warning expression once the update is applied
+UPDATED_MARKER = ">= 0.04"  # in the PrometheusRule's warning expression once the update is applied
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # `--kopf-defaults`: the operator as it was before the scale tuning (kopf's handler thread pool and
