@@ -6,6 +6,7 @@ ServiceAccount, a SesMonitor, the exporter Pod from our image reading (simulated
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -372,3 +373,41 @@ def test_missing_credentials_secret_says_so(installed: NodeCluster, ses: SesAcco
 
     exporter_condition = wait_for(explained, 180, "ExporterReady to name the missing Secret")
     assert "ses-monitor-aws" in exporter_condition["message"]
+
+
+def docs_own_registry_install() -> list[str]:
+    """docs/install.md's "Until a release exists" helm install, word for word (continuations joined)."""
+    text = (ROOT / "docs" / "install.md").read_text()
+    block = text.split("make image IMAGE=registry.example/sesmonitor:0.1.0 PUSH=1", 1)[1].split("```", 1)[0]
+    command = block.split("helm install ", 1)[1].replace("\\\n", " ")
+    return ["helm", "install", *shlex.split(command)]
+
+
+def test_the_docs_own_registry_install_runs_a_locally_built_image(
+    installed: NodeCluster, ses: SesAccountProcess
+) -> None:
+    """docs/install.md, until a release exists: `make image IMAGE=registry.example/sesmonitor:0.1.0`
+    (here: our image, built by the same scripts/build-image.sh, tagged so in the node's containerd, as
+    a push and pull would leave it), then its `helm install ... --set image.repository=...`."""
+    assert installed.node is not None
+    ours = next(ref for ref in installed.images if ref.startswith("ghcr.io/sesmonitor/sesmonitor:"))
+    installed.node.ctr("images", "tag", "--force", ours, "registry.example/sesmonitor:0.1.0")
+    helm = str(tools_dir() / "bin" / "helm")
+    installed.run_with_kubeconfig(
+        [helm, "uninstall", "sesmonitor-operator", "-n", RELEASE_NAMESPACE, "--wait"]
+    )
+    proc = installed.run_with_kubeconfig([helm, *docs_own_registry_install()[1:]], cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    wait_operator_rolled_out(installed)
+    (operator_pod,) = pods(installed, RELEASE_NAMESPACE, "app.kubernetes.io/name=sesmonitor-operator")
+    assert operator_pod["spec"]["containers"][0]["image"] == "registry.example/sesmonitor:0.1.0"
+
+    ns = new_namespace(installed, "own-registry")
+    installed.apply(monitor(ns, ses.endpoint_url))
+
+    def exporter_ready() -> dict[str, Any] | None:
+        found = exporter_pods(installed, ns)
+        return found[0] if len(found) == 1 and ready(found[0]) else None
+
+    pod = wait_for(exporter_ready, 180, "the exporter pod, from the same image, Ready")
+    assert pod["spec"]["containers"][0]["image"] == "registry.example/sesmonitor:0.1.0"
