@@ -1,4 +1,4 @@
-.PHONY: setup test check demo crd docs manifests image
+.PHONY: setup test check demo crd docs manifests image chart
 
 setup:
 	bash scripts/setup.sh
@@ -32,3 +32,8 @@ manifests: setup
 # the base (e.g. tests/node/images.sh's Debian-built one where python:3.11-slim cannot be pulled).
 image:
 	IMAGE="$(IMAGE)" PUSH="$(PUSH)" ENGINE="$(ENGINE)" PYTHON_IMAGE="$(PYTHON_IMAGE)" bash scripts/build-image.sh
+
+# The chart as a versioned archive (dist/sesmonitor-operator-<version>.tgz), with the helm the tests build.
+chart: setup
+	mkdir -p dist
+	"$$(bash tests/controlplane/build.sh)/bin/helm" package deploy/helm/sesmonitor-operator --destination dist
