@@ -1,7 +1,7 @@
 """A whole single-node Kubernetes cluster for tests and the demo: the control plane of
 ``support.controlplane`` plus kube-scheduler, one real node (``support.node``) and CoreDNS.
 
-    with NodeCluster(workdir, log=print) as cluster:   # 40-60 s; a ``Cluster`` like any other
+    with NodeCluster(workdir, log=print) as cluster:   # 20-30 s; a ``Cluster`` like any other
         cluster.kubectl("get", "pods", "-A")
         cluster.net.host_ip                             # where test servers listen for the pods
 
