@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -208,6 +209,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if account is not None:
             account.stop()
         cluster.stop()
+        if args.workdir is None:  # the node's containerd store alone is ~0.8 GiB
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def report(results: dict[str, Any]) -> str:
