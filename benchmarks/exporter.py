@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import math
 import os
 import shutil
 import socket
@@ -35,7 +37,7 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from sesmonitor import metrics  # noqa: E402
-from support.moto_ses import SimulatedSes  # noqa: E402
+from support.moto_ses import MINUTE, SCENARIOS, Scenario, SimulatedSes  # noqa: E402
 
 CACHE = Path(os.environ.get("SESMONITOR_BENCH_CACHE", Path.home() / ".cache/sesmonitor-tools/bench"))
 CWE_ARTIFACT = "io.prometheus.cloudwatch:cloudwatch_exporter:0.16.0:jar:jar-with-dependencies"
@@ -59,10 +61,29 @@ REGION = "us-east-1"
 CYCLE_SECONDS = 5  # background refresh interval during the run; per-hour figures are scaled to 60 s
 PRODUCTION_REFRESH = 60
 BILLED_PER_REQUEST = {"GetMetricStatistics", "ListMetrics"}  # GetMetricData is billed per metric instead
+BURST_EVERY, BURST_MINUTES, BURST_PER_MINUTE = 20, 5, 40  # the seed scenario's sending pattern
+LOG_TAIL_LINES = 25
 
 
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def bench_scenario(now: float) -> Scenario:
+    """The seed scenario with its bursts counted back from `now`, so that the newest burst ends as the
+    run starts. cloudwatch_exporter and YACE read only the last 10 minutes (the seed post's
+    `range_seconds: 600`): with the seed's bursts on the wall clock, that window is empty whenever a
+    run starts in the 15-minute gap between bursts, and the peer serves no SES series at all (the
+    seed's gap problem, which the e2e tier covers). Aligned, every exporter's window holds the same
+    burst for 8 minutes at least, longer than a run, so the peers are measured serving data."""
+    end = math.floor(now / MINUTE) * MINUTE  # the seeded minutes end before this one
+
+    def sends(t: float) -> int:
+        minutes_back = int((end - t) // MINUTE) - 1  # 0 = the newest whole minute
+        return BURST_PER_MINUTE if minutes_back % BURST_EVERY < BURST_MINUTES else 0
+
+    seed = SCENARIOS["seed"]
+    return replace(seed, name="seed-aligned", description=seed.description + " (bursts aligned)", sends=sends)
 
 
 def run(cmd: list[str], cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -186,6 +207,7 @@ class Target:
     version: str
     proc: subprocess.Popen[bytes]
     port: int
+    log_path: Path
     background: bool  # refreshes on its own timer (scrapes are served from a cache)
     cycle_marker: str  # an operation made once per background cycle
     notes: list[str] = field(default_factory=list)
@@ -193,6 +215,12 @@ class Target:
     @property
     def metrics_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/metrics"
+
+    def log_tail(self, lines: int = LOG_TAIL_LINES) -> list[str]:
+        try:
+            return self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        except OSError as exc:
+            return [f"(no log: {exc})"]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -224,19 +252,25 @@ def start_ours(ses: SimulatedSes, workdir: Path, interval: int) -> Target:
         "region": REGION,
         "endpoint_url": ses.endpoint_url,
         "configuration_sets": list(SETS),
+        # Per-set counts are opt-in (they exist only with a CloudWatch event destination per set); the
+        # peers read them, so ours does too: the same 21 series.
+        "count_configuration_sets": list(SETS),
         "refresh_interval_seconds": interval,
     }
     path = workdir / "sesmonitor.json"
     path.write_text(json.dumps(config))
     port = free_port()
+    log_path = workdir / f"sesmonitor-{interval}s.log"
     exe = [sys.executable, "-m", "sesmonitor.cli.exporter_main", "--config", str(path)]
     proc = subprocess.Popen(
         [*exe, "--listen", f"127.0.0.1:{port}", "--log-level", "warning"],
         env=aws_env(),
         stdout=subprocess.DEVNULL,
-        stderr=(workdir / "sesmonitor.log").open("w"),
+        stderr=log_path.open("w"),
     )
-    return Target("sesmonitor-exporter", "0.1.0", proc, port, True, "GetMetricData")
+    target = Target("sesmonitor-exporter", "0.1.0", proc, port, log_path, True, "GetMetricData")
+    target.notes.append("the account and both sets, per-set counts opted in: the same 21 series")
+    return target
 
 
 def cloudwatch_exporter_config() -> str:
@@ -267,13 +301,14 @@ def start_cloudwatch_exporter(ses: SimulatedSes, jar: Path, store: Path, workdir
         "-Djavax.net.ssl.trustStorePassword=changeit",
         "-Djavax.net.ssl.trustStoreType=PKCS12",
     ]
+    log_path = workdir / "cloudwatch_exporter.log"
     proc = subprocess.Popen(
         ["java", *props, "-jar", str(jar), str(port), str(config)],
         env=aws_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=(workdir / "cloudwatch_exporter.log").open("w"),
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
     )
-    target = Target("cloudwatch_exporter", "0.16.0", proc, port, False, "")
+    target = Target("cloudwatch_exporter", "0.16.0", proc, port, log_path, False, "")
     target.notes.append("its own SES example configuration, plus aws_dimensions [ses:configuration-set]")
     return target
 
@@ -299,16 +334,17 @@ def start_yace(ses: SimulatedSes, binary: Path, version: str, workdir: Path, int
     config.write_text(yace_config())
     port = free_port()
     env = dict(aws_env(), AWS_ENDPOINT_URL=ses.endpoint_url)
+    log_path = workdir / f"yace-{interval}s.log"
     proc = subprocess.Popen(
         [
             *(str(binary), "--config.file", str(config), "--listen-address", f"127.0.0.1:{port}"),
             *("--scraping-interval", str(interval), "--log.level", "warn"),
         ],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(workdir / "yace.log").open("w"),
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
     )
-    target = Target("YACE", version, proc, port, True, "GetCallerIdentity")
+    target = Target("YACE", version, proc, port, log_path, True, "GetCallerIdentity")
     target.notes.append("its examples/ses.yaml (discovery job AWS/SES), all 7 metrics, period 60")
     return target
 
@@ -322,20 +358,31 @@ def scrape(url: str, timeout: float = 60) -> str:
         return str(response.read().decode())
 
 
+class PeerFailed(RuntimeError):
+    """A measurement failed; carries the exporter's own log tail for the report."""
+
+    def __init__(self, message: str, log_tail: list[str]) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail
+
+
 def wait_for_data(target: Target, timeout: float = 60) -> str:
+    """The first scrape that serves any SES CloudWatch series. The failure names what the newest
+    attempt saw (refused, an HTTP error, or a page without SES series), not the first."""
     deadline = time.monotonic() + timeout
-    last_error = ""
+    last = "no scrape attempted"
     while time.monotonic() < deadline:
         if target.proc.poll() is not None:
-            raise RuntimeError(f"{target.name} exited with {target.proc.returncode}")
+            raise PeerFailed(f"{target.name} exited with {target.proc.returncode}", target.log_tail())
         try:
             body = scrape(target.metrics_url)
-            if any(line.startswith("aws_ses_reputation_bounce_rate") for line in body.splitlines()):
+            if ses_series(body):
                 return body
+            last = f"its newest scrape answered {len(body.splitlines())} lines, no SES CloudWatch series"
         except OSError as exc:
-            last_error = str(exc)
+            last = f"its newest scrape failed: {exc}"
         time.sleep(0.5)
-    raise RuntimeError(f"{target.name} served no SES data within {timeout}s {last_error}")
+    raise PeerFailed(f"{target.name} served no SES data within {timeout:.0f}s: {last}", target.log_tail())
 
 
 def ses_series(body: str) -> int:
@@ -474,6 +521,10 @@ def measure(start: Any, ses: SimulatedSes, scrapeload: Path, quick: bool) -> dic
                 warmup=warmup,
             )
         result["memory_kb"] = memory_kb(target.proc.pid)
+    except PeerFailed:
+        raise
+    except Exception as exc:
+        raise PeerFailed(f"{target.name}: {exc}", target.log_tail()) from exc
     finally:
         target.stop()
     result["per_hour_15s"] = per_hour(result, 15)
@@ -574,11 +625,13 @@ def main(argv: list[str] | None = None) -> int:
     if tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(tls[0]), str(tls[1]))
+    # moto's server logs every request it answers (werkzeug, INFO): hundreds of lines per run.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     results = []
     # 2.5 hours of data: the 2 h lookback is full, and moto's ListMetrics still fits in one page.
     with (
         tempfile.TemporaryDirectory() as tmp,
-        SimulatedSes("seed", configuration_sets=SETS, hours=2.5, tls=context) as ses,
+        SimulatedSes(bench_scenario(time.time()), configuration_sets=SETS, hours=2.5, tls=context) as ses,
     ):
         workdir = Path(tmp)
         starters: list[tuple[str, Any]] = []
@@ -603,6 +656,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(measure(start, ses, scrapeload, args.quick))
             except Exception as exc:
                 log(f"{name} failed: {exc}")
+                for line in getattr(exc, "log_tail", []):
+                    log(f"  {name} log | {line}")
                 skipped[name] = f"failed during the run: {exc}"
     elapsed = time.monotonic() - started
     report = markdown(results, skipped, elapsed)

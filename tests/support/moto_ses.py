@@ -773,7 +773,7 @@ class SimulatedSes:
 
     def __init__(
         self,
-        scenario: str = "seed",
+        scenario: str | Scenario = "seed",
         *,
         region: str = "us-east-1",
         configuration_sets: Sequence[str] = (),
@@ -784,7 +784,7 @@ class SimulatedSes:
         proxy_port: int = 0,
         tls: ssl.SSLContext | None = None,
     ) -> None:
-        self.scenario = SCENARIOS[scenario]
+        self.scenario = SCENARIOS[scenario] if isinstance(scenario, str) else scenario
         self.tls = tls
         self.region = region
         self.configuration_sets = tuple(configuration_sets)
