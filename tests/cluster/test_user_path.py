@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from support.kube_cluster import NodeCluster
 from support.live_ses import SesAccountProcess
 from support.tools import crds_dir, tools_dir
 from support.user_stack import readme_helm_install
+from support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "sesmonitor-operator"
@@ -26,18 +26,6 @@ PROMETHEUS_OPERATOR_CRDS = (
     "monitoring.coreos.com_servicemonitors.yaml",
     "monitoring.coreos.com_prometheusrules.yaml",
 )
-
-
-def wait_for(probe: Any, timeout: float, what: str, interval: float = 1.0) -> Any:
-    """Poll ``probe()`` (a value, or None/False with ``probe.last`` telling why) until truthy."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
 
 
 def wait_operator_rolled_out(cluster: NodeCluster) -> None:

@@ -54,11 +54,11 @@ from e2e_helpers import (
     key,
     manifest,
     naive_rule,
-    wait_until,
 )
 
 from support.kube_cluster import NodeCluster
 from support.user_stack import MonitorRef, UserStack
+from support.waiting import wait_for
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -103,7 +103,7 @@ def e2e(kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory) -> 
         started = time.time()
         env = E2E(stack, accounts, started)
         _stage_events(env)
-        phase = wait_until(
+        phase = wait_for(
             lambda: env.stack.prometheus.query_value(
                 f'sesmonitor_last_successful_refresh_timestamp_seconds{{sesmonitor="{key(BURSTS)}",'
                 ' api="GetMetricData"}'
@@ -126,7 +126,7 @@ def _stage_events(env: E2E) -> None:
         return bool(prometheus.query(expr.replace("KEY", key(ref))))
 
     # e2e-down: delete the exporter Pod once Prometheus has scraped it; its Deployment makes another.
-    wait_until(
+    wait_for(
         lambda: scraped(DOWN, 'aws_ses_account_sending_enabled{sesmonitor="KEY"}'), 60, "a scrape of e2e-down"
     )
     (pod,) = env.stack.exporter_pods(DOWN)
@@ -134,7 +134,7 @@ def _stage_events(env: E2E) -> None:
     env.stack.require_cluster().kubectl("-n", DOWN[0], "delete", "pod", env.deleted_pod, "--wait=false")
     env.events["down_deleted"] = time.time()
     # e2e-blind: AWS goes away once the exporter has read it.
-    wait_until(
+    wait_for(
         lambda: scraped(
             BLIND,
             'sesmonitor_last_successful_refresh_timestamp_seconds{sesmonitor="KEY",api="GetMetricData"}',
@@ -145,7 +145,7 @@ def _stage_events(env: E2E) -> None:
     env.accounts["blind"].kill()
     env.events["blind_killed"] = time.time()
     # e2e-review: PROBATION once the exporter has seen HEALTHY.
-    wait_until(
+    wait_for(
         lambda: scraped(REVIEW, 'aws_ses_account_enforcement_status{sesmonitor="KEY",status="HEALTHY"} == 1'),
         60,
         "e2e-review read as HEALTHY",

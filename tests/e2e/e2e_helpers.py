@@ -6,15 +6,13 @@ import datetime
 import re
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pytest
-
 from support.live_ses import SesAccountProcess
 from support.user_stack import CREDENTIALS_SECRET, RELEASE, MonitorRef, UserStack
+from support.waiting import wait_for
 from support.webhook_receiver import alerts_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,23 +106,6 @@ def naive_rule_file(refresh_phase: float) -> dict[str, Any]:
     }
 
 
-def wait_until(predicate: Callable[[], T | None], timeout: float, what: str, interval: float = 2.0) -> T:
-    """Poll until `predicate()` returns something truthy, and return it; fail the test on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value: T | None = None
-        last_error: Exception | None = None
-        try:
-            value = predicate()
-        except Exception as exc:  # an API busy for a moment is retried
-            last_error = exc
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error})")
-        time.sleep(interval)
-
-
 @dataclass
 class E2E:
     stack: UserStack
@@ -152,7 +133,7 @@ class E2E:
     def wait_notification(
         self, ref: MonitorRef, alertname: str, timeout: float, status: str = "firing"
     ) -> dict[str, Any]:
-        return wait_until(
+        return wait_for(
             lambda: next(iter(self.notifications(ref, alertname, status)), None),
             timeout,
             f"a {status} {alertname} notification for {key(ref)}",

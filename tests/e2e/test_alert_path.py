@@ -30,7 +30,6 @@ from e2e_helpers import (
     DemoRun,
     key,
     parse_time,
-    wait_until,
 )
 
 from sesmonitor import metrics
@@ -42,6 +41,7 @@ from sesmonitor.render.rules import (
     BOUNCE_RATE_HIGH,
 )
 from support.user_stack import RELEASE, MonitorRef
+from support.waiting import wait_for
 
 BOUNCE = metrics.BOUNCE_RATE.prometheus_name
 COMPLAINT = metrics.COMPLAINT_RATE.prometheus_name
@@ -72,7 +72,7 @@ def test_prometheus_targets_come_from_the_labelled_service_monitors(e2e: E2E) ->
         ok = len(targets) == len(ALL) and all(t["health"] == "up" for t in targets)
         return targets if ok else []
 
-    targets = wait_until(all_up, 60, "one target up per labelled monitor")
+    targets = wait_for(all_up, 60, "one target up per labelled monitor")
     by_namespace = {t["labels"]["namespace"]: t for t in targets}
     for ref in ALL:
         target = by_namespace[ref[0]]
@@ -118,7 +118,7 @@ def test_prometheus_loads_the_labelled_rules_without_errors(e2e: E2E) -> None:
         rules = [r for g in groups for r in g["rules"]]
         return groups if len(groups) == len(expected) and all(r["health"] != "unknown" for r in rules) else []
 
-    groups = wait_until(evaluated, 90, "every rendered rule to be loaded and evaluated once")
+    groups = wait_for(evaluated, 90, "every rendered rule to be loaded and evaluated once")
     assert {g["name"]: len(g["rules"]) for g in groups} == expected
     # The rule files are the ones prometheus-operator generated from the objects.
     assert all("/etc/prometheus/rules/" in g["file"] for g in groups), [g["file"] for g in groups]
@@ -193,7 +193,7 @@ def test_bounce_alert_reaches_the_webhook_with_labels_and_annotations(e2e: E2E) 
             for a in monitoring.alertmanager_alerts()
         )
 
-    wait_until(warning_inhibited, 30, "Alertmanager to inhibit the warning SESBounceRateHigh")
+    wait_for(warning_inhibited, 30, "Alertmanager to inhibit the warning SESBounceRateHigh")
 
 
 def test_status_shows_the_rates_prometheus_sees(e2e: E2E) -> None:
@@ -248,7 +248,7 @@ def test_account_switched_to_probation_raises_under_review(e2e: E2E) -> None:
     # It started only after the switch: the account was HEALTHY before.
     for active in e2e.prometheus_alerts(REVIEW, ACCOUNT_UNDER_REVIEW):
         assert parse_time(active["activeAt"]) >= e2e.events["probation"] - 2
-    status = wait_until(
+    status = wait_for(
         lambda: (s := e2e.status(REVIEW)).get("enforcementStatus") == "PROBATION" and s,
         30,
         "status PROBATION",
@@ -266,7 +266,7 @@ def test_deleted_exporter_pod_is_restored_and_scraped_again(e2e: E2E) -> None:
     pod = e2e.stack.wait_exporter_ready(DOWN, timeout=120)
     assert pod["metadata"]["name"] != e2e.deleted_pod
     e2e.stack.wait_scraped(DOWN, timeout=120, pod=pod["metadata"]["name"])
-    status = wait_until(
+    status = wait_for(
         lambda: condition(s := e2e.status(DOWN), "Ready").get("status") == "True" and s,
         120,
         "e2e-down Ready again",
@@ -296,7 +296,7 @@ def test_bounce_alert_does_not_resolve_between_bursts(e2e: E2E) -> None:
         stamps = [float(v) for _t, v in result[0]["values"]] if result else []
         return sum(1 for a, b in itertools.pairwise(stamps) if b - a >= 120)
 
-    wait_until(
+    wait_for(
         lambda: gaps_crossed() >= GAPS_WANTED,
         e2e.remaining(480),
         f"{GAPS_WANTED} gaps between bursts crossed after the alert fired",

@@ -43,6 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from support.processes import die_with_parent, tail
+from support.waiting import wait_for
 
 __all__ = [
     "WRITE_VERBS",
@@ -395,14 +396,8 @@ class Cluster:
     def wait_for(
         predicate: Callable[[], bool], timeout: float = 30, interval: float = 0.25, what: str = ""
     ) -> None:
-        """Poll ``predicate`` until true; ``ControlPlaneError`` after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if predicate():
-                return
-            if time.monotonic() > deadline:
-                raise ControlPlaneError(f"timed out after {timeout}s waiting for {what or predicate}")
-            time.sleep(interval)
+        """Poll ``predicate`` until true (``support.waiting``); ``ControlPlaneError`` after ``timeout``."""
+        wait_for(predicate, timeout, what or repr(predicate), interval, error=ControlPlaneError)
 
     # -- audit -----------------------------------------------------------------------------------
 
@@ -847,13 +842,13 @@ class ControlPlane(Cluster):
         has then been written (the log backend is blocking)."""
         name = f"sesmonitor-audit-sync-{uuid.uuid4().hex[:12]}"
         self.request("GET", f"/api/v1/namespaces/default/configmaps/{name}")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(FileNotFoundError):
-                if name.encode() in self._audit_path.read_bytes():
-                    return
-            time.sleep(0.05)
-        raise ControlPlaneError(f"audit marker {name} not in {self._audit_path} after {timeout}s")
+        wait_for(
+            lambda: name.encode() in self._audit_path.read_bytes(),
+            timeout,
+            f"audit marker {name} in {self._audit_path}",
+            0.05,
+            error=ControlPlaneError,
+        )
 
     def _read_audit(self, since: int) -> list[dict[str, Any]]:
         try:

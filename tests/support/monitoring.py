@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +33,7 @@ import yaml
 
 from support.controlplane import Cluster
 from support.tools import images_listing, node_tools_dir
+from support.waiting import NotYet, wait_for
 
 __all__ = ["RELEASE", "MonitoringStack", "alertmanager_config"]
 
@@ -313,26 +313,20 @@ class MonitoringStack:
     def wait_ready(self, timeout: float) -> None:
         """Both StatefulSets rolled out and both APIs answering through their NodePorts."""
         for sts in (f"prometheus-{self.release}", f"alertmanager-{self.release}"):
-            deadline = time.monotonic() + timeout
-            while True:
+
+            def made(sts: str = sts) -> bool | NotYet:
                 proc = self.cluster.kubectl("-n", self.namespace, "get", "statefulset", sts, check=False)
-                if proc.returncode == 0:
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"prometheus-operator made no StatefulSet {sts}: {proc.stderr}")
-                time.sleep(1)
+                return proc.returncode == 0 or NotYet(proc.stderr.strip())
+
+            wait_for(made, timeout, f"prometheus-operator to make StatefulSet {sts}", error=RuntimeError)
             self.cluster.kubectl(
                 "-n", self.namespace, "rollout", "status", f"statefulset/{sts}", f"--timeout={int(timeout)}s",
                 timeout=timeout + 30,
             )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
-            try:
-                self.prometheus.api("status/buildinfo")
-                self.alertmanager_alerts()
-                return
-            except Exception as exc:  # not reachable yet
-                last = exc
-                time.sleep(1)
-        raise RuntimeError(f"Prometheus/Alertmanager not reachable through their NodePorts: {last}")
+
+        def reachable() -> bool:
+            self.prometheus.api("status/buildinfo")
+            self.alertmanager_alerts()
+            return True
+
+        wait_for(reachable, timeout, "Prometheus and Alertmanager on their NodePorts", error=RuntimeError)

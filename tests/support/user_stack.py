@@ -46,6 +46,7 @@ from support.kube_cluster import NodeCluster
 from support.live_ses import SesAccountProcess
 from support.monitoring import RELEASE, MonitoringStack, PrometheusAPI
 from support.tools import tools_dir
+from support.waiting import wait_for
 from support.webhook_receiver import Notification, WebhookReceiver
 
 __all__ = ["RELEASE", "MonitorRef", "UserStack", "monitor_ref", "readme_helm_install"]
@@ -76,23 +77,6 @@ def _ready(pod: Mapping[str, Any]) -> bool:
     return pod.get("metadata", {}).get("deletionTimestamp") is None and any(
         c["type"] == "Ready" and c["status"] == "True" for c in conditions
     )
-
-
-def wait_for(probe: Callable[[], Any], timeout: float, what: str, interval: float = 1.0) -> Any:
-    """Poll ``probe()`` until it returns something truthy, and return it; errors count as not yet."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        try:
-            last = probe()
-        except Exception as exc:  # an API busy for a moment is retried
-            last = exc
-        else:
-            if last:
-                return last
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}; last: {last!r}")
-        time.sleep(interval)
 
 
 class UserStack:
