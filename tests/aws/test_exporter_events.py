@@ -10,9 +10,10 @@ from sesmonitor import metrics
 from sesmonitor.api import parse_spec
 from sesmonitor.contract import ExporterStatus
 from sesmonitor.exporter import Exporter
+from sesmonitor.operator.events_status import breakdown_text
 from sesmonitor.operator.status import ExporterReading, ReconcileOutcome, evaluate
 from support.exporter_checks import MONITOR, REGION, get, names, sample, scrape_metrics
-from support.moto_ses import SimulatedSes
+from support.moto_ses import BAD_LIST_DOMAIN, SCENARIOS, SimulatedSes
 from support.ses_event_queue import EventPipeline, event_pipeline
 from support.ses_notifications import event, eventbridge_envelope, identity_notification
 
@@ -200,3 +201,25 @@ def test_the_events_policy_lists_exactly_what_the_consumer_calls(simulated_ses, 
     assert {r.operation for r in ses.proxy.requests(service="sqs")} == {
         "ReceiveMessage", "DeleteMessageBatch", "GetQueueAttributes",
     }  # fmt: skip
+
+
+def test_the_demos_bad_list_shows_its_domain(simulated_ses, make_exporter) -> None:
+    """scripts/demo.py's bad-list story, one minute of it, through SNS and the exporter."""
+    ses = simulated_ses("bad-list")
+    events = SCENARIOS["bad-list"].events
+    assert events is not None
+    pipe = event_pipeline(ses)
+    for one in events(ses.seeded.now - ses.seeded.now % 60):
+        pipe.publish(one)
+    exporter = events_exporter(make_exporter, ses, pipe.queue_url)
+    drain(exporter, 12)
+    status = ExporterStatus.from_json(get(exporter, "/status").body)
+    assert status.events is not None
+    hour = status.events["last_hour"]
+    assert (hour["sends"], hour["bounces"]) == (40, 13)
+    assert (
+        breakdown_text(hour)
+        == f"permanent 92% (NoEmail 92%), transient 8% (MailboxFull 8%); top domain {BAD_LIST_DOMAIN} 92%"
+    )
+    # CloudWatch's figure lags: 1% for now.
+    assert {v for _, v in ses.seeded.series("Reputation.BounceRate")} == {0.01}
