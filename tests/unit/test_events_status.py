@@ -17,6 +17,7 @@ from sesmonitor.contract import (
     empty_account,
     empty_rate,
 )
+from sesmonitor.exporter.aws_clients import make_clients
 from sesmonitor.exporter.event_counts import empty_breakdown
 from sesmonitor.operator.events_status import breakdown_text, share
 from sesmonitor.operator.status import ExporterReading, ReconcileOutcome, compute_status
@@ -165,3 +166,13 @@ def test_every_event_alert_is_documented() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "alerts.md").read_text()
     for name in EVENT_ALERTS:
         assert f"### {name} (" in text, name
+
+
+def test_the_sqs_client_uses_the_queues_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    config = exporter_config(monitor({"queueURL": QUEUE}))
+    clients = make_clients(config)
+    assert clients.sqs.meta.region_name == "eu-west-1"
+    assert clients.cloudwatch.meta.region_name == "us-east-1"
+    assert make_clients(exporter_config(monitor(None))).sqs is None
