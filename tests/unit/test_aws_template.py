@@ -7,6 +7,7 @@ moto's server needs it too), with the resource specifications it ships: no downl
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,12 @@ def test_queue_has_a_dead_letter_queue_and_the_consumer_policy_is_the_documented
     documented = json.loads((ROOT / "docs" / "iam-policy-events.json").read_text())["Statement"][0]
     assert set(statement["Action"]) == set(documented["Action"])
     assert statement["Resource"] == {"Fn::GetAtt": ["Queue", "Arn"]}  # that queue only
+
+
+def test_the_linter_is_the_pinned_version() -> None:
+    pinned = re.search(r"^cfn-lint==(\S+)", (ROOT / "requirements-dev.lock").read_text(), re.MULTILINE)
+    assert pinned is not None
+    proc = subprocess.run(
+        [str(CFN_LINT), "--version"], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert proc.stdout.split() == ["cfn-lint", pinned.group(1)]
