@@ -20,7 +20,11 @@ network and mount namespaces, cgroups and a veth):
 Then it prints `kubectl get sesmon -A`, the firing alerts and each notification as it arrives, until
 Ctrl-C (or SIGTERM), which stops everything. State lives in .demo/ (wiped at every start).
 
-    sudo .venv/bin/python scripts/demo.py [--scenario seed|healthy|complaint-spike|under-review] [--once]
+    sudo .venv/bin/python scripts/demo.py [--scenario seed|healthy|complaint-spike|under-review|bad-list]
+        [--once]
+
+`bad-list` also reads SES events (spec.events, an SNS topic and SQS queue in the simulated account):
+SESPermanentBouncesRising fires minutes before SESBounceRateHigh, and the status shows the domain.
 
 With --once it waits until the scenario's alerts fire and reach the receiver (or, for `healthy`, until
 the monitor is Ready with no alert), prints, tears down and exits 0; 1 on timeout.
@@ -51,12 +55,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from sesmonitor.render.event_rules import PERMANENT_BOUNCES_RISING  # noqa: E402
 from sesmonitor.render.rules import (  # noqa: E402
     ACCOUNT_UNDER_REVIEW,
     BOUNCE_RATE_HIGH,
     COMPLAINT_RATE_HIGH,
 )
-from support.moto_ses import SCENARIOS  # noqa: E402
+from support.moto_ses import BAD_LIST_DOMAIN, SCENARIOS  # noqa: E402
 from support.user_stack import MonitorRef, UserStack, existing_cluster  # noqa: E402
 from support.webhook_receiver import Notification, alerts_of, format_notification  # noqa: E402
 
@@ -71,7 +76,12 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "under-review": (BOUNCE_RATE_HIGH, ACCOUNT_UNDER_REVIEW),
     "complaint-spike": (COMPLAINT_RATE_HIGH,),
     "healthy": (),
+    "bad-list": (PERMANENT_BOUNCES_RISING, BOUNCE_RATE_HIGH),
 }
+# Scenarios whose expected alerts must first fire in that order, and the text status.bounceBreakdown
+# must then hold.
+IN_ORDER: frozenset[str] = frozenset({"bad-list"})
+BREAKDOWN: dict[str, str] = {"bad-list": f"top domain {BAD_LIST_DOMAIN}"}
 # For `healthy`: how long the monitor must stay quiet after its first Prometheus sample.
 QUIET_SECONDS = 60.0
 # Status reports are printed when something changed, and at least this often.
@@ -147,6 +157,7 @@ def report(stack: UserStack, ref: MonitorRef) -> str:
             "$ kubectl get sesmon -A",
             stack.kubectl_get_sesmon().rstrip(),
             "",
+            *breakdown_lines(stack, ref),
             "Alerts in Prometheus (pending/firing):",
             alerts_table(stack, ref),
             "",
@@ -154,6 +165,12 @@ def report(stack: UserStack, ref: MonitorRef) -> str:
             f" ({firing} firing, {resolved} resolved alerts) -> {stack.workdir / 'notifications.json'}",
         ]
     )
+
+
+def breakdown_lines(stack: UserStack, ref: MonitorRef) -> list[str]:
+    """With spec.events: the last hour's bounces as `kubectl describe sesmon` shows them."""
+    breakdown = stack.sesmonitor(ref).get("status", {}).get("bounceBreakdown")
+    return [f"Bounce breakdown (status.bounceBreakdown): {breakdown}", ""] if breakdown else []
 
 
 def where(stack: UserStack) -> str:
@@ -190,8 +207,33 @@ def expected_done(stack: UserStack, ref: MonitorRef, expected: Sequence[str]) ->
         for _n, a in alerts_of(stack.require_webhook().notifications())
         if a.get("status") == "firing" and a["labels"].get("sesmonitor") == f"{ref[0]}/{ref[1]}"
     }
-    rates = stack.sesmonitor(ref).get("status", {}).get("bounceRate")
-    return bool(rates) and all(name in firing and name in notified for name in expected)
+    status = stack.sesmonitor(ref).get("status", {})
+    return bool(status.get("bounceRate")) and all(name in firing and name in notified for name in expected)
+
+
+def first_firing(stack: UserStack, ref: MonitorRef, seen: dict[str, float]) -> None:
+    """Remember when each alert of the monitor was first seen firing."""
+    for alert in firing_alerts(stack, ref):
+        if alert["state"] == "firing":
+            seen.setdefault(alert["labels"]["alertname"], time.monotonic())
+
+
+def order_and_breakdown(stack: UserStack, ref: MonitorRef, scenario: str, seen: dict[str, float]) -> str:
+    """What is wrong with the order of the alerts or with status.bounceBreakdown ("" when nothing)."""
+    expected = EXPECTED[scenario]
+    if scenario in IN_ORDER:
+        times = [seen.get(name, float("inf")) for name in expected]
+        if times != sorted(times):
+            return f"alerts fired out of order: {', '.join(sorted(seen, key=seen.__getitem__))}"
+        say(f"{stamp()} fired in order: " + ", then ".join(
+            f"{name} (+{seen[name] - times[0]:.0f}s)" for name in expected))  # fmt: skip
+    want = BREAKDOWN.get(scenario)
+    breakdown = stack.sesmonitor(ref).get("status", {}).get("bounceBreakdown") or ""
+    if want is not None:
+        say(f"{stamp()} status.bounceBreakdown: {breakdown}")
+        if want not in breakdown:
+            return f"status.bounceBreakdown {breakdown!r} lacks {want!r}"
+    return ""
 
 
 def quiet_done(stack: UserStack, ref: MonitorRef, since: dict[str, float]) -> tuple[bool, bool]:
@@ -243,6 +285,8 @@ def bring_up(stack: UserStack, args: argparse.Namespace) -> MonitorRef:
     account = stack.add_account(args.scenario, name="ses", port=args.ses_port, wait=False)
     manifest = load_manifest(args.manifest, account.endpoint_url)
     stack.start()
+    if account.events_queue_url:  # the scenario's SES events, through SNS to this queue
+        manifest["spec"]["events"] = {"queueURL": account.events_queue_url}
     ref = stack.apply_monitor(manifest)
     shown = args.manifest.relative_to(ROOT) if args.manifest.is_relative_to(ROOT) else args.manifest
     say(f"{stamp()} applied SesMonitor {ref[0]}/{ref[1]} from {shown}")
@@ -339,7 +383,9 @@ def loop(stack: UserStack, ref: MonitorRef, args: argparse.Namespace) -> int:
     last_report = ""
     last_time = last_check = 0.0
     quiet: dict[str, float] = {}
+    seen: dict[str, float] = {}
     while True:
+        first_firing(stack, ref, seen)
         if args.once:
             if expected:
                 done, failed = expected_done(stack, ref, expected), False
@@ -348,6 +394,10 @@ def loop(stack: UserStack, ref: MonitorRef, args: argparse.Namespace) -> int:
             if done or failed or time.monotonic() > deadline:
                 say(report(stack, ref))
                 say(where(stack))
+                problem = order_and_breakdown(stack, ref, args.scenario, seen) if done else ""
+                if problem:
+                    say(f"{stamp()} FAILED: {problem}")
+                    return 1
                 if done:
                     what = ", ".join(expected) if expected else f"no alert for {QUIET_SECONDS:.0f}s, Ready"
                     say(f"{stamp()} OK: {what}")

@@ -27,7 +27,9 @@ ENDPOINT_FIELDS: Final = {
     "cloudwatch": "cloudwatch_endpoint_url",
     "sesv2": "sesv2_endpoint_url",
     "sts": "sts_endpoint_url",
+    "sqs": "sqs_endpoint_url",
 }
+EVENTS_TOP_DOMAINS_DEFAULT: Final = 20
 
 
 class ConfigError(ValueError):
@@ -62,6 +64,13 @@ class ExporterConfig:
     # The count counters (aws_ses_send_total, ...) add a period once its end is this old: CloudWatch's
     # newest minutes are often still partial.
     count_settle_seconds: int = 300
+    # SES events (spec.events): the SQS queue an event destination feeds, read in the background.
+    sqs_endpoint_url: str | None = None
+    events_queue_url: str | None = None
+    events_region: str | None = None  # the queue's region when it differs from `region`
+    events_top_domains: int = EVENTS_TOP_DOMAINS_DEFAULT  # recipient domains with a label of their own
+    events_wait_seconds: int = 20  # SQS long polling (the most SQS allows)
+    events_dedupe_entries: int = 100_000  # (message id, recipient, ...) keys remembered: bounded memory
 
     def endpoint(self, service: str) -> str | None:
         """The endpoint of a botocore service ("cloudwatch", "sesv2", "sts"): its own, else the shared one."""
@@ -120,6 +129,7 @@ class ExporterConfig:
         for name in (*ENDPOINT_FIELDS.values(), "endpoint_url", "role_arn", "external_id"):
             if doc.get(name) is not None and not isinstance(doc[name], str):
                 raise ConfigError(f"{name}: must be a string or null")
+        _check_events(doc)
         if "role_session_name" in doc and (
             not isinstance(doc["role_session_name"], str) or not doc["role_session_name"]
         ):
@@ -134,6 +144,52 @@ class ExporterConfig:
         if config.lookback_seconds < config.period_seconds:
             raise ConfigError("lookback_seconds: must be at least period_seconds")
         return config
+
+
+def _check_events(doc: dict[str, Any]) -> None:
+    for name in ("events_queue_url", "events_region"):
+        if doc.get(name) is not None and not (isinstance(doc[name], str) and doc[name]):
+            raise ConfigError(f"{name}: must be a non-empty string or null")
+    for name, low, high in (
+        ("events_top_domains", 0, 1000),
+        ("events_wait_seconds", 0, 20),
+        ("events_dedupe_entries", 1, 10_000_000),
+    ):
+        value = doc.get(name, low)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ConfigError(f"{name}: must be an integer from {low} to {high}")
+
+
+class DomainCount(TypedDict):
+    domain: str
+    count: int
+
+
+class EventsBreakdown(TypedDict):
+    """Per-recipient SES event counts over the last hour (bounces by type and sub-type, the domains
+    with most bounces, complaints by feedback type)."""
+
+    window_seconds: int
+    sends: int
+    deliveries: int
+    bounces: int
+    bounce_types: dict[str, int]  # Permanent | Transient | Undetermined -> count
+    bounce_sub_types: dict[str, dict[str, int]]  # bounce type -> sub-type -> count
+    top_domains: list[DomainCount]  # the most bounced recipient domains, most first (a few)
+    complaints: dict[str, int]  # feedback type ("" when the report had none) -> count
+    delays: int
+
+
+class EventsStatus(TypedDict):
+    """The SES event consumer (spec.events); the ReceiveMessage and GetQueueAttributes health is in
+    ExporterStatus.apis."""
+
+    queue_url: str
+    messages: dict[str, int]  # outcome (counted, duplicate, malformed, ignored) -> since start
+    queue_visible: int | None  # ApproximateNumberOfMessages, None until read
+    queue_in_flight: int | None  # ApproximateNumberOfMessagesNotVisible
+    oldest_received_age_seconds: float | None
+    last_hour: EventsBreakdown
 
 
 class RateStatus(TypedDict):
@@ -194,6 +250,7 @@ class ExporterStatus:
     # first read's lookback included; sets whose counts all had data are left out. Empty until
     # GetMetricData first succeeds. Older exporters leave it out.
     counts_without_data: dict[str, list[str]] = field(default_factory=dict)
+    events: EventsStatus | None = None  # only with spec.events; older exporters leave it out
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -187,3 +187,43 @@ def all_metric_names() -> tuple[str, ...]:
         UP,
     ]
     return tuple(names)
+
+
+# SES events (spec.events): counted from the SQS queue an SES event destination feeds; served only
+# with events configured. Counts are per recipient, each event counted once (see docs/metrics.md).
+LABEL_BOUNCE_TYPE: Final = "bounce_type"  # Permanent | Transient | Undetermined
+LABEL_BOUNCE_SUB_TYPE: Final = "bounce_sub_type"  # NoEmail, General, MailboxFull, Suppressed, ...
+LABEL_FEEDBACK_TYPE: Final = "complaint_feedback_type"  # abuse, fraud, not-spam, ...; "" when absent
+LABEL_DELAY_TYPE: Final = "delay_type"  # MailboxFull, TransientCommunicationFailure, ...
+LABEL_RECIPIENT_DOMAIN: Final = "recipient_domain"  # one of the top N, or EVENTS_OTHER_DOMAIN
+LABEL_QUEUE_STATE: Final = "queue_state"  # visible | in_flight
+EVENTS_OTHER_DOMAIN: Final = "other"
+EVENTS_SENDS_TOTAL: Final = "sesmonitor_events_sends_total"  # label: configuration_set
+EVENTS_DELIVERIES_TOTAL: Final = "sesmonitor_events_deliveries_total"  # label: configuration_set
+EVENTS_REJECTS_TOTAL: Final = "sesmonitor_events_rejects_total"  # label: configuration_set
+EVENTS_BOUNCES_TOTAL: Final = "sesmonitor_events_bounces_total"  # + bounce_type, bounce_sub_type
+EVENTS_COMPLAINTS_TOTAL: Final = "sesmonitor_events_complaints_total"  # + complaint_feedback_type
+EVENTS_DELAYS_TOTAL: Final = "sesmonitor_events_delivery_delays_total"  # + delay_type
+EVENTS_BOUNCES_BY_DOMAIN_TOTAL: Final = "sesmonitor_events_bounces_by_domain_total"  # + recipient_domain
+# SQS messages received, by outcome: counted, duplicate, malformed (left for the redrive policy), ignored.
+EVENTS_MESSAGES_TOTAL: Final = "sesmonitor_events_messages_total"
+EVENTS_MESSAGE_OUTCOMES: Final = ("counted", "duplicate", "malformed", "ignored")
+EVENTS_QUEUE_MESSAGES: Final = "sesmonitor_events_queue_messages"  # GetQueueAttributes; label queue_state
+# now - SentTimestamp of the oldest message in the newest non-empty receive (the queue's head as the
+# consumer sees it; ApproximateAgeOfOldestMessage is a CloudWatch metric, not a queue attribute).
+EVENTS_OLDEST_RECEIVED_AGE_SECONDS: Final = "sesmonitor_events_oldest_received_message_age_seconds"
+API_RECEIVE_MESSAGE: Final = "ReceiveMessage"  # its health covers DeleteMessageBatch too
+API_QUEUE_ATTRIBUTES: Final = "GetQueueAttributes"
+EVENTS_APIS: Final = (API_RECEIVE_MESSAGE, API_QUEUE_ATTRIBUTES)
+EVENT_METRIC_NAMES: Final = (
+    EVENTS_SENDS_TOTAL,
+    EVENTS_DELIVERIES_TOTAL,
+    EVENTS_REJECTS_TOTAL,
+    EVENTS_BOUNCES_TOTAL,
+    EVENTS_COMPLAINTS_TOTAL,
+    EVENTS_DELAYS_TOTAL,
+    EVENTS_BOUNCES_BY_DOMAIN_TOTAL,
+    EVENTS_MESSAGES_TOTAL,
+    EVENTS_QUEUE_MESSAGES,
+    EVENTS_OLDEST_RECEIVED_AGE_SECONDS,
+)

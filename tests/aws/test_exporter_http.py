@@ -43,7 +43,9 @@ def test_endpoints_before_and_after_the_first_refresh(simulated_ses, make_export
         "configuration_sets",
         "apis",
         "counts_without_data",
+        "events",  # null without spec.events
     }
+    assert doc["events"] is None
     status = contract.ExporterStatus.from_json(response.body)
     assert status.monitor == "mail/prod"
     assert status.region == "us-east-1"

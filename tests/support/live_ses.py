@@ -37,6 +37,7 @@ if __package__ in (None, ""):  # run as a script: make `support` importable
 from support.controlplane import free_port
 from support.moto_ses import MINUTE, SCENARIOS, Scenario, SimulatedSes, seed_scenario
 from support.processes import ManagedProcess
+from support.ses_event_queue import event_pipeline
 
 __all__ = ["LiveFeeder", "SesAccountProcess", "compressed"]
 
@@ -124,6 +125,36 @@ class LiveFeeder:
             self._thread.join(5)
 
 
+class EventFeeder:
+    """Publishes each minute's SES events (`Scenario.events`) to the account's SNS topic as it starts,
+    from the seeding on; SNS delivers them to the queue (support.ses_event_queue)."""
+
+    def __init__(self, ses: SimulatedSes, clock: Callable[[], float] = time.time) -> None:
+        assert ses.scenario.events is not None
+        self.events = ses.scenario.events
+        self.pipeline = event_pipeline(ses)
+        self.clock = clock
+        self.next_minute = math.floor(ses.seeded.now / MINUTE) * MINUTE
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.run, name="event-feeder", daemon=True)
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            while self.next_minute <= self.clock():
+                for one in self.events(self.next_minute):
+                    self.pipeline.publish(one)
+                self.next_minute += MINUTE
+            self._stop.wait(max(0.05, self.next_minute + 0.2 - self.clock()))
+
+    def start(self) -> EventFeeder:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
 def start_account(
     scenario: str,
     *,
@@ -148,6 +179,9 @@ def start_account(
         ses.scenario = compressed(ses.scenario, burst_every, burst_minutes or 1)
     ses.start()
     feeder = LiveFeeder(ses).start() if live else None
+    if live and ses.scenario.events is not None:
+        events = EventFeeder(ses).start()
+        ses.events_queue_url = events.pipeline.queue_url  # type: ignore[attr-defined]
     return ses, feeder
 
 
@@ -191,6 +225,12 @@ class SesAccountProcess:
     @property
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def events_queue_url(self) -> str | None:
+        """The SQS queue of the scenario's SES events (spec.events), once seeded; None without events."""
+        url: str | None = json.loads(self.ready_file.read_text()).get("events_queue_url")
+        return url
 
     def start(self, timeout: float = 120, *, wait: bool = True) -> SesAccountProcess:
         """Start the process; with `wait`, return once the account is seeded (see `wait_ready`)."""
@@ -255,7 +295,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    line = json.dumps({"endpoint_url": ses.endpoint_url, "scenario": args.scenario})
+    doc = {"endpoint_url": ses.endpoint_url, "scenario": args.scenario}
+    if getattr(ses, "events_queue_url", None):
+        doc["events_queue_url"] = ses.events_queue_url  # type: ignore[attr-defined]
+    line = json.dumps(doc)
     print(line, flush=True)
     if args.ready_file:
         tmp = args.ready_file.with_suffix(".tmp")

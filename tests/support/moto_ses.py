@@ -96,6 +96,9 @@ class Scenario:
     # (minute start, seeding "now", seeding start) -> fraction
     bounce_rate: Callable[[float, float, float], float]
     complaint_rate: Callable[[float, float, float], float]
+    # minute start -> the SES events (event-publishing records) of that minute, for spec.events; the
+    # live account (support.live_ses) publishes them through SNS to an SQS queue. None: no events.
+    events: Callable[[float], list[dict[str, Any]]] | None = None
 
 
 def _bursts(every_minutes: int, for_minutes: int, per_minute: int) -> Callable[[float], int]:
@@ -119,6 +122,37 @@ def _spike(t: float, now: float, _start: float) -> float:
     if t < ramp_start:
         return 0.0003
     return 0.0003 + (0.006 - 0.0003) * min(1.0, (t - ramp_start) / (45 * MINUTE))
+
+
+BAD_LIST_DOMAIN = "list.example"
+
+
+def _bad_list_bounce(t: float, now: float, _start: float) -> float:
+    # AWS's reputation rate lags: 1% until 3 minutes after seeding, then a point more every minute.
+    return min(0.15, 0.01 + max(0.0, t - (now + 3 * MINUTE)) / MINUTE * 0.01)
+
+
+def _bad_list_events(t: float) -> list[dict[str, Any]]:
+    """Each minute 40 sends, 12 of them to a bad list at one domain: permanent NoEmail bounces; one
+    transient bounce elsewhere; the rest delivered."""
+    from support.ses_notifications import event  # the fixtures' shapes, kept out of moto's import path
+
+    out = []
+    for i in range(40):
+        recipient = f"user{i}@{BAD_LIST_DOMAIN}" if i < 12 else f"user{i}@example.{'org' if i % 2 else 'com'}"
+        mid = f"0100-{int(t)}-{i:02d}-000000"
+        out.append(event("Send", [recipient], mid=mid))
+        if i < 12:
+            out.append(
+                event("Bounce", [recipient], mid=mid, bounce_type="Permanent", bounce_sub_type="NoEmail")
+            )
+        elif i == 12:
+            out.append(
+                event("Bounce", [recipient], mid=mid, bounce_type="Transient", bounce_sub_type="MailboxFull")
+            )
+        else:
+            out.append(event("Delivery", [recipient], mid=mid))
+    return out
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -171,6 +205,18 @@ SCENARIOS: dict[str, Scenario] = {
             _bursts(10, 3, 25),
             lambda *_: 0.062,
             lambda *_: 0.0009,
+        ),
+        Scenario(
+            "bad-list",
+            f"A bad list (spec.events): 30% of the mail goes to {BAD_LIST_DOMAIN} and bounces permanently"
+            " (NoEmail) from the start, while CloudWatch's reputation rate, AWS's lagging figure, stays at 1%"
+            " for 3 minutes and then rises a point a minute; account HEALTHY.",
+            "HEALTHY",
+            True,
+            _steady(40),
+            _bad_list_bounce,
+            lambda *_: 0.0002,
+            _bad_list_events,
         ),
     )
 }

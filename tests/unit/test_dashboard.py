@@ -127,7 +127,7 @@ def test_dashboard_loads_with_the_expected_shape() -> None:
 
 
 def test_every_query_reads_only_metrics_the_exporter_writes() -> None:
-    known = set(metrics.all_metric_names())
+    known = {*metrics.all_metric_names(), *metrics.EVENT_METRIC_NAMES}  # the latter with spec.events
     problems = []
     read: set[str] = set()
     for title, expr in queries(load_dashboard()):
@@ -218,3 +218,15 @@ def test_chart_template_ships_the_file_with_the_sidecar_label() -> None:
     assert '.Files.Get "dashboards/sesmonitor.json"' in text
     assert '"grafana_dashboard" "1"' in text
     assert "dashboard.enabled" in text
+
+
+def test_the_ses_event_panels_show_the_breakdown() -> None:
+    read = {name for _, expr in queries(load_dashboard()) for name in metric_names(expr)}
+    assert {
+        metrics.EVENTS_BOUNCES_TOTAL,
+        metrics.EVENTS_SENDS_TOTAL,
+        metrics.EVENTS_BOUNCES_BY_DOMAIN_TOTAL,
+        metrics.EVENTS_COMPLAINTS_TOTAL,
+        metrics.EVENTS_QUEUE_MESSAGES,
+        metrics.EVENTS_OLDEST_RECEIVED_AGE_SECONDS,
+    } <= read

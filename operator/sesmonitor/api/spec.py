@@ -7,6 +7,7 @@ and once as Python validators for `sesmonitor validate` and `render`. Tests prov
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -30,6 +31,10 @@ CONFIGURATION_SET_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
 LABEL_VALUE_PATTERN: Final = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 DNS_LABEL_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 URL_PATTERN: Final = r"^https?://[^\s]+$"
+# https://sqs.<region>.amazonaws.com/<account>/<name>, a VPC endpoint's or an emulator's host likewise.
+SQS_QUEUE_URL_PATTERN: Final = r"^https?://[^\s/]+/[0-9]{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$"
+SQS_REGIONAL_HOST: Final = r"^https://sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
+MAX_TOP_DOMAINS: Final = 100
 
 MIN_WINDOW_SECONDS: Final = 5 * 60
 MAX_WINDOW_SECONDS: Final = 24 * 3600
@@ -293,6 +298,12 @@ class Endpoints(_Model):
         pattern=URL_PATTERN,
         max_length=2048,
     )
+    sqs: str | None = Field(
+        default=None,
+        description="SQS endpoint (spec.events), e.g. a VPC endpoint's https://vpce-....sqs....",
+        pattern=URL_PATTERN,
+        max_length=2048,
+    )
 
 
 class Aws(_Model):
@@ -360,6 +371,70 @@ class Aws(_Model):
             raise ValueError("externalId needs roleArn")
         if self.service_account_name is not None and self.credentials_secret_ref is not None:
             raise ValueError("use either serviceAccountName (IRSA, Pod Identity) or credentialsSecretRef")
+        return self
+
+
+def queue_region(queue_url: str) -> str | None:
+    """`eu-west-1` of https://sqs.eu-west-1.amazonaws.com/...; None for other hosts."""
+    match = re.match(SQS_REGIONAL_HOST, queue_url)
+    return match.group(1) if match else None
+
+
+class Events(_Model):
+    """SES events (Bounce, Complaint, Delivery, DeliveryDelay, Send, Reject) read from an SQS queue:
+    why mail bounces, beyond CloudWatch's rates. deploy/aws/ses-events.yaml creates the queue."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": (
+                        "!has(self.region) || !self.queueURL.matches('^https://sqs\\\\.')"
+                        " || self.queueURL.startsWith('https://sqs.' + self.region + '.')"
+                    ),
+                    "message": "region must be the region in queueURL (https://sqs.<region>.amazonaws.com/...)",
+                    "fieldPath": ".region",
+                }
+            ]
+        }
+    )
+
+    queue_url: str = Field(
+        alias="queueURL",
+        description=(
+            "URL of the SQS queue SES events reach (through an SNS subscription, wrapped or with raw"
+            " message delivery, an EventBridge rule, or identity feedback notifications), e.g."
+            " https://sqs.us-east-1.amazonaws.com/111122223333/ses-events."
+        ),
+        pattern=SQS_QUEUE_URL_PATTERN,
+        max_length=2048,
+    )
+    region: str | None = Field(
+        default=None,
+        description="The queue's region when it is not spec.region (read from queueURL when it says).",
+        pattern=REGION_PATTERN,
+        max_length=32,
+    )
+    top_domains: int = Field(
+        default=20,
+        alias="topDomains",
+        description=(
+            "Recipient domains with a label of their own on the bounces-by-domain counter (the most"
+            " bounced in the last hour); the rest count as `other`, so it has at most this many + 1 series."
+        ),
+        ge=0,
+        le=MAX_TOP_DOMAINS,
+    )
+
+    @model_validator(mode="after")
+    def _region_of_the_url(self) -> Events:
+        url, region = self.queue_url, self.region
+        if (
+            region is not None
+            and url.startswith("https://sqs.")
+            and not url.startswith(f"https://sqs.{region}.")
+        ):
+            raise ValueError("region must be the region in queueURL (https://sqs.<region>.amazonaws.com/...)")
         return self
 
 
@@ -569,6 +644,10 @@ class SesMonitorSpec(_Model):
         default_factory=Prometheus,
         description="Scraping and rule discovery settings.",
         json_schema_extra=_object_default(Prometheus),
+    )
+    events: Events | None = Field(
+        default=None,
+        description="Optional: an SQS queue of SES events, for bounce and complaint types and domains.",
     )
 
     @model_validator(mode="after")

@@ -21,6 +21,8 @@ COMPLAINT_RATE_HEALTHY: Final = "ComplaintRateHealthy"
 ACCOUNT_HEALTHY: Final = "AccountHealthy"
 # Only with spec.configurationSetCounts: whether each opted-in set's counts have data.
 CONFIGURATION_SET_COUNTS: Final = "ConfigurationSetCounts"
+# Only with spec.events: whether the exporter receives SES events from the queue.
+EVENTS_RECEIVED: Final = "EventsReceived"
 # kstatus's abnormal-true conditions, present only while reconciling fails (Flux and Argo CD read
 # them): Reconciling while retries will fix it, Stalled when they will not.
 RECONCILING: Final = "Reconciling"
@@ -33,6 +35,7 @@ CONDITION_TYPES: Final = (
     COMPLAINT_RATE_HEALTHY,
     ACCOUNT_HEALTHY,
     CONFIGURATION_SET_COUNTS,
+    EVENTS_RECEIVED,
     RECONCILING,
     STALLED,
 )
@@ -85,7 +88,8 @@ class SesMonitorStatus(_Status):
             "Ready (reconciled and the exporter serves fresh data; not the account's health), Reconciled,"
             " ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy, with"
             " configurationSetCounts ConfigurationSetCounts (False while an opted-in set's counts never had"
-            " data); while reconciling fails, Reconciling (will retry) or Stalled (needs a person)."
+            " data), with events EventsReceived (whether SES events arrive, the last hour's bounces);"
+            " while reconciling fails, Reconciling (will retry) or Stalled (needs a person)."
         ),
         max_length=16,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
@@ -119,4 +123,13 @@ class SesMonitorStatus(_Status):
     )
     sending_enabled: bool | None = Field(
         default=None, alias="sendingEnabled", description="Whether SES lets the account send."
+    )
+    bounce_breakdown: str | None = Field(
+        default=None,
+        alias="bounceBreakdown",
+        description=(
+            "With spec.events: the last hour's bounces by type, sub-type and recipient domain, e.g."
+            " permanent 92% (NoEmail 80%), transient 8%; top domain example.com 41%."
+        ),
+        max_length=512,
     )

@@ -32,6 +32,7 @@ class AwsClients:
 
     cloudwatch: Any
     sesv2: Any
+    sqs: Any = None  # only with spec.events
 
 
 def botocore_config(config: ExporterConfig) -> Config:
@@ -90,4 +91,12 @@ def make_clients(config: ExporterConfig, session: boto3.Session | None = None) -
             "cloudwatch", endpoint_url=config.endpoint("cloudwatch"), config=client_config
         ),
         sesv2=session.client("sesv2", endpoint_url=config.endpoint("sesv2"), config=client_config),
+        sqs=session.client(
+            "sqs",
+            endpoint_url=config.endpoint("sqs"),
+            region_name=config.events_region or config.region,
+            config=client_config,
+        )
+        if config.events_queue_url
+        else None,
     )

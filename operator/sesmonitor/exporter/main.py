@@ -23,10 +23,13 @@ from sesmonitor.exporter.account import AccountReader
 from sesmonitor.exporter.aws_clients import AwsClients, make_clients
 from sesmonitor.exporter.cloudwatch import CloudWatchReader
 from sesmonitor.exporter.collector import ExporterCollector
+from sesmonitor.exporter.event_collector import EventsCollector
+from sesmonitor.exporter.event_counts import EventCounts
 from sesmonitor.exporter.http_server import ExporterHTTPServer, MetricsRenderer
 from sesmonitor.exporter.refresher import Refresher
 from sesmonitor.exporter.reputation import ConfigurationSetReader
 from sesmonitor.exporter.request_counting import instrument
+from sesmonitor.exporter.sqs_consumer import EventConsumer
 from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
 from sesmonitor.exporter.status import build_status
 from sesmonitor.listen import ALL_INTERFACES
@@ -36,7 +39,8 @@ log = logging.getLogger(__name__)
 
 def contract_apis(config: contract.ExporterConfig) -> tuple[str, ...]:
     """The AWS APIs this exporter reads (the `api` label's values, /status `apis`' keys)."""
-    return (*metrics.APIS, metrics.API_CONFIGURATION_SET) if config.configuration_sets else metrics.APIS
+    apis = (*metrics.APIS, metrics.API_CONFIGURATION_SET) if config.configuration_sets else metrics.APIS
+    return (*apis, *metrics.EVENTS_APIS) if config.events_queue_url else apis
 
 
 def count_reach(config: contract.ExporterConfig) -> int:
@@ -90,10 +94,28 @@ class Exporter:
                 self.state, config.monitor, config.region, [q.key for q in cloudwatch.queries], clock
             )
         )
+        self.events: EventConsumer | None = None
+        if config.events_queue_url:
+            self.events = self._events(config.events_queue_url)
         self.renderer = MetricsRenderer(self.registry, self.state, clock, render_cache_seconds)
         self.server: ExporterHTTPServer | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+
+    def _events(self, queue_url: str) -> EventConsumer:
+        instrument(self.clients.sqs, metrics.API_RECEIVE_MESSAGE, self.state.record_request)
+        instrument(self.clients.sqs, "DeleteMessageBatch", self.state.record_request)
+        instrument(self.clients.sqs, metrics.API_QUEUE_ATTRIBUTES, self.state.record_request)
+        self.registry.register(EventsCollector(self.state, self.config.monitor, self.config.region))
+        return EventConsumer(
+            self.clients.sqs,
+            queue_url,
+            self.state,
+            EventCounts(self.config.events_top_domains, self.config.events_dedupe_entries),
+            wait_seconds=self.config.events_wait_seconds,
+            refresh_interval=self.config.refresh_interval_seconds,
+            clock=self.clock,
+        )
 
     def status(self, now: float) -> contract.ExporterStatus:
         return build_status(
@@ -103,6 +125,7 @@ class Exporter:
             self.config.configuration_sets,
             now,
             count_sets=self.config.count_configuration_sets,
+            events_queue_url=self.config.events_queue_url,
         )
 
     @property
@@ -122,6 +145,13 @@ class Exporter:
             )
             loop.start()
             self._threads.append(loop)
+        if refresh_loop and self.events is not None:
+            for name, target in (("events", self.events.run), ("queue", self.events.run_attributes)):
+                thread = threading.Thread(
+                    target=target, args=(self._stop,), name=f"sesmonitor-{name}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
         host, port = self.address
         log.info(
             "serving %s on %s:%d, refreshing every %ds",

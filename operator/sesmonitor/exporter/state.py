@@ -21,6 +21,7 @@ from sesmonitor.contract import STALE_AFTER_INTERVALS
 from sesmonitor.exporter.account import AccountSnapshot
 from sesmonitor.exporter.cloudwatch import SeriesKey
 from sesmonitor.exporter.counting import CounterState
+from sesmonitor.exporter.event_counts import EventsSnapshot
 from sesmonitor.exporter.snapshot import SeriesSnapshot
 
 API_CLOUDWATCH, API_ACCOUNT = metrics.APIS  # "GetMetricData", "GetAccount": also the `api` label
@@ -51,6 +52,16 @@ class ApiView:
 
 
 @dataclass(frozen=True)
+class EventsView:
+    """The SES event consumer's counts and the queue as last read (None until read)."""
+
+    counts: EventsSnapshot | None = None
+    queue_visible: int | None = None
+    queue_in_flight: int | None = None
+    oldest_received_age: float | None = None
+
+
+@dataclass(frozen=True)
 class StateView:
     refresh_interval: float
     series: Mapping[SeriesKey, SeriesSnapshot] | None  # None until GetMetricData first succeeds
@@ -68,6 +79,7 @@ class StateView:
     refresh_duration: float | None
     last_full_refresh: float | None  # end of the last pass in which every API succeeded
     version: int  # bumped on every change; lets the HTTP layer cache a rendering
+    events: EventsView = field(default_factory=EventsView)  # only with spec.events
 
     def stale(self, api: str, now: float) -> bool:
         return self.apis[api].stale(now, self.refresh_interval)
@@ -101,6 +113,7 @@ class _Mutable:
     refresh_duration: float | None = None
     last_full_refresh: float | None = None
     version: int = 0
+    events: EventsView = field(default_factory=EventsView)
 
 
 class ExporterState:
@@ -148,6 +161,22 @@ class ExporterState:
         with self._lock:
             self._m.reputation_enabled = dict(reputation_enabled)
             self._success(metrics.API_CONFIGURATION_SET, now)
+
+    def record_events(
+        self, now: float, counts: EventsSnapshot, oldest_received_age: float | None, ok: bool = True
+    ) -> None:
+        """The consumer's counts; `ok` False: counted, but the pass failed (record_failure follows)."""
+        with self._lock:
+            self._m.events = replace(self._m.events, counts=counts, oldest_received_age=oldest_received_age)
+            if ok:
+                self._success(metrics.API_RECEIVE_MESSAGE, now)
+            else:
+                self._changed()
+
+    def record_queue(self, now: float, visible: int | None, in_flight: int | None) -> None:
+        with self._lock:
+            self._m.events = replace(self._m.events, queue_visible=visible, queue_in_flight=in_flight)
+            self._success(metrics.API_QUEUE_ATTRIBUTES, now)
 
     def _success(self, api: str, now: float) -> None:
         self._m.apis[api] = replace(
@@ -205,5 +234,6 @@ class ExporterState:
                     refresh_duration=m.refresh_duration,
                     last_full_refresh=m.last_full_refresh,
                     version=m.version,
+                    events=m.events,
                 )
             return self._view

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sesmonitor import contract, metrics
 from sesmonitor.exporter.cloudwatch import ACCOUNT, SeriesKey
+from sesmonitor.exporter.event_counts import empty_breakdown
 from sesmonitor.exporter.snapshot import SeriesSnapshot
 from sesmonitor.exporter.state import StateView
 
@@ -52,6 +53,19 @@ def counts_without_data(view: StateView, count_sets: Sequence[str]) -> dict[str,
     return out
 
 
+def events_status(view: StateView, queue_url: str) -> contract.EventsStatus:
+    events = view.events
+    counts = events.counts
+    return contract.EventsStatus(
+        queue_url=queue_url,
+        messages={o: (counts.messages.get(o, 0) if counts else 0) for o in metrics.EVENTS_MESSAGE_OUTCOMES},
+        queue_visible=events.queue_visible,
+        queue_in_flight=events.queue_in_flight,
+        oldest_received_age_seconds=events.oldest_received_age,
+        last_hour=counts.last_hour if counts else empty_breakdown(),
+    )
+
+
 def build_status(
     view: StateView,
     monitor: str,
@@ -60,6 +74,7 @@ def build_status(
     now: float,
     *,
     count_sets: Sequence[str] = (),
+    events_queue_url: str | None = None,
 ) -> contract.ExporterStatus:
     account = contract.empty_account()
     if view.account is not None:
@@ -98,4 +113,5 @@ def build_status(
         configuration_sets={name: _rates(view, name, now) for name in configuration_sets},
         apis=apis,
         counts_without_data=counts_without_data(view, count_sets),
+        events=events_status(view, events_queue_url) if events_queue_url else None,
     )

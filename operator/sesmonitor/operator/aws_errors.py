@@ -20,6 +20,7 @@ AWS_THROTTLED: Final = "AWSThrottled"
 AWS_UNREACHABLE: Final = "AWSUnreachable"
 AWS_SERVER_ERROR: Final = "AWSServerError"
 AWS_ERROR: Final = "AWSError"
+AWS_QUEUE_NOT_FOUND: Final = "AWSQueueNotFound"  # spec.events.queueURL names no queue
 
 _BY_CODE: Final = {
     "ExpiredToken": AWS_CREDENTIALS_EXPIRED,
@@ -33,6 +34,8 @@ _BY_CODE: Final = {
     "ConnectionClosedError": AWS_UNREACHABLE,
     "ProxyConnectionError": AWS_UNREACHABLE,
     "SSLError": AWS_UNREACHABLE,
+    "QueueDoesNotExist": AWS_QUEUE_NOT_FOUND,
+    "AWS.SimpleQueueService.NonExistentQueue": AWS_QUEUE_NOT_FOUND,
 }
 _BY_KIND: Final = {
     "denied": AWS_ACCESS_DENIED,

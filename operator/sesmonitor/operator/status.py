@@ -34,6 +34,7 @@ from sesmonitor.api.status import (
     BOUNCE_RATE_HEALTHY,
     COMPLAINT_RATE_HEALTHY,
     CONFIGURATION_SET_COUNTS,
+    EVENTS_RECEIVED,
     EXPORTER_READY,
     READY,
     RECONCILED,
@@ -43,6 +44,7 @@ from sesmonitor.api.status import (
 from sesmonitor.contract import ExporterStatus, RateStatus, empty_rate
 from sesmonitor.metrics import APIS, NO_DATA_NO_EVENTS, NO_DATA_NO_SENDS
 from sesmonitor.operator.aws_errors import aws_failure
+from sesmonitor.operator.events_status import breakdown_text, events_condition
 from sesmonitor.operator.pods import PodProblem
 
 ConditionStatus = Literal["True", "False", "Unknown"]
@@ -82,6 +84,7 @@ STATUS_KEYS: Final = (
     "complaintRateWindowAverage",
     "enforcementStatus",
     "sendingEnabled",
+    "bounceBreakdown",
 )
 _MIRRORED_KEYS: Final = STATUS_KEYS[2:]
 # Keys older versions wrote and this one removes (set to null once, when found).
@@ -396,6 +399,9 @@ def evaluate(
     counts = counts_condition(spec, reading, unavailable)
     if counts is not None:
         others.append(counts)
+    events = events_condition(spec, doc if unavailable is None else None)
+    if events is not None:
+        others.append(Condition(EVENTS_RECEIVED, *events))
     return [ready_condition(others), *others]
 
 
@@ -420,6 +426,7 @@ def _mirrored(reading: ExporterReading, previous: Mapping[str, Any], usable: boo
         "complaintRateWindowAverage": percent(doc.complaint_rate.get("window_average")),
         "enforcementStatus": doc.account.get("enforcement_status"),
         "sendingEnabled": doc.account.get("sending_enabled"),
+        "bounceBreakdown": breakdown_text(doc.events["last_hour"]) if doc.events else None,
     }
     return {key: value for key, value in values.items() if value is not None}
 

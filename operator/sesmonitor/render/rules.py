@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from sesmonitor import metrics
 from sesmonitor.api import SesMonitor, parse_duration
+from sesmonitor.render.event_rules import event_rules
 from sesmonitor.render.names import child_names
 from sesmonitor.render.promql import any_of, duration, eq, fraction, quote, regex, selector
 
@@ -460,6 +461,7 @@ class _Builder:
         rules += self.account_alerts()
         rules.append(self.quota_alert())
         rules += self.health_alerts()
+        rules += event_rules(self)  # only with spec.events
         return rules
 
 

@@ -6,6 +6,7 @@ import hashlib
 from typing import Any, Final
 
 from sesmonitor.api import SesMonitor, parse_duration
+from sesmonitor.api.spec import queue_region
 from sesmonitor.contract import (
     CONFIG_FILE_NAME,
     CONFIG_MOUNT_PATH,
@@ -48,11 +49,25 @@ def exporter_config(monitor: SesMonitor) -> ExporterConfig:
         cloudwatch_endpoint_url=spec.aws.endpoints.cloudwatch,
         sesv2_endpoint_url=spec.aws.endpoints.sesv2,
         sts_endpoint_url=spec.aws.endpoints.sts,
+        sqs_endpoint_url=spec.aws.endpoints.sqs,
+        **_events_config(monitor),
         role_arn=spec.aws.role_arn,
         external_id=spec.aws.external_id,
         # Shows in CloudTrail which monitor assumed the role (AWS allows 64 characters of [\w+=,.@-]).
         role_session_name=f"sesmonitor-{monitor.namespace}-{monitor.name}"[:MAX_ROLE_SESSION_NAME],
     )
+
+
+def _events_config(monitor: SesMonitor) -> dict[str, Any]:
+    events = monitor.spec.events
+    if events is None:
+        return {}
+    region = events.region or queue_region(events.queue_url)
+    return {
+        "events_queue_url": events.queue_url,
+        "events_region": region if region != monitor.spec.region else None,
+        "events_top_domains": events.top_domains,
+    }
 
 
 def config_json(monitor: SesMonitor) -> str:

@@ -1,0 +1,159 @@
+"""The SES event consumer: long-polls the SQS queue in a thread of its own, counts, deletes what it counted.
+
+Two loops, each a daemon thread, neither on the scrape path (scrapes read the state's snapshot):
+
+- `poll_once`: ReceiveMessage (up to 10 messages, long polling `events_wait_seconds`), each message
+  parsed and counted (`event_counts`), then one DeleteMessageBatch for every message that was counted,
+  ignored or a duplicate. A malformed message is counted as such and **not** deleted: it becomes visible
+  again after the queue's visibility timeout and the queue's redrive policy moves it to the dead-letter
+  queue after maxReceiveCount receives. A failed call is recorded as a failure of `ReceiveMessage`
+  (message and AWS code in /status) and the loop backs off as the refresher does; it never raises.
+- `read_attributes`, every refresh interval: GetQueueAttributes' ApproximateNumberOfMessages (backlog)
+  and ApproximateNumberOfMessagesNotVisible (in flight). A separate loop, so a consumer that stalls
+  still has its backlog reported.
+
+The age of the oldest message: SQS has ApproximateAgeOfOldestMessage only as a CloudWatch metric, not
+as a queue attribute, so the exporter reports `now - SentTimestamp` of the oldest message in the newest
+receive that returned messages, and 0 after an empty receive (nothing was waiting).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sesmonitor import metrics
+from sesmonitor.exporter.event_counts import EventCounts
+from sesmonitor.exporter.outcomes import classify_exception, describe_exception, error_code
+from sesmonitor.exporter.refresher import MIN_WAIT_SECONDS, backoff_delay
+from sesmonitor.exporter.ses_events import parse
+from sesmonitor.exporter.state import ExporterState
+
+log = logging.getLogger(__name__)
+
+BATCH: int = 10  # the most ReceiveMessage returns
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        state: ExporterState,
+        counts: EventCounts,
+        *,
+        wait_seconds: int,
+        refresh_interval: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._state = state
+        self._counts = counts
+        self._wait = wait_seconds
+        self._interval = refresh_interval
+        self._clock = clock
+        self._lock = threading.Lock()  # one poll at a time, whoever calls
+
+    def poll_once(self, now: float | None = None) -> bool:
+        """Receive one batch, count it, delete what was counted; False (recorded) when a call failed."""
+        with self._lock:
+            try:
+                answer = self._sqs.receive_message(
+                    QueueUrl=self._queue_url,
+                    MaxNumberOfMessages=BATCH,
+                    WaitTimeSeconds=self._wait,
+                    MessageSystemAttributeNames=["SentTimestamp"],
+                )
+            except Exception as exc:
+                self._failed(metrics.API_RECEIVE_MESSAGE, exc, now)
+                return False
+            now = self._clock() if now is None else now
+            messages = answer.get("Messages", [])
+            done = [m["ReceiptHandle"] for m in messages if self._count(m, now)]
+            sent = [int(m.get("Attributes", {}).get("SentTimestamp", 0)) / 1000 for m in messages]
+            oldest = max(0.0, now - min(sent)) if sent and min(sent) > 0 else 0.0
+            if done:
+                try:
+                    self._delete(done)
+                except Exception as exc:
+                    # Not deleted: redelivered after the visibility timeout and then found duplicate.
+                    self._state.record_events(now, self._counts.snapshot(now), oldest, ok=False)
+                    self._failed(metrics.API_RECEIVE_MESSAGE, exc, now, "DeleteMessageBatch: ")
+                    return False
+            self._state.record_events(now, self._counts.snapshot(now), oldest)
+            return True
+
+    def _count(self, message: dict[str, Any], now: float) -> bool:
+        """Count one message; True when it may be deleted."""
+        try:
+            parsed = parse(message.get("Body", ""))
+        except Exception as exc:  # MalformedMessage, or a shape parse() did not foresee: never a crash
+            self._counts.messages["malformed"] += 1
+            log.warning("SQS message %s is not an SES event, left for the redrive policy: %s",
+                        message.get("MessageId"), exc)  # fmt: skip
+            return False
+        if parsed.event is None:
+            outcome = "ignored"
+        else:
+            outcome = "counted" if self._counts.add(parsed.event, now) else "duplicate"
+        self._counts.messages[outcome] += 1
+        return True
+
+    def _delete(self, handles: list[str]) -> None:
+        entries = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles)]
+        answer = self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        failed = answer.get("Failed") or []
+        if failed:
+            first = failed[0]
+            reason = f"{first.get('Code')}: {first.get('Message', '')}"
+            raise RuntimeError(f"{len(failed)} of {len(entries)} not deleted: {reason}")
+
+    def read_attributes(self, now: float | None = None) -> bool:
+        try:
+            answer = self._sqs.get_queue_attributes(
+                QueueUrl=self._queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )
+        except Exception as exc:
+            self._failed(metrics.API_QUEUE_ATTRIBUTES, exc, now)
+            return False
+        attributes = answer.get("Attributes", {})
+
+        def number(name: str) -> int | None:
+            value = attributes.get(name)
+            return int(value) if value is not None else None
+
+        self._state.record_queue(
+            self._clock() if now is None else now,
+            number("ApproximateNumberOfMessages"),
+            number("ApproximateNumberOfMessagesNotVisible"),
+        )
+        return True
+
+    def _failed(self, api: str, exc: Exception, now: float | None, prefix: str = "") -> None:
+        now = self._clock() if now is None else now
+        message = prefix + describe_exception(exc)
+        failures = self._state.view().apis[api].consecutive_failures + 1
+        log.warning("%s on %s failed (%d in a row): %s", api, self._queue_url, failures, message)
+        self._state.record_failure(api, now, message, error_code(exc), classify_exception(exc))
+
+    def _backoff(self, api: str) -> float:
+        failures = self._state.view().apis[api].consecutive_failures
+        return backoff_delay(self._interval, failures) if failures else 0.0
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll until `stop` is set; after a failure, wait as the refresher would."""
+        while not stop.is_set():
+            self.poll_once()
+            stop.wait(
+                max(self._backoff(metrics.API_RECEIVE_MESSAGE), MIN_WAIT_SECONDS if not self._wait else 0)
+            )
+
+    def run_attributes(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.read_attributes()
+            stop.wait(max(self._backoff(metrics.API_QUEUE_ATTRIBUTES), self._interval))

@@ -1,0 +1,225 @@
+"""The SES event consumer against moto's real SNS and SQS over HTTP (through the fault proxy)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from sesmonitor import metrics
+from sesmonitor.api import parse_spec
+from sesmonitor.contract import ExporterStatus
+from sesmonitor.exporter import Exporter
+from sesmonitor.operator.events_status import breakdown_text
+from sesmonitor.operator.status import ExporterReading, ReconcileOutcome, evaluate
+from support.exporter_checks import MONITOR, REGION, get, names, sample, scrape_metrics
+from support.moto_ses import BAD_LIST_DOMAIN, SCENARIOS, SimulatedSes
+from support.ses_event_queue import EventPipeline, event_pipeline
+from support.ses_notifications import event, eventbridge_envelope, identity_notification
+
+BOUNCES = metrics.EVENTS_BOUNCES_TOTAL
+OK = ReconcileOutcome(True)
+
+
+def events_exporter(make_exporter, ses: SimulatedSes, queue_url: str, **config: object) -> Exporter:
+    settings: dict[str, object] = {"events_queue_url": queue_url, "events_wait_seconds": 1, **config}
+    exporter: Exporter = make_exporter(ses, **settings)
+    assert exporter.events is not None
+    return exporter
+
+
+def drain(exporter: Exporter, polls: int = 6) -> None:
+    assert exporter.events is not None
+    for _ in range(polls):
+        assert exporter.events.poll_once()
+
+
+def publish_story(pipe: EventPipeline) -> None:
+    """What a bad list looks like: 10 sends, 6 permanent NoEmail bounces from one domain, one transient,
+    an abuse complaint; through SNS (wrapped), and the other shapes put on the queue directly."""
+    for i in range(10):
+        pipe.publish(
+            event("Send", [f"user{i}@bad.example" if i < 6 else f"user{i}@good.example"], mid=f"m{i}")
+        )
+    for i in range(6):
+        pipe.publish(event("Bounce", [f"user{i}@bad.example"], mid=f"m{i}", bounce_sub_type="NoEmail"))
+    pipe.send_body(json.dumps(event("Bounce", ["user6@good.example"], mid="m6", bounce_type="Transient",
+                                    bounce_sub_type="MailboxFull")))  # raw message delivery  # fmt: skip
+    pipe.send_body(
+        eventbridge_envelope(event("Complaint", ["user7@good.example"], mid="m7", feedback_type="abuse"))
+    )
+    pipe.publish(identity_notification("Delivery", ["user8@good.example"], mid="m8"))
+    pipe.publish(event("DeliveryDelay", ["user9@good.example"], mid="m9", delay_type="MailboxFull"))
+    pipe.publish(event("Reject", ["user10@good.example"], mid="m10"))
+
+
+def test_counts_each_event_once_deletes_them_and_reports_the_backlog(simulated_ses, make_exporter) -> None:
+    ses = simulated_ses("healthy")
+    pipe = event_pipeline(ses, visibility_timeout=1)
+    publish_story(pipe)
+    pipe.send_body("this is not an SES event")
+    exporter = events_exporter(make_exporter, ses, pipe.queue_url)
+    assert exporter.events is not None
+    assert exporter.events.read_attributes()
+    before = scrape_metrics(exporter)
+    assert sample(before, metrics.EVENTS_QUEUE_MESSAGES, queue_state="visible") == 22.0  # the backlog
+    drain(exporter)
+    samples = scrape_metrics(exporter)
+    assert sample(samples, BOUNCES, bounce_type="Permanent", bounce_sub_type="NoEmail",
+                  configuration_set="marketing") == 6.0  # fmt: skip
+    assert sample(samples, BOUNCES, bounce_type="Transient", bounce_sub_type="MailboxFull") == 1.0
+    assert sample(samples, metrics.EVENTS_SENDS_TOTAL, configuration_set="marketing") == 10.0
+    assert sample(samples, metrics.EVENTS_COMPLAINTS_TOTAL, complaint_feedback_type="abuse") == 1.0
+    assert sample(samples, metrics.EVENTS_DELIVERIES_TOTAL, configuration_set="") == 1.0  # identity: no set
+    assert sample(samples, metrics.EVENTS_BOUNCES_BY_DOMAIN_TOTAL, recipient_domain="bad.example") == 6.0
+    assert sample(samples, metrics.EVENTS_MESSAGES_TOTAL, outcome="counted") == 21.0
+    assert (sample(samples, metrics.EVENTS_MESSAGES_TOTAL, outcome="malformed") or 0) >= 1.0
+    assert set(metrics.EVENT_METRIC_NAMES) <= names(samples), "every event family has a sample"
+    # Counted messages are gone; the malformed one stays for the redrive policy.
+    left = pipe.attributes()
+    assert left["ApproximateNumberOfMessages"] + left["ApproximateNumberOfMessagesNotVisible"] == 1
+    status = ExporterStatus.from_json(get(exporter, "/status").body)
+    assert status.events is not None
+    hour = status.events["last_hour"]
+    assert hour["bounce_types"] == {"Permanent": 6, "Transient": 1}
+    assert hour["top_domains"][0] == {"domain": "bad.example", "count": 6}
+    assert status.apis["ReceiveMessage"]["consecutive_failures"] == 0
+
+
+def test_a_redelivery_after_a_failed_delete_counts_nothing(simulated_ses, make_exporter) -> None:
+    ses = simulated_ses("healthy")
+    pipe = event_pipeline(ses, visibility_timeout=1)
+    for i in range(4):
+        pipe.publish(event("Bounce", [f"u{i}@example.com"], mid=f"m{i}"))
+    exporter = events_exporter(make_exporter, ses, pipe.queue_url)
+    assert exporter.events is not None
+    ses.proxy.inject("DeleteMessageBatch", "server_error")
+    assert not exporter.events.poll_once()  # counted, then the delete failed: the messages come back
+    failed = ExporterStatus.from_json(get(exporter, "/status").body).apis["ReceiveMessage"]
+    assert "DeleteMessageBatch" in (failed["last_error"] or "")
+    counted = sample(scrape_metrics(exporter), BOUNCES, bounce_type="Permanent")
+    assert counted is not None
+    assert counted > 0
+    ses.proxy.clear_faults()
+    time.sleep(1.5)  # the visibility timeout
+    drain(exporter)
+    samples = scrape_metrics(exporter)
+    assert sample(samples, BOUNCES, bounce_type="Permanent") == 4.0  # each once, across the redelivery
+    assert (sample(samples, metrics.EVENTS_MESSAGES_TOTAL, outcome="duplicate") or 0) >= counted
+    left = pipe.attributes()
+    assert left["ApproximateNumberOfMessages"] + left["ApproximateNumberOfMessagesNotVisible"] == 0
+    assert ses.proxy.count("DeleteMessageBatch") >= 2
+
+
+def test_a_queue_that_does_not_exist_is_a_clear_error(simulated_ses, make_exporter) -> None:
+    ses = simulated_ses("healthy")
+    missing = f"{ses.endpoint_url}/123456789012/no-such-queue"
+    exporter = events_exporter(make_exporter, ses, missing)
+    assert exporter.events is not None
+    assert not exporter.events.poll_once()
+    assert not exporter.events.read_attributes()
+    status = ExporterStatus.from_json(get(exporter, "/status").body)
+    health = status.apis["ReceiveMessage"]
+    assert health["last_error_code"] in ("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue")
+    assert "The specified queue does not exist" in (status.last_error or "")
+    # What the operator makes of this document: a condition naming the queue and the reason.
+    reading = ExporterReading(status=status)
+    conditions = evaluate(
+        MONITOR, parse_spec({"region": REGION, "events": {"queueURL": missing}}), OK, reading
+    )
+    by_type = {c.type: c for c in conditions}
+    assert (by_type["EventsReceived"].status, by_type["EventsReceived"].reason) == (
+        "False",
+        "AWSQueueNotFound",
+    )
+    assert missing in by_type["EventsReceived"].message
+    assert by_type["ExporterReady"].reason == "AWSQueueNotFound"
+    samples = scrape_metrics(exporter)
+    assert sample(samples, metrics.CONSECUTIVE_FAILURES, api="ReceiveMessage") == 1.0
+    assert sample(samples, metrics.STALE, api="GetQueueAttributes") == 1.0
+    assert sample(samples, metrics.AWS_REQUESTS_TOTAL, api="ReceiveMessage", outcome="client_error") == 1.0
+
+
+def test_a_denied_queue_is_a_clear_error(simulated_ses, make_exporter) -> None:
+    ses = simulated_ses("healthy")
+    pipe = event_pipeline(ses)
+    exporter = events_exporter(make_exporter, ses, pipe.queue_url)
+    assert exporter.events is not None
+    ses.proxy.inject("ReceiveMessage", "access_denied")
+    assert not exporter.events.poll_once()
+    health = ExporterStatus.from_json(get(exporter, "/status").body).apis["ReceiveMessage"]
+    assert health["last_error_kind"] == "denied"
+    assert sample(scrape_metrics(exporter), metrics.AWS_REQUESTS_TOTAL, api="ReceiveMessage",
+                  outcome="denied") == 1.0  # fmt: skip
+
+
+def test_the_background_consumer_never_blocks_a_scrape(simulated_ses, make_exporter) -> None:
+    """A 20-second long poll runs while scrapes answer at once; what arrives is counted within a poll."""
+    ses = simulated_ses("healthy")
+    pipe = event_pipeline(ses)
+    exporter = events_exporter(make_exporter, ses, pipe.queue_url, events_wait_seconds=20, refresh_loop=True)
+    time.sleep(1.0)  # the consumer is inside its first long poll now
+    started = time.perf_counter()
+    for _ in range(20):
+        scrape_metrics(exporter)
+    assert (time.perf_counter() - started) / 20 < 0.2
+    pipe.publish(event("Bounce", ["x@example.com"], bounce_type="Transient", bounce_sub_type="General"))
+    deadline = time.time() + 25
+    while time.time() < deadline:
+        if sample(scrape_metrics(exporter), BOUNCES, bounce_type="Transient") == 1.0:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the background consumer did not count the bounce")
+    assert sample(scrape_metrics(exporter), metrics.EVENTS_QUEUE_MESSAGES, queue_state="visible") is not None
+
+
+EVENTS_POLICY = Path(__file__).resolve().parents[2] / "docs" / "iam-policy-events.json"
+# SQS batch calls are authorized by the single-message action.
+IAM_ACTION = {"DeleteMessageBatch": "DeleteMessage"}
+
+
+def test_the_events_policy_lists_exactly_what_the_consumer_calls(simulated_ses, make_exporter) -> None:
+    ses = simulated_ses("healthy")
+    pipe = event_pipeline(ses)
+    pipe.publish(event("Send", ["a@example.com"]))
+    exporter = events_exporter(make_exporter, ses, pipe.queue_url)
+    assert exporter.events is not None
+    called: set[str] = set()
+    exporter.clients.sqs.meta.events.register(
+        "before-call.*.*", lambda model, **_: called.add(f"sqs:{IAM_ACTION.get(model.name, model.name)}")
+    )
+    drain(exporter, 2)
+    assert exporter.events.read_attributes()
+    (statement,) = json.loads(EVENTS_POLICY.read_text())["Statement"]
+    assert statement["Resource"].startswith("arn:aws:sqs:")  # one queue, not "*"
+    assert (
+        called
+        == set(statement["Action"])
+        == {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    )
+    assert {r.operation for r in ses.proxy.requests(service="sqs")} == {
+        "ReceiveMessage", "DeleteMessageBatch", "GetQueueAttributes",
+    }  # fmt: skip
+
+
+def test_the_demos_bad_list_shows_its_domain(simulated_ses, make_exporter) -> None:
+    """scripts/demo.py's bad-list story, one minute of it, through SNS and the exporter."""
+    ses = simulated_ses("bad-list")
+    events = SCENARIOS["bad-list"].events
+    assert events is not None
+    pipe = event_pipeline(ses)
+    for one in events(ses.seeded.now - ses.seeded.now % 60):
+        pipe.publish(one)
+    exporter = events_exporter(make_exporter, ses, pipe.queue_url)
+    drain(exporter, 12)
+    status = ExporterStatus.from_json(get(exporter, "/status").body)
+    assert status.events is not None
+    hour = status.events["last_hour"]
+    assert (hour["sends"], hour["bounces"]) == (40, 13)
+    assert (
+        breakdown_text(hour)
+        == f"permanent 92% (NoEmail 92%), transient 8% (MailboxFull 8%); top domain {BAD_LIST_DOMAIN} 92%"
+    )
+    # CloudWatch's figure lags: 1% for now.
+    assert {v for _, v in ses.seeded.series("Reputation.BounceRate")} == {0.01}
