@@ -43,6 +43,7 @@ def test_endpoints_before_and_after_the_first_refresh(simulated_ses, make_export
         "configuration_sets",
         "apis",
         "counts_without_data",
+        "protection",
     }
     status = contract.ExporterStatus.from_json(response.body)
     assert status.monitor == "mail/prod"

@@ -32,6 +32,7 @@ class AwsClients:
 
     cloudwatch: Any
     sesv2: Any
+    sts: Any = None  # spec.protection only: GetCallerIdentity, for the configuration sets' ARNs
 
 
 def botocore_config(config: ExporterConfig) -> Config:
@@ -90,4 +91,9 @@ def make_clients(config: ExporterConfig, session: boto3.Session | None = None) -
             "cloudwatch", endpoint_url=config.endpoint("cloudwatch"), config=client_config
         ),
         sesv2=session.client("sesv2", endpoint_url=config.endpoint("sesv2"), config=client_config),
+        sts=(
+            session.client("sts", endpoint_url=config.endpoint("sts"), config=client_config)
+            if config.protection is not None and not config.role_arn
+            else None
+        ),
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sesmonitor import contract, metrics
 from sesmonitor.exporter.cloudwatch import ACCOUNT, SeriesKey
+from sesmonitor.exporter.protector import ProtectionView
 from sesmonitor.exporter.snapshot import SeriesSnapshot
 from sesmonitor.exporter.state import StateView
 
@@ -60,6 +61,7 @@ def build_status(
     now: float,
     *,
     count_sets: Sequence[str] = (),
+    protection: ProtectionView | None = None,
 ) -> contract.ExporterStatus:
     account = contract.empty_account()
     if view.account is not None:
@@ -98,4 +100,5 @@ def build_status(
         configuration_sets={name: _rates(view, name, now) for name in configuration_sets},
         apis=apis,
         counts_without_data=counts_without_data(view, count_sets),
+        protection=protection.status(now) if protection is not None else {},
     )
