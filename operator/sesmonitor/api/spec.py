@@ -499,15 +499,15 @@ def _optional_percent_field(description: str, alias: str) -> Any:
         default=None,
         alias=alias,
         description=description,
-        pattern=PERCENT_PATTERN,
         max_length=10,
         json_schema_extra={
+            "pattern": PERCENT_PATTERN,  # pydantic leaves a pattern of an optional field out of the schema
             "x-kubernetes-validations": [
                 {
                     "rule": f"{_percent_cel('self')} > 0.0 && {_percent_cel('self')} <= 100.0",
                     "message": "must be greater than 0% and at most 100%",
                 }
-            ]
+            ],
         },
     )
 

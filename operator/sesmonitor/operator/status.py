@@ -82,8 +82,9 @@ STATUS_KEYS: Final = (
     "complaintRateWindowAverage",
     "enforcementStatus",
     "sendingEnabled",
+    "protection",  # spec.protection's sets (sesmonitor.operator.protection)
 )
-_MIRRORED_KEYS: Final = STATUS_KEYS[2:]
+_MIRRORED_KEYS: Final = STATUS_KEYS[2:-1]
 # Keys older versions wrote and this one removes (set to null once, when found).
 RETIRED_KEYS: Final = ("lastRefreshTime",)
 # Ready summarises whether the monitor works; the first of these not True gives its reason. The
@@ -396,6 +397,12 @@ def evaluate(
     counts = counts_condition(spec, reading, unavailable)
     if counts is not None:
         others.append(counts)
+    from sesmonitor.operator.protection import protection_condition, protection_status  # imports us
+
+    namespace, _, name = monitor_key.partition("/")
+    guard = protection_condition(spec, namespace, name, protection_status(reading), unavailable)
+    if guard is not None:
+        others.append(guard)
     return [ready_condition(others), *others]
 
 
@@ -471,6 +478,12 @@ def compute_status(
     )
     usable = _exporter_problem(monitor_key, reading) is None
     status.update(_mirrored(reading, previous, usable))
+    if spec.protection.mode != "Off":
+        from sesmonitor.operator.protection import protection_status  # it imports this module
+
+        sets = protection_status(reading) if usable else previous.get("protection") or []
+        if sets:
+            status["protection"] = sets
     return status
 
 
