@@ -192,3 +192,23 @@ def test_iam_policy_covers_exactly_what_protection_calls(simulated_ses, make_exp
     assert called - {"sts:GetCallerIdentity"} == allowed
     protect = iam_policy(monitor)["Statement"][-1]
     assert protect["Resource"] == [f"arn:aws:ses:us-east-1:*:configuration-set/{name}" for name in SETS]
+
+
+def test_after_a_resume_protection_still_judges_on_recent_datapoints(simulated_ses, make_exporter):
+    """The resume's extra GetConfigurationSet pass moves that API's schedule away from GetMetricData's;
+    protection then judges on the datapoints read within the last interval. With no cooldown, a set
+    still at 12% is paused again at the next pass."""
+    ses = simulated_ses("protect", configuration_sets=list(SETS))
+    clock = FakeClock(ses.seeded.now)
+    config = ProtectionConfig("Enforce", SETS, 0.10, 0.005, hold_seconds=600, cooldown_seconds=0)
+    exporter = make_exporter(ses, clock=clock, protection=config)
+    start = clock.now
+    exporter.refresher.refresh_once(start)
+    assert post_resume(exporter, "marketing")[0] == 202
+    exporter.refresher.refresh_once(start + 10, apis=["GetConfigurationSet"])  # what the wake-up does
+    assert ses.proxy.sending_enabled("marketing")
+    exporter.refresher.refresh_due(start + 60)  # GetMetricData and GetAccount only
+    assert ses.proxy.sending_enabled("marketing")
+    exporter.refresher.refresh_due(start + 70)  # GetConfigurationSet only: data from 10s ago
+    assert not ses.proxy.sending_enabled("marketing")
+    assert len(ses.proxy.requests("PutConfigurationSetSendingOptions")) == 3

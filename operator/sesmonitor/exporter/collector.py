@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 
 from sesmonitor import metrics
 from sesmonitor.exporter.cloudwatch import SeriesKey
+from sesmonitor.exporter.protection import PAUSED
 from sesmonitor.exporter.protector import Protector, describe_record, rfc3339
 from sesmonitor.exporter.snapshot import NOT_REFRESHED, SeriesSnapshot
 from sesmonitor.exporter.state import ExporterState, StateView
@@ -174,7 +175,7 @@ class ExporterCollector(Collector):
             if on:
                 continue
             record = records.get(name)
-            ours = record is not None and record.state == "paused" and record.monitor == self._monitor
+            ours = record is not None and record.state == PAUSED and record.monitor == self._monitor
             labels = [metrics.PAUSED_BY_UNKNOWN, "", ""]
             if ours and record is not None:
                 labels = [metrics.PAUSED_BY_SESMONITOR, rfc3339(record.at), describe_record(record)]

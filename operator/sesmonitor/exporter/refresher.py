@@ -62,6 +62,7 @@ class Refresher:
         self._configuration_sets = configuration_sets
         self.protector = protector
         self._read_now: dict[str, Any] = {}  # this pass's raw reads, for the protection step
+        self._last_series: tuple[float, dict[SeriesKey, Series]] | None = None  # (read at, series)
         self._clock = clock
         # The sets' ReputationOptions first: a pass explains absent rates with what it just read.
         self._next_due: dict[str, float] = {API_CONFIGURATION_SET: 0.0} if configuration_sets else {}
@@ -91,10 +92,11 @@ class Refresher:
                 failures = self._state.view().apis[api].consecutive_failures
                 self._next_due[api] = now + backoff_delay(self._config.refresh_interval_seconds, failures)
             if self.protector is not None and API_CONFIGURATION_SET in self._read_now:
-                # Only on this pass's sending state; a pause also needs this pass's datapoints.
-                self.protector.run(
-                    now, self._read_now[API_CONFIGURATION_SET], self._read_now.get(API_CLOUDWATCH)
-                )
+                # Only on this pass's sending state, and datapoints read within the last interval (a
+                # resume's extra pass shifts GetConfigurationSet's schedule away from GetMetricData's).
+                read_at, series = self._last_series or (0.0, None)
+                fresh = now - read_at <= self._config.refresh_interval_seconds
+                self.protector.run(now, self._read_now[API_CONFIGURATION_SET], series if fresh else None)
             self._state.finish_pass(now, time.perf_counter() - started)
             return results
 
@@ -124,7 +126,7 @@ class Refresher:
                     if key.metric in COUNTS and any(math.isfinite(v) for v in one.values)
                 )
                 self._state.record_cloudwatch(now, snapshots, self._count(reading.series, now), seen)
-                self._read_now[API_CLOUDWATCH] = reading.series
+                self._last_series = (now, reading.series)
             elif api == API_CONFIGURATION_SET and self._configuration_sets is not None:
                 enabled, sending = self._configuration_sets.read_options()
                 disabled = sorted(name for name, on in enabled.items() if on is False)
