@@ -20,11 +20,13 @@ network and mount namespaces, cgroups and a veth):
 Then it prints `kubectl get sesmon -A`, the firing alerts and each notification as it arrives, until
 Ctrl-C (or SIGTERM), which stops everything. State lives in .demo/ (wiped at every start).
 
-    sudo .venv/bin/python scripts/demo.py [--scenario seed|healthy|complaint-spike|under-review|bad-list]
-        [--once]
+    sudo .venv/bin/python scripts/demo.py
+        [--scenario seed|healthy|complaint-spike|under-review|bad-list|protect] [--once]
 
 `bad-list` also reads SES events (spec.events, an SNS topic and SQS queue in the simulated account):
 SESPermanentBouncesRising fires minutes before SESBounceRateHigh, and the status shows the domain.
+`protect` has two configuration sets and spec.protection in Enforce: marketing, at 12% bounces, is
+paused and SESConfigurationSetPaused fires; transactional keeps sending.
 
 With --once it waits until the scenario's alerts fire and reach the receiver (or, for `healthy`, until
 the monitor is Ready with no alert), prints, tears down and exits 0; 1 on timeout.
@@ -60,6 +62,7 @@ from sesmonitor.render.rules import (  # noqa: E402
     ACCOUNT_UNDER_REVIEW,
     BOUNCE_RATE_HIGH,
     COMPLAINT_RATE_HIGH,
+    CONFIGURATION_SET_PAUSED,
 )
 from support.moto_ses import BAD_LIST_DOMAIN, SCENARIOS  # noqa: E402
 from support.user_stack import MonitorRef, UserStack, existing_cluster  # noqa: E402
@@ -77,6 +80,20 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "complaint-spike": (COMPLAINT_RATE_HIGH,),
     "healthy": (),
     "bad-list": (PERMANENT_BOUNCES_RISING, BOUNCE_RATE_HIGH),
+    "protect": (CONFIGURATION_SET_PAUSED,),
+}
+# Scenarios with configuration sets: the sets the simulated account has, and what the demo's SesMonitor
+# adds to examples/demo.yaml for them (`protect`: spec.protection pauses marketing, at 12% bounces).
+SCENARIO_SETS: dict[str, tuple[str, ...]] = {"protect": ("marketing", "transactional")}
+SCENARIO_SPEC: dict[str, dict[str, Any]] = {
+    "protect": {
+        "configurationSets": ["marketing", "transactional"],
+        "protection": {
+            "mode": "Enforce",
+            "configurationSets": ["marketing", "transactional"],
+            "holdFor": "2m",
+        },
+    }
 }
 # Scenarios whose expected alerts must first fire in that order, and the text status.bounceBreakdown
 # must then hold.
@@ -282,8 +299,15 @@ def bring_up(stack: UserStack, args: argparse.Namespace) -> MonitorRef:
     if stack.cluster is None:
         say(f"{stamp()} starting a single-node cluster (the first run builds it from Go modules: minutes)")
     stack.start_cluster()
-    account = stack.add_account(args.scenario, name="ses", port=args.ses_port, wait=False)
+    account = stack.add_account(
+        args.scenario,
+        name="ses",
+        port=args.ses_port,
+        wait=False,
+        configuration_sets=SCENARIO_SETS.get(args.scenario, ()),
+    )
     manifest = load_manifest(args.manifest, account.endpoint_url)
+    manifest["spec"].update(SCENARIO_SPEC.get(args.scenario, {}))
     stack.start()
     if account.events_queue_url:  # the scenario's SES events, through SNS to this queue
         manifest["spec"]["events"] = {"queueURL": account.events_queue_url}

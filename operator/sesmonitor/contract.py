@@ -36,6 +36,48 @@ class ConfigError(ValueError):
     """The configuration file is missing a field or holds a wrong value; the message names it."""
 
 
+PROTECTION_MODES: Final = ("DryRun", "Enforce")  # spec.protection.mode Off renders no protection
+RESUME_PATH: Final = (
+    "/protection/resume"  # POST {"configuration_set": "<set>"}: the operator passes a resume on
+)
+
+
+@dataclass(frozen=True)
+class ProtectionConfig:
+    """spec.protection as the exporter needs it: levels as fractions (0.1 = 10%), durations in seconds."""
+
+    mode: str  # DryRun | Enforce
+    configuration_sets: tuple[str, ...]
+    bounce_rate: float
+    complaint_rate: float
+    hold_seconds: int = 600
+    cooldown_seconds: int = 3600
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> ProtectionConfig:
+        if not isinstance(doc, dict):
+            raise ConfigError("protection: must be an object or null")
+        try:
+            config = cls(**dict(doc, configuration_sets=tuple(doc.get("configuration_sets", ()))))
+        except TypeError as exc:
+            raise ConfigError(f"protection: {exc}") from None
+        if config.mode not in PROTECTION_MODES:
+            raise ConfigError(f"protection.mode: must be one of {', '.join(PROTECTION_MODES)}")
+        if not config.configuration_sets or not all(
+            isinstance(s, str) and s for s in config.configuration_sets
+        ):
+            raise ConfigError("protection.configuration_sets: must be a non-empty list of names")
+        for name in ("bounce_rate", "complaint_rate"):
+            value = getattr(config, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+                raise ConfigError(f"protection.{name}: must be a fraction in (0, 1]")
+        for name in ("hold_seconds", "cooldown_seconds"):
+            value = getattr(config, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"protection.{name}: must be a non-negative integer")
+        return config
+
+
 @dataclass(frozen=True)
 class ExporterConfig:
     """What one exporter process reads from AWS and how. Holds no credentials by design."""
@@ -71,6 +113,7 @@ class ExporterConfig:
     events_top_domains: int = EVENTS_TOP_DOMAINS_DEFAULT  # recipient domains with a label of their own
     events_wait_seconds: int = 20  # SQS long polling (the most SQS allows)
     events_dedupe_entries: int = 100_000  # (message id, recipient, ...) keys remembered: bounded memory
+    protection: ProtectionConfig | None = None  # spec.protection in DryRun or Enforce
 
     def endpoint(self, service: str) -> str | None:
         """The endpoint of a botocore service ("cloudwatch", "sesv2", "sts"): its own, else the shared one."""
@@ -81,6 +124,10 @@ class ExporterConfig:
         doc = asdict(self)
         doc["configuration_sets"] = list(self.configuration_sets)
         doc["count_configuration_sets"] = list(self.count_configuration_sets)
+        if self.protection is None:
+            del doc["protection"]  # the file (and its hash) of a monitor without protection is unchanged
+        else:
+            doc["protection"]["configuration_sets"] = list(self.protection.configuration_sets)
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
     @classmethod
@@ -140,6 +187,13 @@ class ExporterConfig:
             raise ConfigError(
                 "period_seconds: must be a multiple of 60 (SES metrics are 1-minute resolution)"
             )
+        if doc.get("protection") is not None:
+            doc["protection"] = ProtectionConfig.from_doc(doc["protection"])
+            unlisted = [s for s in doc["protection"].configuration_sets if s not in sets]
+            if unlisted:
+                raise ConfigError(
+                    f"protection.configuration_sets: not in configuration_sets: {', '.join(unlisted)}"
+                )
         config = cls(**doc)
         if config.lookback_seconds < config.period_seconds:
             raise ConfigError("lookback_seconds: must be at least period_seconds")
@@ -230,6 +284,23 @@ class ApiHealth(TypedDict):
     last_error_kind: str | None
 
 
+class ProtectedSetStatus(TypedDict):
+    """One spec.protection set as the exporter sees it (ExporterStatus.protection)."""
+
+    mode: str  # DryRun | Enforce
+    # watching | paused (by this monitor) | would_pause (DryRun) | paused_elsewhere | cooldown | unknown
+    state: str
+    sending_enabled: bool | None  # SESv2 GetConfigurationSet SendingOptions.SendingEnabled
+    paused_at: str | None  # RFC 3339, of sesmonitor's (would-be) pause
+    reason: (
+        str | None
+    )  # why sesmonitor paused it, e.g. "bounce rate 12.00% at or above 10.00% for 10m or more"
+    resumed_at: str | None
+    cooldown_until: str | None
+    last_error: str | None  # the last write (pause, resume, tags) that failed, until one succeeds
+    last_error_code: str | None  # AccessDeniedException, ...
+
+
 @dataclass
 class ExporterStatus:
     """The JSON document served at ``/status``: what the operator mirrors into the SesMonitor status."""
@@ -251,6 +322,8 @@ class ExporterStatus:
     # GetMetricData first succeeds. Older exporters leave it out.
     counts_without_data: dict[str, list[str]] = field(default_factory=dict)
     events: EventsStatus | None = None  # only with spec.events; older exporters leave it out
+    # spec.protection's sets (DryRun or Enforce); empty without protection. Older exporters leave it out.
+    protection: dict[str, ProtectedSetStatus] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -145,6 +145,23 @@ QUOTA_MAX_24H_SEND: Final = "aws_ses_account_max_24_hour_send"
 QUOTA_MAX_SEND_RATE: Final = "aws_ses_account_max_send_rate"
 QUOTA_SENT_LAST_24H: Final = "aws_ses_account_sent_last_24_hours"
 
+# SESv2 GetConfigurationSet SendingOptions.SendingEnabled of each listed configuration set (label
+# configuration_set): 0 while the set is paused, by sesmonitor's spec.protection or by anyone else.
+CONFIGURATION_SET_SENDING_ENABLED: Final = "aws_ses_configuration_set_sending_enabled"
+# spec.protection (docs/protection.md). 1 for each listed set whose sending is disabled, saying who
+# paused it (sesmonitor | unknown), when (RFC 3339, "" when unknown) and why (the rate then, "" unknown).
+CONFIGURATION_SET_PAUSED_INFO: Final = "sesmonitor_configuration_set_paused_info"
+LABEL_PAUSED_BY: Final = "paused_by"
+LABEL_PAUSED_AT: Final = "paused_at"
+LABEL_ACTION: Final = "action"  # pause | would_pause | resume | tag | read_tags
+LABEL_CODE: Final = "code"  # the AWS error code of a failed protection call
+PAUSED_BY_SESMONITOR: Final = "sesmonitor"
+PAUSED_BY_UNKNOWN: Final = "unknown"
+# Protection's calls by configuration set, action and outcome (OUTCOMES); would_pause writes nothing.
+PROTECTION_ACTIONS_TOTAL: Final = "sesmonitor_protection_actions_total"
+# 1 while the last protection call of a set failed (labels: configuration_set, action, code).
+PROTECTION_ACTION_FAILED: Final = "sesmonitor_protection_action_failed"
+
 # The exporter's own health.
 # HTTP requests sent to AWS, botocore retries included (labels: api, outcome).
 AWS_REQUESTS_TOTAL: Final = "sesmonitor_aws_requests_total"  # labels: api, outcome
@@ -178,6 +195,10 @@ def all_metric_names() -> tuple[str, ...]:
         QUOTA_MAX_24H_SEND,
         QUOTA_MAX_SEND_RATE,
         QUOTA_SENT_LAST_24H,
+        CONFIGURATION_SET_SENDING_ENABLED,
+        CONFIGURATION_SET_PAUSED_INFO,
+        PROTECTION_ACTIONS_TOTAL,
+        PROTECTION_ACTION_FAILED,
         AWS_REQUESTS_TOTAL,
         CLOUDWATCH_METRICS_REQUESTED_TOTAL,
         REFRESH_DURATION_SECONDS,

@@ -44,6 +44,7 @@ def test_endpoints_before_and_after_the_first_refresh(simulated_ses, make_export
         "apis",
         "counts_without_data",
         "events",  # null without spec.events
+        "protection",
     }
     assert doc["events"] is None
     status = contract.ExporterStatus.from_json(response.body)

@@ -93,6 +93,18 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
      "spec.exporter.tolerations[0].operator", "spec.exporter.tolerations[0].operator"),
     ("bad-severity-label", {"alerting": {"severities": {"warning": "not valid!"}}},
      "spec.alerting.severities.warning", "spec.alerting.severities.warning"),
+    ("protection-set-not-listed",
+     {"configurationSets": ["marketing"],
+      "protection": {"mode": "Enforce", "configurationSets": ["promo"]}},
+     "spec.protection.configurationSets", "protection.configurationSets: promo not in configurationSets"),
+    ("protection-without-sets", {"protection": {"mode": "Enforce"}},
+     "spec.protection.configurationSets", "DryRun and Enforce need configurationSets"),
+    ("protection-level-not-percent",
+     {"configurationSets": ["m"],
+      "protection": {"mode": "DryRun", "configurationSets": ["m"], "bounceRate": "12"}},
+     "spec.protection.bounceRate", "spec.protection.bounceRate"),
+    ("protection-bad-mode", {"protection": {"mode": "Always"}},
+     "spec.protection.mode", "spec.protection.mode"),
 ]  # fmt: skip
 
 

@@ -204,6 +204,7 @@ class SesAccountProcess:
         region: str = "us-east-1",
         python: str = sys.executable,
         host: str = "127.0.0.1",
+        configuration_sets: Sequence[str] = (),
     ) -> None:
         """``host``: the address to serve on; a real node's pods reach the host end of its veth."""
         if scenario not in SCENARIOS:
@@ -220,6 +221,8 @@ class SesAccountProcess:
         ]  # fmt: skip
         if burst_every:
             args += ["--burst-every", str(burst_every), "--burst-minutes", str(burst_minutes or 1)]
+        for name_of_set in configuration_sets:  # created in SESv2, with their own datapoints
+            args += ["--configuration-set", name_of_set]
         self.process = ManagedProcess(name, args, self.workdir / f"{name}.log")
 
     @property

@@ -25,6 +25,12 @@ Pieces:
   * forwards SESv2 GetConfigurationSet to moto, which implements it with the set's ReputationOptions
     (checked over HTTP against moto 5.2.5: no stand-in needed); `SimulatedSes` creates the listed
     configuration sets there, reputation metrics enabled unless named in `reputation_disabled`.
+  * STANDS IN FOR SESv2 PutConfigurationSetSendingOptions (PUT /v2/email/configuration-sets/<set>/sending),
+    which moto does not implement (404), keeping each set's sending switch itself (`set_sending`, the
+    control endpoint), and for the SendingOptions of GetConfigurationSet's answer, which moto gets
+    wrong (`{"SendingEnabled": {}}`): the proxy writes its own switch into moto's answer. The tagging calls
+    spec.protection uses, TagResource and ListTagsForResource (/v2/email/tags), moto implements for
+    configuration set ARNs (checked over HTTP): forwarded, no stand-in.
   * with a TLS context, answers HTTP CONNECT by terminating TLS itself, so an SDK that only honours an
     HTTPS proxy setting (the AWS Java SDK in prometheus cloudwatch_exporter 0.16.0, which has no endpoint
     option) reaches moto too, given a certificate it trusts.
@@ -32,6 +38,7 @@ Pieces:
     once per datapoint: SDKs that list before they read would otherwise ask for hundreds of duplicates.
 - Control endpoints on the proxy (JSON), for a demo running in another process:
   GET /__sesmonitor/requests, POST /__sesmonitor/reset, GET|PUT /__sesmonitor/account,
+  GET|PUT /__sesmonitor/sending (body: {"marketing": false}),
   POST|DELETE /__sesmonitor/faults (body: {"operation": "GetMetricData", "kind": "throttle", "times": 2}).
 
 Run it on its own: ``python tests/support/moto_ses.py --scenario seed --port 4566`` prints the endpoint
@@ -59,7 +66,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import KW_ONLY, asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -96,9 +103,12 @@ class Scenario:
     # (minute start, seeding "now", seeding start) -> fraction
     bounce_rate: Callable[[float, float, float], float]
     complaint_rate: Callable[[float, float, float], float]
+    _: KW_ONLY  # what only some scenarios have is named where they set it
     # minute start -> the SES events (event-publishing records) of that minute, for spec.events; the
     # live account (support.live_ses) publishes them through SNS to an SQS queue. None: no events.
     events: Callable[[float], list[dict[str, Any]]] | None = None
+    # configuration set -> its own (bounce, complaint) rates, instead of the scaled account rates
+    set_rates: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def _bursts(every_minutes: int, for_minutes: int, per_minute: int) -> Callable[[float], int]:
@@ -197,6 +207,17 @@ SCENARIOS: dict[str, Scenario] = {
             _spike,
         ),
         Scenario(
+            "protect",
+            "Steady sending; configuration set marketing at 12% bounces (over AWS's 10% pause level),"
+            " transactional at 0.5%; account bounce 4.5%, HEALTHY: spec.protection pauses marketing alone.",
+            "HEALTHY",
+            True,
+            _steady(30),
+            lambda *_: 0.045,
+            lambda *_: 0.0003,
+            set_rates={"marketing": (0.12, 0.0004), "transactional": (0.005, 0.0001)},
+        ),
+        Scenario(
             "under-review",
             "Bounce 6.2% (over AWS's 5% review line), complaints 0.09%, mail in 3-minute bursts every "
             "10 minutes; account under review (PROBATION).",
@@ -216,7 +237,7 @@ SCENARIOS: dict[str, Scenario] = {
             _steady(40),
             _bad_list_bounce,
             lambda *_: 0.0002,
-            _bad_list_events,
+            events=_bad_list_events,
         ),
     )
 }
@@ -285,6 +306,8 @@ def seed_scenario(
             if sent:
                 bounce_rate = min(1.0, sc.bounce_rate(t, now, first) * factor)
                 complaint_rate = min(1.0, sc.complaint_rate(t, now, first) * factor)
+                if scope in sc.set_rates:
+                    bounce_rate, complaint_rate = sc.set_rates[scope]
                 bounces = round(sent * bounce_rate)
                 delivered = sent - bounces
                 complaints = round(delivered * complaint_rate)
@@ -451,6 +474,7 @@ class FaultProxy:
         self.upstream_host = parsed.hostname or "127.0.0.1"
         self.upstream_port = parsed.port or 80
         self.account = AccountStandIn()
+        self.sending: dict[str, bool] = {}  # the PutConfigurationSetSendingOptions stand-in's switches
         self._records: list[RecordedRequest] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -522,6 +546,15 @@ class FaultProxy:
                     return fault
         return None
 
+    # -- the PutConfigurationSetSendingOptions stand-in
+    def set_sending(self, name: str, enabled: bool) -> None:
+        with self._lock:
+            self.sending[name] = enabled
+
+    def sending_enabled(self, name: str) -> bool:
+        with self._lock:
+            return self.sending.get(name, True)
+
     # -- the GetAccount stand-in
     def set_account(self, **fields: Any) -> None:
         with self._lock:
@@ -581,6 +614,18 @@ def _identify(method: str, path: str, headers: Any, body: bytes) -> _Call:
     parts = path.split("?", 1)[0].rstrip("/").split("/")
     if method == "GET" and len(parts) == 5 and parts[1:4] == ["v2", "email", "configuration-sets"]:
         return _Call(service or "ses", "GetConfigurationSet", "rest-json", key, body)
+    if (
+        method == "PUT"
+        and len(parts) == 6
+        and parts[1:4] == ["v2", "email", "configuration-sets"]
+        and parts[5] == "sending"
+    ):
+        return _Call(  # the stand-in answers it
+            service or "ses", "PutConfigurationSetSendingOptions", "rest-json", key, body
+        )
+    if parts[1:4] == ["v2", "email", "tags"]:  # forwarded to moto
+        operation = {"GET": "ListTagsForResource", "POST": "TagResource", "DELETE": "UntagResource"}
+        return _Call(service or "ses", operation.get(method, method), "rest-json", key, body)
     return _Call(service, f"{method} {path.split('?', 1)[0]}", "other", key, body)
 
 
@@ -660,12 +705,20 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                     [("Content-Type", "application/json")],
                     json.dumps(doc).encode(),
                 )
+            elif call.operation == "PutConfigurationSetSendingOptions":
+                status, headers, payload = self._put_sending(method, body)
             elif call.protocol == "cbor":
                 status, headers, payload = self._bridge_cbor(call)
             else:
                 status, headers, payload = self._forward(method, self.path, body, self.headers.items())
                 if call.operation == "ListMetrics" and call.protocol == "json" and status == 200:
                     payload = json.dumps(_unique_metrics(json.loads(payload))).encode()
+                if call.operation == "GetConfigurationSet" and status == 200:  # the stand-in's switch
+                    doc = json.loads(payload)
+                    doc["SendingOptions"] = {
+                        "SendingEnabled": proxy.sending_enabled(doc["ConfigurationSetName"])
+                    }
+                    payload = json.dumps(doc).encode()
             proxy.record(
                 RecordedRequest(
                     call.service,
@@ -695,6 +748,22 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 return resp.status, kept, payload
             finally:
                 conn.close()
+
+        def _put_sending(self, method: str, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+            """PutConfigurationSetSendingOptions (stand-in): only for a set moto has, like SES."""
+            name = urllib.parse.unquote(self.path.split("?", 1)[0].rstrip("/").split("/")[4])
+            status, _, _ = self._forward(
+                "GET", f"/v2/email/configuration-sets/{name}", b"", self.headers.items()
+            )
+            if status != 200:
+                error = [("Content-Type", "application/json"), ("x-amzn-ErrorType", "NotFoundException")]
+                return (
+                    404,
+                    error,
+                    json.dumps({"message": f"Configuration set {name} does not exist"}).encode(),
+                )
+            proxy.set_sending(name, bool(json.loads(body or b"{}").get("SendingEnabled", True)))
+            return 200, [("Content-Type", "application/json")], b"{}"
 
         def _bridge_cbor(self, call: _Call) -> tuple[int, list[tuple[str, str]], bytes]:
             params = _from_cbor_value(cbor.loads(call.body) or {})
@@ -746,6 +815,12 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 result = asdict(proxy.account)
             elif what == "account" and method == "GET":
                 result = asdict(proxy.account)
+            elif what == "sending" and method in ("PUT", "POST"):
+                for name, enabled in doc.items():
+                    proxy.set_sending(name, bool(enabled))
+                result = dict(proxy.sending)
+            elif what == "sending" and method == "GET":
+                result = dict(proxy.sending)
             elif what == "faults" and method == "POST":
                 try:
                     proxy.inject(

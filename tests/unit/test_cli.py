@@ -227,3 +227,21 @@ def test_subprocess_never_prints_a_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert proc.stderr == "spec.thresholds.bounceRate: warning (12%) must be lower than critical (10%)\n"
+
+
+def test_iam_policy_adds_protection_only_for_protected_sets(tmp_path: Path) -> None:
+    import json
+
+    path = monitor_file(
+        tmp_path,
+        "  region: eu-west-1\n  configurationSets: [marketing, transactional]\n"
+        "  protection: {mode: Enforce, configurationSets: [marketing]}\n",
+    )
+    code, out, err = run("iam-policy", "-f", str(path))
+    assert (code, err) == (0, "")
+    statement = json.loads(out)["Statement"][-1]
+    assert statement["Resource"] == ["arn:aws:ses:eu-west-1:*:configuration-set/marketing"]
+    assert "ses:PutConfigurationSetSendingOptions" in statement["Action"]
+    code, out, _ = run("iam-policy", "-f", str(EXAMPLES / "basic.yaml"))
+    assert code == 0
+    assert "PutConfigurationSetSendingOptions" not in out

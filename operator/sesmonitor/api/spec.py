@@ -21,6 +21,9 @@ PLURAL: Final = "sesmonitors"
 SINGULAR: Final = "sesmonitor"
 SHORT_NAMES: Final = ("sesmon",)
 API_VERSION: Final = f"{GROUP}/{VERSION}"
+# `sesmonitor.io/resume: marketing[,other]` on a SesMonitor: a person's resume of sets spec.protection
+# paused; the operator passes it on to the exporter and removes it.
+RESUME_ANNOTATION: Final = f"{GROUP}/resume"
 
 REGION_PATTERN: Final = (
     r"^[a-z]{2}(-gov|-iso[a-z]?)?"
@@ -563,6 +566,93 @@ class Prometheus(_Model):
     )
 
 
+PROTECTION_MODES: Final = ("Off", "DryRun", "Enforce")
+
+
+def _optional_percent_field(description: str, alias: str) -> Any:
+    return Field(
+        default=None,
+        alias=alias,
+        description=description,
+        max_length=10,
+        json_schema_extra={
+            "pattern": PERCENT_PATTERN,  # pydantic leaves a pattern of an optional field out of the schema
+            "x-kubernetes-validations": [
+                {
+                    "rule": f"{_percent_cel('self')} > 0.0 && {_percent_cel('self')} <= 100.0",
+                    "message": "must be greater than 0% and at most 100%",
+                }
+            ],
+        },
+    )
+
+
+class Protection(_Model):
+    """Opt-in: pause a configuration set whose own rate reaches a level, before AWS pauses the account.
+
+    The exporter decides at each refresh from the CloudWatch datapoints it reads; a paused set stays
+    paused until a person resumes it (annotation sesmonitor.io/resume=<set>, or `sesmonitor resume`).
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": (
+                        "self.mode == 'Off' ||"
+                        " (has(self.configurationSets) && size(self.configurationSets) > 0)"
+                    ),
+                    "message": "DryRun and Enforce need configurationSets",
+                    "fieldPath": ".configurationSets",
+                }
+            ]
+        }
+    )
+
+    mode: Literal["Off", "DryRun", "Enforce"] = Field(
+        default="Off",
+        description=(
+            "Off (default): never act. DryRun: report what would be paused (condition, Event, metric)"
+            " without any write to AWS. Enforce: pause the set (SESv2 PutConfigurationSetSendingOptions)."
+        ),
+    )
+    configuration_sets: list[Annotated[str, Field(pattern=CONFIGURATION_SET_PATTERN, max_length=64)]] = Field(
+        default_factory=list,
+        alias="configurationSets",
+        description="The configuration sets (each also in configurationSets) that may be paused; no other.",
+        max_length=20,
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    bounce_rate: Percent | None = _optional_percent_field(
+        "Pause a set whose own bounce rate reaches this level (default: thresholds.bounceRate.critical).",
+        "bounceRate",
+    )
+    complaint_rate: Percent | None = _optional_percent_field(
+        "Pause a set whose own complaint rate reaches this level"
+        " (default: thresholds.complaintRate.critical).",
+        "complaintRate",
+    )
+    hold_for: Annotated[str, _bounded_duration(60, 6 * 3600)] = _duration(
+        "How long every datapoint of a set's rate must stay at or above its level before the set is paused.",
+        "10m",
+        "1m",
+        "6h",
+        alias="holdFor",
+    )
+    cooldown: Annotated[str, _bounded_duration(0, MAX_WINDOW_SECONDS)] = _duration(
+        "After a resume, how long no new pause of that set happens (the rate needs time to come down).",
+        "1h",
+        "0s",
+        "24h",
+    )
+
+    @model_validator(mode="after")
+    def _sets_when_active(self) -> Protection:
+        if self.mode != "Off" and not self.configuration_sets:
+            raise ValueError("DryRun and Enforce need configurationSets")
+        return self
+
+
 class SesMonitorSpec(_Model):
     """Desired state: which SES account to watch, and when to alert."""
 
@@ -584,6 +674,15 @@ class SesMonitorSpec(_Model):
                     ),
                     "message": "every configurationSetCounts entry must be listed in configurationSets",
                     "fieldPath": ".configurationSetCounts",
+                },
+                {
+                    "rule": (
+                        "!has(self.protection) || !has(self.protection.configurationSets) ||"
+                        " self.protection.configurationSets.all(s,"
+                        " has(self.configurationSets) && s in self.configurationSets)"
+                    ),
+                    "message": "every protection.configurationSets entry must be listed in configurationSets",
+                    "fieldPath": ".protection.configurationSets",
                 },
             ]
         }
@@ -649,6 +748,28 @@ class SesMonitorSpec(_Model):
         default=None,
         description="Optional: an SQS queue of SES events, for bounce and complaint types and domains.",
     )
+    protection: Protection = Field(
+        default_factory=Protection,
+        description=(
+            "Opt-in: pause an offending configuration set before AWS pauses the account (docs/protection.md)."
+        ),
+        json_schema_extra=_object_default(Protection),
+    )
+
+    @model_validator(mode="after")
+    def _protected_sets_listed(self) -> SesMonitorSpec:
+        unlisted = [s for s in self.protection.configuration_sets if s not in self.configuration_sets]
+        if unlisted:
+            raise ValueError(f"protection.configurationSets: {', '.join(unlisted)} not in configurationSets")
+        return self
+
+    def protection_levels(self) -> tuple[str, str]:
+        """The (bounce, complaint) pause levels: protection's own, else the critical thresholds."""
+        p = self.protection
+        return (
+            p.bounce_rate or self.thresholds.bounce_rate.critical,
+            p.complaint_rate or self.thresholds.complaint_rate.critical,
+        )
 
     @model_validator(mode="after")
     def _counts_of_listed_sets(self) -> SesMonitorSpec:

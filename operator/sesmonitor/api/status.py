@@ -23,6 +23,8 @@ ACCOUNT_HEALTHY: Final = "AccountHealthy"
 CONFIGURATION_SET_COUNTS: Final = "ConfigurationSetCounts"
 # Only with spec.events: whether the exporter receives SES events from the queue.
 EVENTS_RECEIVED: Final = "EventsReceived"
+# Only with spec.protection in DryRun or Enforce: which sets are paused (or would be) and why.
+PROTECTION: Final = "Protection"
 # kstatus's abnormal-true conditions, present only while reconciling fails (Flux and Argo CD read
 # them): Reconciling while retries will fix it, Stalled when they will not.
 RECONCILING: Final = "Reconciling"
@@ -36,6 +38,7 @@ CONDITION_TYPES: Final = (
     ACCOUNT_HEALTHY,
     CONFIGURATION_SET_COUNTS,
     EVENTS_RECEIVED,
+    PROTECTION,
     RECONCILING,
     STALLED,
 )
@@ -76,6 +79,30 @@ class Condition(_Status):
     )
 
 
+class ProtectedSet(_Status):
+    """One spec.protection set as the exporter last reported it."""
+
+    configuration_set: str = Field(
+        alias="configurationSet", description="The configuration set.", max_length=64
+    )
+    state: str = Field(
+        description=(
+            "watching, paused (by sesmonitor), would_pause (DryRun), paused_elsewhere (not by sesmonitor),"
+            " cooldown (after a resume) or unknown."
+        ),
+        max_length=32,
+    )
+    paused_at: str | None = Field(default=None, alias="pausedAt", description="When sesmonitor paused it.")
+    reason: str | None = Field(default=None, description="The rate that paused it.", max_length=256)
+    resumed_at: str | None = Field(default=None, alias="resumedAt", description="When it was last resumed.")
+    cooldown_until: str | None = Field(
+        default=None, alias="cooldownUntil", description="No new pause before this time."
+    )
+    last_error: str | None = Field(
+        default=None, alias="lastError", description="The last failed protection call.", max_length=1024
+    )
+
+
 class SesMonitorStatus(_Status):
     """Observed state, mirrored from the exporter's /status by the operator."""
 
@@ -88,8 +115,9 @@ class SesMonitorStatus(_Status):
             "Ready (reconciled and the exporter serves fresh data; not the account's health), Reconciled,"
             " ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy, with"
             " configurationSetCounts ConfigurationSetCounts (False while an opted-in set's counts never had"
-            " data), with events EventsReceived (whether SES events arrive, the last hour's bounces);"
-            " while reconciling fails, Reconciling (will retry) or Stalled (needs a person)."
+            " data), with spec.events EventsReceived (whether SES events arrive, the last hour's bounces),"
+            " with spec.protection Protection (which sets are paused and why); while reconciling fails,"
+            " Reconciling (will retry) or Stalled (needs a person)."
         ),
         max_length=16,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
@@ -132,4 +160,13 @@ class SesMonitorStatus(_Status):
             " permanent 92% (NoEmail 80%), transient 8%; top domain example.com 41%."
         ),
         max_length=512,
+    )
+    protection: list[ProtectedSet] = Field(
+        default_factory=list,
+        description="With spec.protection on: each protected configuration set's state.",
+        max_length=20,
+        json_schema_extra={
+            "x-kubernetes-list-type": "map",
+            "x-kubernetes-list-map-keys": ["configurationSet"],
+        },
     )

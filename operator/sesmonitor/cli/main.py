@@ -3,6 +3,8 @@
     sesmonitor render -f monitor.yaml      every child object as a YAML stream (kubectl apply -f -, GitOps)
     sesmonitor validate -f monitor.yaml    "ok: <namespace>/<name>", or each problem as "field.path: message"
     sesmonitor rules -f monitor.yaml       the alert rules as a Prometheus rule file (promtool check rules)
+    sesmonitor iam-policy -f monitor.yaml  the exporter's IAM policy (protection's writes only when it is on)
+    sesmonitor resume -n NS NAME SET       resume a configuration set spec.protection paused
     sesmonitor crd                         the SesMonitor CustomResourceDefinition
     sesmonitor docs                        the SesMonitor field reference (docs/configuration.md)
 
@@ -12,6 +14,7 @@ Bad input exits 1 with a message naming the field; usage errors exit 2; never a 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ import yaml
 from sesmonitor.api import SesMonitor, SpecError, custom_resource_definition, load
 from sesmonitor.api.docs import configuration_reference
 from sesmonitor.render import RenderDefaults, render_all
+from sesmonitor.render.iam import iam_policy
 from sesmonitor.render.rules import rule_file
 
 EXIT_OK: Final = 0
@@ -177,6 +181,26 @@ def cmd_rules(args: argparse.Namespace, io: Streams) -> int:
     return EXIT_OK
 
 
+def cmd_iam_policy(args: argparse.Namespace, io: Streams) -> int:
+    monitors = _valid_monitors(parse_documents(args.file, args.namespace, io.stdin), io.err)
+    if monitors is None:
+        return EXIT_INVALID
+    if len(monitors) != 1:
+        print("error: iam-policy needs exactly one SesMonitor", file=io.err)
+        return EXIT_INVALID
+    io.out.write(json.dumps(iam_policy(monitors[0]), indent=2) + "\n")
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace, io: Streams) -> int:
+    """Annotate the SesMonitor; the operator passes the resume on to its exporter (docs/protection.md)."""
+    from sesmonitor.cli.resume import annotate_resume
+
+    message = annotate_resume(args.namespace, args.name, args.configuration_set, args.kubeconfig)
+    print(message, file=io.out)
+    return EXIT_OK
+
+
 def cmd_crd(_args: argparse.Namespace, io: Streams) -> int:
     io.out.write(CRD_HEADER)
     io.out.write(yaml.safe_dump(custom_resource_definition(), sort_keys=False, width=CRD_WIDTH))
@@ -224,6 +248,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     with_file("validate", "check SesMonitors and report each problem with its field path", cmd_validate)
     with_file("rules", "print the alert rules as a Prometheus rule file (for promtool)", cmd_rules)
+    with_file("iam-policy", "print the exporter's IAM policy for a SesMonitor (JSON)", cmd_iam_policy)
+    resume = commands.add_parser(
+        "resume", help="resume a configuration set spec.protection paused (annotates the SesMonitor)"
+    )
+    resume.add_argument("-n", "--namespace", default="default", help="the SesMonitor's namespace")
+    resume.add_argument("name", help="the SesMonitor's name")
+    resume.add_argument("configuration_set", metavar="SET", help="the configuration set to resume")
+    resume.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster, then ~/.kube/config)")
+    resume.set_defaults(func=cmd_resume)
     crd = commands.add_parser("crd", help="print the SesMonitor CustomResourceDefinition")
     crd.set_defaults(func=cmd_crd)
     docs = commands.add_parser("docs", help="print the SesMonitor field reference as Markdown")

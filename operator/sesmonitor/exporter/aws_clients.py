@@ -33,6 +33,7 @@ class AwsClients:
     cloudwatch: Any
     sesv2: Any
     sqs: Any = None  # only with spec.events
+    sts: Any = None  # spec.protection only: GetCallerIdentity, for the configuration sets' ARNs
 
 
 def botocore_config(config: ExporterConfig) -> Config:
@@ -99,4 +100,9 @@ def make_clients(config: ExporterConfig, session: boto3.Session | None = None) -
         )
         if config.events_queue_url
         else None,
+        sts=(
+            session.client("sts", endpoint_url=config.endpoint("sts"), config=client_config)
+            if config.protection is not None and not config.role_arn
+            else None
+        ),
     )

@@ -16,6 +16,8 @@ from prometheus_client.registry import Collector
 
 from sesmonitor import metrics
 from sesmonitor.exporter.cloudwatch import SeriesKey
+from sesmonitor.exporter.protection import PAUSED
+from sesmonitor.exporter.protector import Protector, describe_record, rfc3339
 from sesmonitor.exporter.snapshot import NOT_REFRESHED, SeriesSnapshot
 from sesmonitor.exporter.state import ExporterState, StateView
 
@@ -36,8 +38,12 @@ class ExporterCollector(Collector):
         region: str,
         series_keys: Sequence[SeriesKey],
         clock: Callable[[], float] = time.time,
+        *,
+        protector: Protector | None = None,
     ) -> None:
         self._state = state
+        self._protector = protector
+        self._monitor = monitor
         self._base = [monitor, region]
         self._keys = list(series_keys)
         self._clock = clock
@@ -47,6 +53,7 @@ class ExporterCollector(Collector):
         now = self._clock()
         yield from self._cloudwatch(view, now)
         yield from self._account(view)
+        yield from self._sending(view)
         yield from self._health(view, now)
 
     def _snapshots(self, view: StateView) -> list[tuple[SeriesKey, SeriesSnapshot]]:
@@ -146,6 +153,53 @@ class ExporterCollector(Collector):
                     family.add_metric(self._base, float(value))
         yield status
         yield from families
+
+    def _sending(self, view: StateView) -> Iterator[Metric]:
+        """Each listed set's sending switch; for a paused one who paused it; spec.protection's calls."""
+        enabled = GaugeMetricFamily(
+            metrics.CONFIGURATION_SET_SENDING_ENABLED,
+            "1 when SES lets the configuration set send (SESv2 GetConfigurationSet SendingOptions).",
+            labels=SERIES_LABELS,
+        )
+        info = GaugeMetricFamily(
+            metrics.CONFIGURATION_SET_PAUSED_INFO,
+            "1 for a configuration set whose sending is disabled: who paused it, when, and why.",
+            labels=(*SERIES_LABELS, metrics.LABEL_PAUSED_BY, metrics.LABEL_PAUSED_AT, metrics.LABEL_REASON),
+        )
+        protection = self._protector.view() if self._protector is not None else None
+        records = {one.name: one.record for one in protection.sets} if protection else {}
+        for name, on in view.sending_enabled.items():
+            if on is None:
+                continue
+            enabled.add_metric([*self._base, name], _flag(on))
+            if on:
+                continue
+            record = records.get(name)
+            ours = record is not None and record.state == PAUSED and record.monitor == self._monitor
+            labels = [metrics.PAUSED_BY_UNKNOWN, "", ""]
+            if ours and record is not None:
+                labels = [metrics.PAUSED_BY_SESMONITOR, rfc3339(record.at), describe_record(record)]
+            info.add_metric([*self._base, name, *labels], 1.0)
+        yield enabled
+        yield info
+        actions = CounterMetricFamily(
+            metrics.PROTECTION_ACTIONS_TOTAL,
+            "spec.protection's calls by configuration set, action and outcome (would_pause writes nothing).",
+            labels=(*SERIES_LABELS, metrics.LABEL_ACTION, metrics.LABEL_OUTCOME),
+        )
+        failed = GaugeMetricFamily(
+            metrics.PROTECTION_ACTION_FAILED,
+            "1 while spec.protection's last call for the configuration set failed.",
+            labels=(*SERIES_LABELS, metrics.LABEL_ACTION, metrics.LABEL_CODE),
+        )
+        if protection is not None:
+            for (name, action, outcome), count in sorted(protection.actions.items()):
+                actions.add_metric([*self._base, name, action, outcome], float(count))
+            for one in protection.sets:
+                if one.failure is not None:
+                    failed.add_metric([*self._base, one.name, one.failure.action, one.failure.code], 1.0)
+        yield actions
+        yield failed
 
     def _health(self, view: StateView, now: float) -> Iterator[Metric]:
         requests = CounterMetricFamily(

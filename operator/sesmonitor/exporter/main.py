@@ -26,6 +26,8 @@ from sesmonitor.exporter.collector import ExporterCollector
 from sesmonitor.exporter.event_collector import EventsCollector
 from sesmonitor.exporter.event_counts import EventCounts
 from sesmonitor.exporter.http_server import ExporterHTTPServer, MetricsRenderer
+from sesmonitor.exporter.protection import FRESH_SECONDS
+from sesmonitor.exporter.protector import Protector
 from sesmonitor.exporter.refresher import Refresher
 from sesmonitor.exporter.reputation import ConfigurationSetReader
 from sesmonitor.exporter.request_counting import instrument
@@ -47,6 +49,13 @@ def count_reach(config: contract.ExporterConfig) -> int:
     """How far back a read must reach for the counters: to the periods that settled since the last read
     (a refresh interval ago), with a period to spare. A longer outage loses what settled before that."""
     return config.count_settle_seconds + config.refresh_interval_seconds + 2 * config.period_seconds
+
+
+def protection_reach(config: contract.ExporterConfig) -> int:
+    """spec.protection judges a rate over its hold time back from a datapoint at most FRESH_SECONDS old."""
+    if config.protection is None:
+        return 0
+    return config.protection.hold_seconds + FRESH_SECONDS + config.period_seconds
 
 
 class Exporter:
@@ -75,10 +84,15 @@ class Exporter:
             config.configuration_sets,
             # One query covers the lookback (newest value), the window (its average) and the periods the
             # count counters add once settled (see counting.py).
-            max(config.lookback_seconds, config.window_seconds, count_reach(config)),
+            max(
+                config.lookback_seconds, config.window_seconds, count_reach(config), protection_reach(config)
+            ),
             config.period_seconds,
             on_metrics_requested=self.state.add_metrics_requested,
             count_sets=config.count_configuration_sets,
+        )
+        self.protector = (
+            Protector(config, self.clients.sesv2, self.clients.sts) if config.protection is not None else None
         )
         self.refresher = Refresher(
             config,
@@ -87,11 +101,17 @@ class Exporter:
             AccountReader(self.clients.sesv2),
             clock,
             configuration_sets=configuration_sets,
+            protector=self.protector,
         )
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(
             ExporterCollector(
-                self.state, config.monitor, config.region, [q.key for q in cloudwatch.queries], clock
+                self.state,
+                config.monitor,
+                config.region,
+                [q.key for q in cloudwatch.queries],
+                clock,
+                protector=self.protector,
             )
         )
         self.events: EventConsumer | None = None
@@ -126,7 +146,14 @@ class Exporter:
             now,
             count_sets=self.config.count_configuration_sets,
             events_queue_url=self.config.events_queue_url,
+            protection=self.protector.view() if self.protector is not None else None,
         )
+
+    def resume(self, configuration_set: str) -> tuple[bool, str]:
+        """A person's resume, passed on by the operator (POST /protection/resume)."""
+        if self.protector is None:
+            return False, "protection is off for this monitor"
+        return self.protector.request_resume(configuration_set, self.clock())
 
     @property
     def address(self) -> tuple[str, int]:
@@ -137,7 +164,9 @@ class Exporter:
 
     def start(self, *, refresh_loop: bool = True) -> None:
         """Bind the port (OSError if taken), then serve and refresh in daemon threads."""
-        self.server = ExporterHTTPServer(self.listen, self.renderer, self.status, self.clock)
+        self.server = ExporterHTTPServer(
+            self.listen, self.renderer, self.status, self.clock, resume=self.resume
+        )
         self.server.start()
         if refresh_loop:
             loop = threading.Thread(
@@ -163,6 +192,8 @@ class Exporter:
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        if self.protector is not None:
+            self.protector.wake.set()  # the loop waits on it
         if self.server is not None:
             self.server.stop(timeout)
         for thread in self._threads:

@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from sesmonitor import metrics
 from sesmonitor.contract import ExporterConfig
@@ -19,6 +20,7 @@ from sesmonitor.exporter.account import AccountReader
 from sesmonitor.exporter.cloudwatch import CloudWatchReader, Series, SeriesKey
 from sesmonitor.exporter.counting import CounterState, advance
 from sesmonitor.exporter.outcomes import classify_exception, describe_exception, error_code
+from sesmonitor.exporter.protector import Protector
 from sesmonitor.exporter.reputation import ConfigurationSetReader, explain_absences
 from sesmonitor.exporter.snapshot import ERROR_STATUS_CODES, summarize
 from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
@@ -51,12 +53,16 @@ class Refresher:
         clock: Callable[[], float] = time.time,
         *,
         configuration_sets: ConfigurationSetReader | None = None,
+        protector: Protector | None = None,
     ) -> None:
         self._config = config
         self._state = state
         self._cloudwatch = cloudwatch
         self._account = account
         self._configuration_sets = configuration_sets
+        self.protector = protector
+        self._read_now: dict[str, Any] = {}  # this pass's raw reads, for the protection step
+        self._last_series: tuple[float, dict[SeriesKey, Series]] | None = None  # (read at, series)
         self._clock = clock
         # The sets' ReputationOptions first: a pass explains absent rates with what it just read.
         self._next_due: dict[str, float] = {API_CONFIGURATION_SET: 0.0} if configuration_sets else {}
@@ -80,10 +86,17 @@ class Refresher:
             now = self._clock() if now is None else now
             started = time.perf_counter()
             results = {}
+            self._read_now = {}
             for api in wanted:
                 results[api] = self._refresh_api(api, now)
                 failures = self._state.view().apis[api].consecutive_failures
                 self._next_due[api] = now + backoff_delay(self._config.refresh_interval_seconds, failures)
+            if self.protector is not None and API_CONFIGURATION_SET in self._read_now:
+                # Only on this pass's sending state, and datapoints read within the last interval (a
+                # resume's extra pass shifts GetConfigurationSet's schedule away from GetMetricData's).
+                read_at, series = self._last_series or (0.0, None)
+                fresh = now - read_at <= self._config.refresh_interval_seconds
+                self.protector.run(now, self._read_now[API_CONFIGURATION_SET], series if fresh else None)
             self._state.finish_pass(now, time.perf_counter() - started)
             return results
 
@@ -113,8 +126,9 @@ class Refresher:
                     if key.metric in COUNTS and any(math.isfinite(v) for v in one.values)
                 )
                 self._state.record_cloudwatch(now, snapshots, self._count(reading.series, now), seen)
+                self._last_series = (now, reading.series)
             elif api == API_CONFIGURATION_SET and self._configuration_sets is not None:
-                enabled = self._configuration_sets.read()
+                enabled, sending = self._configuration_sets.read_options()
                 disabled = sorted(name for name, on in enabled.items() if on is False)
                 if disabled:
                     log.warning(
@@ -124,7 +138,8 @@ class Refresher:
                         " --reputation-metrics-enabled)",
                         ", ".join(disabled),
                     )
-                self._state.record_configuration_sets(now, enabled)
+                self._state.record_configuration_sets(now, enabled, sending)
+                self._read_now[API_CONFIGURATION_SET] = sending
             else:
                 self._state.record_account(now, self._account.read())
         except Exception as exc:
@@ -161,8 +176,14 @@ class Refresher:
         return self._config.period_seconds
 
     def run(self, stop: threading.Event) -> None:
-        """Refresh whatever is due until `stop` is set; the first pass starts at once."""
+        """Refresh whatever is due until `stop` is set; the first pass starts at once. A resume request
+        wakes the loop for a pass of the sending state (and so the protection step) at once."""
         while not stop.is_set():
             self.refresh_due()
-            wait = min(self._next_due.values()) - self._clock()
-            stop.wait(max(wait, MIN_WAIT_SECONDS))
+            wait = max(min(self._next_due.values()) - self._clock(), MIN_WAIT_SECONDS)
+            if self.protector is None:
+                stop.wait(wait)
+            elif self.protector.wake.wait(wait):
+                self.protector.wake.clear()
+                if not stop.is_set():
+                    self.refresh_once(apis=[API_CONFIGURATION_SET])

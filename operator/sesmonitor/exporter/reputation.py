@@ -83,15 +83,27 @@ def parse_reputation_enabled(response: Mapping[str, Any]) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def parse_sending_enabled(response: Mapping[str, Any]) -> bool | None:
+    """GetConfigurationSet's SendingOptions.SendingEnabled; None when AWS leaves it out."""
+    value = (response.get("SendingOptions") or {}).get("SendingEnabled")
+    return value if isinstance(value, bool) else None
+
+
 class ConfigurationSetReader:
-    """SESv2 GetConfigurationSet for each listed configuration set: is it publishing reputation metrics?"""
+    """SESv2 GetConfigurationSet for each listed configuration set: is it publishing reputation metrics,
+    and is it sending (spec.protection, and any pause by anyone, shows there)?"""
 
     def __init__(self, client: Any, configuration_sets: Sequence[str]) -> None:
         self._client = client
         self._sets = tuple(configuration_sets)
 
     def read(self) -> dict[str, bool | None]:
-        return {
-            name: parse_reputation_enabled(self._client.get_configuration_set(ConfigurationSetName=name))
-            for name in self._sets
-        }
+        return self.read_options()[0]
+
+    def read_options(self) -> tuple[dict[str, bool | None], dict[str, bool | None]]:
+        """(ReputationMetricsEnabled, SendingEnabled) of each set, from one call per set."""
+        answers = {name: self._client.get_configuration_set(ConfigurationSetName=name) for name in self._sets}
+        return (
+            {name: parse_reputation_enabled(a) for name, a in answers.items()},
+            {name: parse_sending_enabled(a) for name, a in answers.items()},
+        )

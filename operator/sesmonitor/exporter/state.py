@@ -74,6 +74,8 @@ class StateView:
     # Each listed configuration set's ReputationMetricsEnabled (None: AWS did not say); None until
     # GetConfigurationSet first succeeds, or without configuration sets.
     reputation_enabled: Mapping[str, bool | None] | None
+    # Each listed set's SendingOptions.SendingEnabled, from the same GetConfigurationSet reads.
+    sending_enabled: Mapping[str, bool | None]
     requests: Mapping[tuple[str, str], int]  # (api, outcome) -> HTTP requests
     metrics_requested: int
     refresh_duration: float | None
@@ -107,6 +109,7 @@ class _Mutable:
     counts_seen: frozenset[SeriesKey] = frozenset()
     account: AccountSnapshot | None = None
     reputation_enabled: dict[str, bool | None] | None = None
+    sending_enabled: dict[str, bool | None] = field(default_factory=dict)
     apis: dict[str, ApiView] = field(default_factory=dict)
     requests: dict[tuple[str, str], int] = field(default_factory=dict)
     metrics_requested: int = 0
@@ -157,9 +160,16 @@ class ExporterState:
             self._m.account = account
             self._success(API_ACCOUNT, now)
 
-    def record_configuration_sets(self, now: float, reputation_enabled: Mapping[str, bool | None]) -> None:
+    def record_configuration_sets(
+        self,
+        now: float,
+        reputation_enabled: Mapping[str, bool | None],
+        sending_enabled: Mapping[str, bool | None] | None = None,
+    ) -> None:
         with self._lock:
             self._m.reputation_enabled = dict(reputation_enabled)
+            if sending_enabled is not None:
+                self._m.sending_enabled = dict(sending_enabled)
             self._success(metrics.API_CONFIGURATION_SET, now)
 
     def record_events(
@@ -228,6 +238,7 @@ class ExporterState:
                         if m.reputation_enabled is not None
                         else None
                     ),
+                    sending_enabled=MappingProxyType(dict(m.sending_enabled)),
                     apis=MappingProxyType(dict(m.apis)),
                     requests=MappingProxyType(dict(m.requests)),
                     metrics_requested=m.metrics_requested,

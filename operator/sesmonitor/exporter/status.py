@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sesmonitor import contract, metrics
 from sesmonitor.exporter.cloudwatch import ACCOUNT, SeriesKey
 from sesmonitor.exporter.event_counts import empty_breakdown
+from sesmonitor.exporter.protector import ProtectionView
 from sesmonitor.exporter.snapshot import SeriesSnapshot
 from sesmonitor.exporter.state import StateView
 
@@ -75,6 +76,7 @@ def build_status(
     *,
     count_sets: Sequence[str] = (),
     events_queue_url: str | None = None,
+    protection: ProtectionView | None = None,
 ) -> contract.ExporterStatus:
     account = contract.empty_account()
     if view.account is not None:
@@ -114,4 +116,5 @@ def build_status(
         apis=apis,
         counts_without_data=counts_without_data(view, count_sets),
         events=events_status(view, events_queue_url) if events_queue_url else None,
+        protection=protection.status(now) if protection is not None else {},
     )

@@ -58,6 +58,10 @@ class Api(Protocol):
         self, api_version: str, kind: str, namespace: str, name: str, status: Mapping[str, Any]
     ) -> dict[str, Any]: ...
 
+    def patch_metadata(
+        self, api_version: str, kind: str, namespace: str, name: str, metadata: Mapping[str, Any]
+    ) -> dict[str, Any]: ...
+
 
 def resource_path(api_version: str, kind: str, namespace: str, name: str, subresource: str = "") -> str:
     """The object's path; with an empty ``name``, the collection's."""
@@ -170,6 +174,18 @@ class KubeApi:
             resource_path(api_version, kind, namespace, name, "status"),
             name,
             body={"status": dict(status)},
+            content_type="application/merge-patch+json",
+        )
+
+    def patch_metadata(
+        self, api_version: str, kind: str, namespace: str, name: str, metadata: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A merge patch of the object's metadata (e.g. removing an annotation with a null)."""
+        return self._call(
+            "PATCH",
+            resource_path(api_version, kind, namespace, name),
+            name,
+            body={"metadata": dict(metadata)},
             content_type="application/merge-patch+json",
         )
 

@@ -23,14 +23,17 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sesmonitor.api import API_VERSION, KIND, SesMonitor, SpecError, load
+from sesmonitor.api.spec import RESUME_ANNOTATION
 from sesmonitor.api.status import RECONCILED
+from sesmonitor.contract import RESUME_PATH, STATUS_PATH
 from sesmonitor.operator import status as status_mod
 from sesmonitor.operator.apply import ApplyReport, OwnerReference, apply_children
 from sesmonitor.operator.events import Poster, announce
-from sesmonitor.operator.exporter_client import fetch_status
+from sesmonitor.operator.exporter_client import fetch_status, post_resume
 from sesmonitor.operator.kube import Api, KubeError
 from sesmonitor.operator.pods import diagnose
 from sesmonitor.operator.policy import POLICY_DENIED, check, denial_message
+from sesmonitor.operator.protection import protection_events, resume_requests
 from sesmonitor.operator.settings import OperatorSettings
 from sesmonitor.operator.status import ExporterReading, ReconcileOutcome
 from sesmonitor.render import child_names, render_all, selector_labels
@@ -88,6 +91,7 @@ class Reconciler:
     settings: OperatorSettings
     post: Poster
     fetch: Callable[[str, float], ExporterReading] = fetch_status
+    resume: Callable[[str, str, float], tuple[bool | None, str]] = post_resume
     clock: Callable[[], datetime.datetime] = _now
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
@@ -138,6 +142,8 @@ class Reconciler:
             reading = ExporterReading(error="the operator's exporter policy refused this spec")
         else:
             reading = self._read_exporter(monitor)
+        if monitor is not None and reading.status is not None:
+            self._pass_resumes(obj, monitor)
         written, events = self._write_status(obj, monitor, outcome, reading, previous)
         result = Result(report=report, status_written=written, events=events)
         if report is not None and report.writes:
@@ -160,6 +166,40 @@ class Reconciler:
         owner = OwnerReference(API_VERSION, KIND, monitor.name, str(obj["metadata"]["uid"]))
         report = apply_children(self.api, children, owner, self.settings.field_manager)
         return outcome_of(report), report
+
+    def _pass_resumes(self, obj: dict[str, Any], monitor: SesMonitor) -> None:
+        """sesmonitor.io/resume=<set>[,<set>]: POST each to the exporter, say what it answered in an Event,
+        then remove the annotation; kept for the next pass when the exporter did not answer."""
+        wanted = resume_requests(obj["metadata"].get("annotations"))
+        if not wanted:
+            return
+        status_url = self.settings.exporter_status_url(
+            monitor.namespace, monitor.name, child_names(monitor.name).service
+        )
+        url = status_url.removesuffix(STATUS_PATH) + RESUME_PATH
+        answered = True
+        for name in wanted:
+            accepted, message = self.resume(url, name, self.settings.exporter_timeout)
+            if accepted is None:
+                answered = False
+                logger.warning("%s: resume of %s not passed on: %s", monitor.key, name, message)
+                continue
+            logger.info("%s: resume of %s: %s", monitor.key, name, message)
+            if accepted:
+                self.post(obj, "Normal", "ResumeRequested", f"{message}; the exporter resumes it now")
+            else:
+                self.post(obj, "Warning", "ResumeRefused", message)
+        if answered:
+            try:
+                self.api.patch_metadata(
+                    API_VERSION,
+                    KIND,
+                    monitor.namespace,
+                    monitor.name,
+                    {"annotations": {RESUME_ANNOTATION: None}},
+                )
+            except KubeError as exc:
+                logger.warning("%s: cannot remove %s: %s", monitor.key, RESUME_ANNOTATION, exc)
 
     def _read_exporter(self, monitor: SesMonitor) -> ExporterReading:
         namespace, name = monitor.namespace, monitor.name
@@ -219,9 +259,15 @@ class Reconciler:
                     STATUS_WRITE_FAILED, f"writing the status failed: {exc.message}"
                 ) from None
         changes = status_mod.condition_changes(
-            previous.get("conditions"), new["conditions"], (RECONCILED, *status_mod.RATE_CONDITIONS)
+            previous.get("conditions"),
+            new["conditions"],
+            (RECONCILED, *status_mod.RATE_CONDITIONS),
         )
         events = announce(obj, changes, self.post) if written or patch is None else 0
+        if written:  # each protected set's transition, once (the status remembers the last state)
+            for event in protection_events(previous.get("protection"), new.get("protection") or []):
+                self.post(obj, event.type, event.reason, event.message)
+                events += 1
         return written, events
 
 

@@ -85,8 +85,9 @@ STATUS_KEYS: Final = (
     "enforcementStatus",
     "sendingEnabled",
     "bounceBreakdown",
+    "protection",  # spec.protection's sets (sesmonitor.operator.protection)
 )
-_MIRRORED_KEYS: Final = STATUS_KEYS[2:]
+_MIRRORED_KEYS: Final = STATUS_KEYS[2:-1]
 # Keys older versions wrote and this one removes (set to null once, when found).
 RETIRED_KEYS: Final = ("lastRefreshTime",)
 # Ready summarises whether the monitor works; the first of these not True gives its reason. The
@@ -402,6 +403,12 @@ def evaluate(
     events = events_condition(spec, doc if unavailable is None else None)
     if events is not None:
         others.append(Condition(EVENTS_RECEIVED, *events))
+    from sesmonitor.operator.protection import protection_condition, protection_status  # imports us
+
+    namespace, _, name = monitor_key.partition("/")
+    guard = protection_condition(spec, namespace, name, protection_status(reading), unavailable)
+    if guard is not None:
+        others.append(guard)
     return [ready_condition(others), *others]
 
 
@@ -478,6 +485,12 @@ def compute_status(
     )
     usable = _exporter_problem(monitor_key, reading) is None
     status.update(_mirrored(reading, previous, usable))
+    if spec.protection.mode != "Off":
+        from sesmonitor.operator.protection import protection_status  # it imports this module
+
+        sets = protection_status(reading) if usable else previous.get("protection") or []
+        if sets:
+            status["protection"] = sets
     return status
 
 

@@ -42,6 +42,8 @@ SEND_QUOTA_NEARLY_USED: Final = "SESSendQuotaNearlyUsed"
 NO_REPUTATION_DATA: Final = "SESMonitorNoReputationData"
 EXPORTER_DOWN: Final = "SESMonitorExporterDown"
 AWS_READ_ERRORS: Final = "SESMonitorAWSReadErrors"
+CONFIGURATION_SET_PAUSED: Final = "SESConfigurationSetPaused"  # with configuration sets listed
+PROTECTION_FAILED: Final = "SESMonitorProtectionFailed"  # with spec.protection on
 
 ACCOUNT_ALERTS: Final = (
     BOUNCE_RATE_HIGH,
@@ -54,7 +56,12 @@ ACCOUNT_ALERTS: Final = (
     EXPORTER_DOWN,
     AWS_READ_ERRORS,
 )
-CONFIGURATION_SET_ALERTS: Final = (CONFIGURATION_SET_BOUNCE_RATE_HIGH, CONFIGURATION_SET_COMPLAINT_RATE_HIGH)
+CONFIGURATION_SET_ALERTS: Final = (
+    CONFIGURATION_SET_BOUNCE_RATE_HIGH,
+    CONFIGURATION_SET_COMPLAINT_RATE_HIGH,
+    CONFIGURATION_SET_PAUSED,
+)
+PROTECTION_ALERTS: Final = (PROTECTION_FAILED,)  # with spec.protection in DryRun or Enforce
 
 # The trend: a least-squares line through the window average, sampled every TREND_STEP over TREND_RANGE,
 # extrapolated TREND_HORIZON ahead. 6h smooths single bursts yet notices the seed's +4%/day within hours.
@@ -430,6 +437,68 @@ class _Builder:
             ),
         ]
 
+    def protection_alerts(self) -> list[dict[str, Any]]:
+        """A listed set's sending is disabled (by spec.protection or anyone), and a protection call failed."""
+        if not self.spec.configuration_sets:
+            return []
+        critical = self.severities()["critical"]
+        paused = f"({_max_by(SET_LABELS, self.sets(metrics.CONFIGURATION_SET_SENDING_ENABLED))} == 0)"
+        info_labels = (metrics.LABEL_PAUSED_BY, metrics.LABEL_PAUSED_AT, metrics.LABEL_REASON)
+        info = _max_by((*SET_LABELS, *info_labels), self.sets(metrics.CONFIGURATION_SET_PAUSED_INFO))
+        # Who, when and why come from the info series; without it the alert still fires, unlabelled.
+        on = f"on ({_by(SET_LABELS)})"
+        expr = f"({paused} * {on} group_left ({_by(info_labels)}) {info}) or {on} {paused}"
+        at, why = _label_ref(metrics.LABEL_PAUSED_AT), _label_ref(metrics.LABEL_REASON)
+        namespace, name = self.monitor.namespace, self.monitor.name
+        resume = (
+            f"`sesmonitor resume -n {namespace} {name} {CONFIGURATION_SET}` (or `kubectl annotate sesmonitor"
+            f" -n {namespace} {name} sesmonitor.io/resume={CONFIGURATION_SET}`)"
+        )
+        rules = [
+            self.alert(
+                CONFIGURATION_SET_PAUSED,
+                expr,
+                severity=critical,
+                summary=f"SES configuration set {CONFIGURATION_SET} is paused: its mail is not sent",
+                description=(
+                    f"Sending is disabled for configuration set {CONFIGURATION_SET} ({MONITOR},"
+                    f" {self.spec.region})."
+                    f'{{{{ if eq $labels.{metrics.LABEL_PAUSED_BY} "{metrics.PAUSED_BY_SESMONITOR}" }}}}'
+                    f" sesmonitor's protection paused it at {at} ({why} at or above its level), before AWS"
+                    " could pause the whole account. Find what drives the rate (a list, a campaign) and stop"
+                    f" it; then resume: {resume}. No new pause of the set happens for the cooldown after"
+                    " that."
+                    "{{ else }}"
+                    " sesmonitor did not pause it (someone else did, by hand or script) and never resumes it:"
+                    " aws sesv2 put-configuration-set-sending-options --configuration-set-name"
+                    f" {CONFIGURATION_SET} --sending-enabled"
+                    "{{ end }}"
+                ),
+            )
+        ]
+        if self.spec.protection.mode != "Off":
+            labels = (*SET_LABELS, metrics.LABEL_ACTION, metrics.LABEL_CODE)
+            failed = _max_by(labels, self.sets(metrics.PROTECTION_ACTION_FAILED))
+            action, code = _label_ref(metrics.LABEL_ACTION), _label_ref(metrics.LABEL_CODE)
+            rules.append(
+                self.alert(
+                    PROTECTION_FAILED,
+                    f"{failed} == 1",
+                    severity=critical,
+                    summary=f"sesmonitor protection could not {action} configuration set {CONFIGURATION_SET}",
+                    description=(
+                        f"The exporter of {MONITOR} tried to {action} configuration set {CONFIGURATION_SET}"
+                        f" and AWS answered {code}. With AccessDenied, its IAM policy lacks protection's"
+                        " actions: `sesmonitor iam-policy -f <monitor.yaml>` prints them"
+                        " (docs/protection.md)."
+                        " Until it can act, pause the set by hand if its rate is high: aws sesv2"
+                        f" put-configuration-set-sending-options --configuration-set-name {CONFIGURATION_SET}"
+                        " --no-sending-enabled"
+                    ),
+                )
+            )
+        return rules
+
     def scopes(self) -> list[_Scope]:
         account = _Scope(
             names={"bounce": BOUNCE_RATE_HIGH, "complaint": COMPLAINT_RATE_HIGH},
@@ -462,6 +531,7 @@ class _Builder:
         rules.append(self.quota_alert())
         rules += self.health_alerts()
         rules += event_rules(self)  # only with spec.events
+        rules += self.protection_alerts()
         return rules
 
 

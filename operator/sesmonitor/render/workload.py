@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Final
 
-from sesmonitor.api import SesMonitor, parse_duration
+from sesmonitor.api import SesMonitor, parse_duration, parse_percent
 from sesmonitor.api.spec import queue_region
 from sesmonitor.contract import (
     CONFIG_FILE_NAME,
@@ -14,6 +14,7 @@ from sesmonitor.contract import (
     HEALTHZ_PATH,
     READYZ_PATH,
     ExporterConfig,
+    ProtectionConfig,
 )
 from sesmonitor.render.defaults import RenderDefaults
 from sesmonitor.render.labels import (
@@ -32,6 +33,23 @@ NONROOT_ID: Final = 65532  # distroless "nonroot"
 CONFIG_VOLUME: Final = "config"
 TMP_VOLUME: Final = "tmp"
 MAX_ROLE_SESSION_NAME: Final = 64
+
+
+def protection_config(monitor: SesMonitor) -> ProtectionConfig | None:
+    """spec.protection for the exporter; None when Off (the exporter then never writes to AWS)."""
+    spec = monitor.spec
+    protection = spec.protection
+    if protection.mode == "Off":
+        return None
+    bounce, complaint = spec.protection_levels()
+    return ProtectionConfig(
+        mode=protection.mode,
+        configuration_sets=tuple(protection.configuration_sets),
+        bounce_rate=parse_percent(bounce) / 100,
+        complaint_rate=parse_percent(complaint) / 100,
+        hold_seconds=parse_duration(protection.hold_for),
+        cooldown_seconds=parse_duration(protection.cooldown),
+    )
 
 
 def exporter_config(monitor: SesMonitor) -> ExporterConfig:
@@ -55,6 +73,7 @@ def exporter_config(monitor: SesMonitor) -> ExporterConfig:
         external_id=spec.aws.external_id,
         # Shows in CloudTrail which monitor assumed the role (AWS allows 64 characters of [\w+=,.@-]).
         role_session_name=f"sesmonitor-{monitor.namespace}-{monitor.name}"[:MAX_ROLE_SESSION_NAME],
+        protection=protection_config(monitor),
     )
 
 

@@ -1,0 +1,357 @@
+"""spec.protection's I/O: applies `protection.decide` to each protected set through SESv2.
+
+Writes (Enforce only): PutConfigurationSetSendingOptions on the set, then TagResource with sesmonitor's
+record of what it did (TAG_* keys), which ListTagsForResource reads back after a restart, so a restarted
+exporter never pauses twice and knows which pauses are its own. DryRun writes nothing: its would-be
+pauses live in memory. The account's ARN prefix comes from the role ARN, else STS GetCallerIdentity
+(which needs no IAM permission). A failed call is logged, counted and shown (/status, metrics), never
+raised: protection must not stop the monitoring.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from sesmonitor import contract
+from sesmonitor.exporter import protection as p
+from sesmonitor.exporter.cloudwatch import Series, SeriesKey
+from sesmonitor.exporter.outcomes import classify_exception, describe_exception, error_code
+
+log = logging.getLogger(__name__)
+
+TAG_STATE: Final = "sesmonitor:state"  # paused | resumed
+TAG_AT: Final = "sesmonitor:at"  # RFC 3339
+TAG_MONITOR: Final = "sesmonitor:monitor"  # <namespace>/<name>
+TAG_METRIC: Final = "sesmonitor:metric"
+TAG_RATE: Final = "sesmonitor:rate"  # a fraction; SES tag values allow no "%"
+# States in /status and the metrics.
+WATCHING: Final = "watching"
+PAUSED: Final = "paused"
+WOULD_PAUSE: Final = "would_pause"
+PAUSED_ELSEWHERE: Final = "paused_elsewhere"
+COOLDOWN: Final = "cooldown"
+UNKNOWN: Final = "unknown"
+
+
+def rfc3339(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def tags_of(record: p.Record) -> list[dict[str, str]]:
+    tags = {TAG_STATE: record.state, TAG_AT: rfc3339(record.at), TAG_MONITOR: record.monitor}
+    if record.metric:
+        tags[TAG_METRIC] = record.metric
+    if record.rate is not None:
+        tags[TAG_RATE] = f"{record.rate:.6f}"
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def record_of(tags: list[dict[str, str]]) -> p.Record | None:
+    """The record in a set's tags; None when sesmonitor never acted on it (or the tags are not ours)."""
+    values = {t.get("Key"): t.get("Value", "") for t in tags}
+    state, at, monitor = values.get(TAG_STATE), values.get(TAG_AT), values.get(TAG_MONITOR)
+    if state not in (p.PAUSED, p.RESUMED) or not at or not monitor:
+        return None
+    try:
+        when = datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+        rate = float(values[TAG_RATE]) if values.get(TAG_RATE) else None
+    except ValueError:
+        return None
+    return p.Record(state, when, monitor, values.get(TAG_METRIC, ""), rate)
+
+
+@dataclass(frozen=True)
+class Failure:
+    action: str  # pause | resume | tag | read_tags
+    code: str
+    message: str
+    at: float
+
+
+@dataclass(frozen=True)
+class ProtectedSet:
+    name: str
+    sending_enabled: bool | None  # as AWS says, whatever DryRun pretends
+    record_known: bool
+    record: p.Record | None  # DryRun: its in-memory record, else the tags'
+    reason: str  # the last decision's
+    failure: Failure | None
+
+
+@dataclass(frozen=True)
+class ProtectionView:
+    mode: str
+    monitor: str
+    cooldown_seconds: int
+    sets: tuple[ProtectedSet, ...]
+    actions: Mapping[tuple[str, str, str], int]  # (set, action, outcome) -> count
+
+    def state(self, one: ProtectedSet, now: float) -> str:
+        record = one.record
+        ours = record is not None and record.monitor == self.monitor
+        if one.sending_enabled is None or not one.record_known:
+            return UNKNOWN
+        if ours and record is not None and record.state == p.PAUSED:
+            return WOULD_PAUSE if self.mode == "DryRun" else PAUSED
+        if not one.sending_enabled:
+            return PAUSED_ELSEWHERE
+        if record is not None and record.state == p.RESUMED and now - record.at < self.cooldown_seconds:
+            return COOLDOWN
+        return WATCHING
+
+    def status(self, now: float) -> dict[str, contract.ProtectedSetStatus]:
+        out = {}
+        for one in self.sets:
+            record = one.record
+            paused = record is not None and record.state == p.PAUSED and record.monitor == self.monitor
+            resumed = record is not None and record.state == p.RESUMED
+            out[one.name] = contract.ProtectedSetStatus(
+                mode=self.mode,
+                state=self.state(one, now),
+                sending_enabled=one.sending_enabled,
+                paused_at=rfc3339(record.at) if paused and record else None,
+                reason=describe_record(record) if paused and record else None,
+                resumed_at=rfc3339(record.at) if resumed and record else None,
+                cooldown_until=rfc3339(record.at + self.cooldown_seconds) if resumed and record else None,
+                last_error=one.failure.message if one.failure else None,
+                last_error_code=one.failure.code if one.failure else None,
+            )
+        return out
+
+
+def describe_record(record: p.Record) -> str:
+    noun = {p.RATES[0]: "bounce rate", p.RATES[1]: "complaint rate"}.get(record.metric, record.metric)
+    rate = f" {record.rate * 100:.2f}%" if record.rate is not None else ""
+    return f"{noun}{rate}".strip()
+
+
+class Protector:
+    def __init__(
+        self,
+        config: contract.ExporterConfig,
+        sesv2: Any,
+        sts: Any | None = None,
+        on_event: Callable[[str, str, str], None] = lambda *_: None,
+    ) -> None:
+        assert config.protection is not None
+        self.config = config.protection
+        self._monitor = config.monitor
+        self._region = config.region
+        self._role_arn = config.role_arn
+        self._sesv2 = sesv2
+        self._sts = sts
+        self._on_event = on_event  # (set, action, message): for tests and logs
+        self._lock = threading.Lock()
+        self._records: dict[str, p.Record | None] = {}  # read from the tags (or written by us)
+        self._dry: dict[str, p.Record] = {}
+        self._untagged: dict[str, p.Record] = {}  # written to AWS, tags not yet
+        self._sending: dict[str, bool | None] = {}
+        self._reasons: dict[str, str] = {}
+        self._failures: dict[str, Failure] = {}
+        self._requests: dict[str, float] = {}
+        self._actions: dict[tuple[str, str, str], int] = {}
+        self._arn_prefix: str | None = None
+        self.wake = threading.Event()  # set by a resume request: the refresh loop acts at once
+
+    @property
+    def dry_run(self) -> bool:
+        return self.config.mode == "DryRun"
+
+    # -- what others ask and read ------------------------------------------------------------------
+
+    def request_resume(self, name: str, now: float) -> tuple[bool, str]:
+        """Accept a person's resume of a set this monitor paused (acted on at the next refresh)."""
+        with self._lock:
+            if name not in self.config.configuration_sets:
+                return False, f"{name} is not a protected configuration set"
+            record = self._record(name)
+            if record is None or record.state != p.PAUSED or record.monitor != self._monitor:
+                return False, f"{name} is not paused by sesmonitor ({self._monitor}); nothing to resume"
+            self._requests[name] = now
+        self.wake.set()
+        return True, f"resume of {name} accepted"
+
+    def view(self) -> ProtectionView:
+        with self._lock:
+            sets = tuple(
+                ProtectedSet(
+                    name,
+                    self._sending.get(name),
+                    name in self._records,
+                    self._record(name),
+                    self._reasons.get(name, ""),
+                    self._failures.get(name),
+                )
+                for name in self.config.configuration_sets
+            )
+            return ProtectionView(
+                self.config.mode, self._monitor, self.config.cooldown_seconds, sets, dict(self._actions)
+            )
+
+    def _record(self, name: str) -> p.Record | None:
+        if self.dry_run and name in self._dry:
+            return self._dry[name]
+        return self._records.get(name)
+
+    # -- one refresh ---------------------------------------------------------------------------------
+
+    def run(
+        self,
+        now: float,
+        sending: Mapping[str, bool | None] | None,
+        series: Mapping[SeriesKey, Series] | None,
+    ) -> dict[str, p.Decision]:
+        """Decide and act for every protected set; `sending` / `series` None when not read this refresh."""
+        decisions = {}
+        for name in self.config.configuration_sets:
+            actual = sending.get(name) if sending is not None else None
+            with self._lock:
+                self._sending[name] = actual
+            self._retry_tags(name, now)
+            if name not in self._records:
+                self._read_tags(name, now)
+            with self._lock:
+                record = self._record(name)
+                requested = self._requests.get(name)
+            effective = actual
+            if self.dry_run and actual and record is not None and record.state == p.PAUSED:
+                effective = False  # DryRun's pause, in memory
+            rates = (
+                None
+                if series is None
+                else {m: series[SeriesKey(m, name)] for m in p.RATES if SeriesKey(m, name) in series}
+            )
+            facts = p.SetFacts(name, effective, name in self._records, record, rates, requested)
+            decision = p.decide(self.config, self._monitor, facts, now)
+            decisions[name] = decision
+            with self._lock:
+                self._reasons[name] = decision.reason
+                if decision.action != p.RESUME:
+                    self._requests.pop(name, None)  # nothing (left) to resume
+            self._apply(name, decision, record, now)
+        return decisions
+
+    def _apply(self, name: str, decision: p.Decision, record: p.Record | None, now: float) -> None:
+        action = decision.action
+        if action == p.NONE:
+            return
+        if action == p.WOULD_PAUSE:
+            self._remember(
+                name, p.Record(p.PAUSED, now, self._monitor, decision.metric, decision.rate), dry=True
+            )
+            self._count(name, action, "success")
+            self._event(name, action, f"DryRun: would pause configuration set {name}: {decision.reason}")
+            return
+        if action == p.RESUME and self.dry_run:
+            self._remember(name, self._resumed(record, now), dry=True)
+            with self._lock:
+                self._requests.pop(name, None)
+            self._count(name, action, "success")
+            self._event(name, action, f"DryRun: resumed configuration set {name} (nothing was paused in AWS)")
+            return
+        if action == p.NOTE_RESUMED:
+            self._write_record(name, self._resumed(record, now), now)
+            self._event(name, action, f"sending of {name} was re-enabled outside sesmonitor; cooldown starts")
+            return
+        enable = action == p.RESUME
+        try:
+            self._sesv2.put_configuration_set_sending_options(
+                ConfigurationSetName=name, SendingEnabled=enable
+            )
+        except Exception as exc:
+            self._fail(name, action, exc, now)
+            return
+        self._count(name, action, "success")
+        with self._lock:
+            self._sending[name] = enable  # as AWS now has it; the next GetConfigurationSet confirms it
+            self._failures.pop(name, None)
+            self._requests.pop(name, None)
+        if enable:
+            self._write_record(name, self._resumed(record, now), now)
+            self._event(name, action, f"resumed configuration set {name} (asked by a person)")
+        else:
+            self._write_record(
+                name, p.Record(p.PAUSED, now, self._monitor, decision.metric, decision.rate), now
+            )
+            self._event(name, action, f"paused configuration set {name}: {decision.reason}")
+
+    def _resumed(self, record: p.Record | None, now: float) -> p.Record:
+        if record is None:
+            return p.Record(p.RESUMED, now, self._monitor)
+        return replace(record, state=p.RESUMED, at=now, monitor=self._monitor)
+
+    def _remember(self, name: str, record: p.Record, *, dry: bool) -> None:
+        with self._lock:
+            if dry:
+                self._dry[name] = record
+            else:
+                self._records[name] = record
+
+    def _write_record(self, name: str, record: p.Record, now: float) -> None:
+        """Keep the record in memory at once; write it to the set's tags (retried until it is)."""
+        self._remember(name, record, dry=False)
+        with self._lock:
+            self._untagged[name] = record
+        self._retry_tags(name, now)
+
+    def _retry_tags(self, name: str, now: float) -> None:
+        with self._lock:
+            record = self._untagged.get(name)
+        if record is None:
+            return
+        try:
+            self._sesv2.tag_resource(ResourceArn=self._arn(name), Tags=tags_of(record))
+        except Exception as exc:
+            self._fail(name, "tag", exc, now)
+            return
+        self._count(name, "tag", "success")
+        with self._lock:
+            self._untagged.pop(name, None)
+            if self._failures.get(name, Failure("", "", "", 0)).action == "tag":
+                self._failures.pop(name, None)
+
+    def _read_tags(self, name: str, now: float) -> None:
+        try:
+            tags = self._sesv2.list_tags_for_resource(ResourceArn=self._arn(name)).get("Tags", [])
+        except Exception as exc:
+            self._fail(name, "read_tags", exc, now, count=False)
+            return
+        with self._lock:
+            self._records[name] = record_of(tags)
+            if self._failures.get(name, Failure("", "", "", 0)).action == "read_tags":
+                self._failures.pop(name, None)
+
+    def _arn(self, name: str) -> str:
+        if self._arn_prefix is None:
+            if self._role_arn:
+                parts = self._role_arn.split(":")
+                partition, account = parts[1], parts[4]
+            else:
+                if self._sts is None:
+                    raise RuntimeError("no STS client to learn the account ID from")
+                identity = self._sts.get_caller_identity()
+                partition, account = str(identity["Arn"]).split(":")[1], str(identity["Account"])
+            self._arn_prefix = f"arn:{partition}:ses:{self._region}:{account}:configuration-set/"
+        return self._arn_prefix + name
+
+    def _fail(self, name: str, action: str, exc: Exception, now: float, *, count: bool = True) -> None:
+        message = describe_exception(exc)
+        log.error("protection: %s of configuration set %s failed: %s", action, name, message)
+        with self._lock:
+            self._failures[name] = Failure(action, error_code(exc), message, now)
+        if count:
+            self._count(name, action, classify_exception(exc))
+
+    def _count(self, name: str, action: str, outcome: str) -> None:
+        with self._lock:
+            key = (name, action, outcome)
+            self._actions[key] = self._actions.get(key, 0) + 1
+
+    def _event(self, name: str, action: str, message: str) -> None:
+        log.warning("protection (%s, %s): %s", self.config.mode, self._monitor, message)
+        self._on_event(name, action, message)

@@ -1,0 +1,214 @@
+"""spec.protection over real HTTP: the exporter against moto + the fault proxy, whose stand-in answers
+PutConfigurationSetSendingOptions (moto lacks it); TagResource / ListTagsForResource are moto's own.
+
+Scenario `protect`: marketing at 12% bounces, transactional at 0.5%, steady mail for 3 hours."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from typing import Any
+
+from sesmonitor import metrics
+from sesmonitor.contract import ExporterStatus, ProtectionConfig
+from sesmonitor.exporter import Exporter
+from support.exporter_checks import FakeClock, get, sample, scrape_metrics
+
+SETS = ("marketing", "transactional")
+WRITES = ("PutConfigurationSetSendingOptions", "TagResource")
+
+
+def protection(mode: str = "Enforce") -> ProtectionConfig:
+    return ProtectionConfig(mode, SETS, bounce_rate=0.10, complaint_rate=0.005, hold_seconds=600)
+
+
+def start(simulated_ses: Any, make_exporter: Any, mode: str = "Enforce") -> tuple[Any, Exporter, FakeClock]:
+    ses = simulated_ses("protect", configuration_sets=list(SETS))
+    clock = FakeClock(ses.seeded.now)
+    return ses, make_exporter(ses, clock=clock, protection=protection(mode)), clock
+
+
+def status(exporter: Exporter) -> dict[str, Any]:
+    return ExporterStatus.from_json(get(exporter, "/status").body).protection
+
+
+def post_resume(exporter: Exporter, name: str) -> tuple[int, dict[str, Any]]:
+    host, port = exporter.address
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        conn.request("POST", "/protection/resume", body=json.dumps({"configuration_set": name}))
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+def writes(ses: Any) -> list[tuple[str, int]]:
+    return [(r.operation, r.status) for r in ses.proxy.requests() if r.operation in WRITES]
+
+
+def test_dry_run_makes_no_write_and_reports_once(simulated_ses, make_exporter):
+    ses, exporter, clock = start(simulated_ses, make_exporter, "DryRun")
+    for _ in range(3):
+        exporter.refresher.refresh_once(clock.advance(60))
+    assert writes(ses) == []
+    assert ses.proxy.sending_enabled("marketing")
+    found = status(exporter)
+    assert found["marketing"]["state"] == "would_pause"
+    assert found["marketing"]["reason"] == "bounce rate 12.00%"
+    assert found["transactional"]["state"] == "watching"
+    samples = scrape_metrics(exporter)
+    actions = metrics.PROTECTION_ACTIONS_TOTAL
+    assert sample(samples, actions, configuration_set="marketing", action="would_pause") == 1
+    assert sample(samples, metrics.CONFIGURATION_SET_SENDING_ENABLED, configuration_set="marketing") == 1
+
+
+def test_enforce_pauses_the_offending_set_once_and_survives_a_restart(simulated_ses, make_exporter):
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    exporter.refresher.refresh_once(clock.now)
+    assert writes(ses) == [("PutConfigurationSetSendingOptions", 200), ("TagResource", 200)]
+    assert not ses.proxy.sending_enabled("marketing")
+    assert ses.proxy.sending_enabled("transactional")  # the healthy set untouched
+    puts = ses.proxy.requests("PutConfigurationSetSendingOptions")
+    assert len(puts) == 1
+    for _ in range(3):  # acts once, not every refresh
+        exporter.refresher.refresh_once(clock.advance(60))
+    assert len(writes(ses)) == 2
+    found = status(exporter)
+    assert found["marketing"]["state"] == "paused"
+    assert found["marketing"]["sending_enabled"] is False
+    assert found["transactional"]["state"] == "watching"
+    paused_at = found["marketing"]["paused_at"]
+    samples = scrape_metrics(exporter)
+    assert sample(samples, metrics.CONFIGURATION_SET_SENDING_ENABLED, configuration_set="marketing") == 0
+    assert sample(samples, metrics.CONFIGURATION_SET_SENDING_ENABLED, configuration_set="transactional") == 1
+    assert (
+        sample(
+            samples,
+            metrics.CONFIGURATION_SET_PAUSED_INFO,
+            configuration_set="marketing",
+            paused_by="sesmonitor",
+            paused_at=paused_at,
+        )
+        == 1
+    )
+    # The record is the set's tags, as moto keeps them.
+    tags = ses.client("sesv2", direct=True).list_tags_for_resource(
+        ResourceArn="arn:aws:ses:us-east-1:123456789012:configuration-set/marketing"
+    )["Tags"]
+    assert {t["Key"]: t["Value"] for t in tags}["sesmonitor:state"] == "paused"
+
+    exporter.stop()
+    restarted = make_exporter(ses, clock=clock, protection=protection())
+    ses.proxy.reset()
+    restarted.refresher.refresh_once(clock.advance(60))
+    assert writes(ses) == []  # no second pause
+    assert ses.proxy.count("ListTagsForResource") == 2  # read back, once per set
+    again = status(restarted)
+    assert again["marketing"]["state"] == "paused"
+    assert again["marketing"]["paused_at"] == paused_at
+
+
+def test_a_denied_pause_is_reported_never_raised(simulated_ses, make_exporter):
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    ses.proxy.inject("PutConfigurationSetSendingOptions", "access_denied", times=1)
+    results = exporter.refresher.refresh_once(clock.now)
+    assert all(results.values())  # monitoring goes on
+    found = status(exporter)["marketing"]
+    assert found["state"] == "watching"
+    assert found["last_error_code"] == "AccessDeniedException"
+    samples = scrape_metrics(exporter)
+    failed = {"configuration_set": "marketing", "action": "pause", "code": "AccessDeniedException"}
+    assert sample(samples, metrics.PROTECTION_ACTION_FAILED, **failed) == 1
+    actions = metrics.PROTECTION_ACTIONS_TOTAL
+    assert sample(samples, actions, configuration_set="marketing", action="pause", outcome="denied") == 1
+    # The next refresh tries again, succeeds, and the failure is gone.
+    exporter.refresher.refresh_once(clock.advance(60))
+    assert status(exporter)["marketing"]["state"] == "paused"
+    assert (
+        sample(scrape_metrics(exporter), metrics.PROTECTION_ACTION_FAILED, configuration_set="marketing")
+        is None
+    )
+
+
+def test_resume_restores_sending_and_the_cooldown_holds(simulated_ses, make_exporter):
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    exporter.refresher.refresh_once(clock.now)
+    assert post_resume(exporter, "transactional")[0] == 409  # not paused: nothing to resume
+    code, answer = post_resume(exporter, "marketing")
+    assert (code, answer["accepted"]) == (202, True)
+    exporter.refresher.refresh_once(clock.advance(60))
+    assert ses.proxy.sending_enabled("marketing")
+    found = status(exporter)["marketing"]
+    assert found["state"] == "cooldown"
+    assert found["resumed_at"] is not None
+    for _ in range(3):  # still at 12%, but the cooldown holds
+        exporter.refresher.refresh_once(clock.advance(60))
+    assert ses.proxy.sending_enabled("marketing")
+    assert len(ses.proxy.requests("PutConfigurationSetSendingOptions")) == 2  # the pause and the resume
+
+
+def test_a_set_paused_by_someone_else_is_never_resumed(simulated_ses, make_exporter):
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    ses.proxy.set_sending("marketing", False)  # paused by hand, outside sesmonitor
+    exporter.refresher.refresh_once(clock.now)
+    assert post_resume(exporter, "marketing")[0] == 409
+    exporter.refresher.refresh_once(clock.advance(60))
+    assert writes(ses) == []
+    assert status(exporter)["marketing"]["state"] == "paused_elsewhere"
+    samples = scrape_metrics(exporter)
+    assert (
+        sample(
+            samples, metrics.CONFIGURATION_SET_PAUSED_INFO, configuration_set="marketing", paused_by="unknown"
+        )
+        == 1
+    )
+
+
+def test_iam_policy_covers_exactly_what_protection_calls(simulated_ses, make_exporter):
+    from sesmonitor.api import load
+    from sesmonitor.render.iam import iam_policy
+
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    exporter.refresher.refresh_once(clock.now)  # pauses marketing
+    post_resume(exporter, "marketing")
+    exporter.refresher.refresh_once(clock.advance(60))  # resumes it
+    monitor = load(
+        {
+            "apiVersion": "sesmonitor.io/v1alpha1",
+            "kind": "SesMonitor",
+            "metadata": {"name": "prod", "namespace": "mail"},
+            "spec": {
+                "region": "us-east-1",
+                "configurationSets": list(SETS),
+                "protection": {"mode": "Enforce", "configurationSets": list(SETS)},
+            },
+        }
+    )
+    allowed = {a for s in iam_policy(monitor)["Statement"] for a in s["Action"]}
+    prefix = {"monitoring": "cloudwatch", "ses": "ses", "sts": "sts"}
+    called = {f"{prefix[r.service]}:{r.operation}" for r in ses.proxy.requests()}
+    # GetCallerIdentity (the account ID for the sets' ARNs) is allowed to every identity.
+    assert called - {"sts:GetCallerIdentity"} == allowed
+    protect = iam_policy(monitor)["Statement"][-1]
+    assert protect["Resource"] == [f"arn:aws:ses:us-east-1:*:configuration-set/{name}" for name in SETS]
+
+
+def test_after_a_resume_protection_still_judges_on_recent_datapoints(simulated_ses, make_exporter):
+    """The resume's extra GetConfigurationSet pass moves that API's schedule away from GetMetricData's;
+    protection then judges on the datapoints read within the last interval. With no cooldown, a set
+    still at 12% is paused again at the next pass."""
+    ses = simulated_ses("protect", configuration_sets=list(SETS))
+    clock = FakeClock(ses.seeded.now)
+    config = ProtectionConfig("Enforce", SETS, 0.10, 0.005, hold_seconds=600, cooldown_seconds=0)
+    exporter = make_exporter(ses, clock=clock, protection=config)
+    start = clock.now
+    exporter.refresher.refresh_once(start)
+    assert post_resume(exporter, "marketing")[0] == 202
+    exporter.refresher.refresh_once(start + 10, apis=["GetConfigurationSet"])  # what the wake-up does
+    assert ses.proxy.sending_enabled("marketing")
+    exporter.refresher.refresh_due(start + 60)  # GetMetricData and GetAccount only
+    assert ses.proxy.sending_enabled("marketing")
+    exporter.refresher.refresh_due(start + 70)  # GetConfigurationSet only: data from 10s ago
+    assert not ses.proxy.sending_enabled("marketing")
+    assert len(ses.proxy.requests("PutConfigurationSetSendingOptions")) == 3

@@ -1,0 +1,91 @@
+"""spec.protection end to end: a SesMonitor in Enforce mode on the e2e stack, its exporter a Pod from our
+image, against a simulated account (scenario `protect`) whose configuration set marketing is at 12%
+bounces and transactional at 0.5%. Marketing is paused within refresh + hold time, transactional never;
+the Protection condition, the Event and the SESConfigurationSetPaused alert (at the webhook) appear;
+the sesmonitor.io/resume annotation resumes it, through the operator, and the cooldown holds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from e2e_helpers import E2E, manifest, wait_until
+
+from support.live_ses import SesAccountProcess
+from support.user_stack import MonitorRef
+
+PROTECT: MonitorRef = ("e2e-protect", "guard")
+SETS = ["marketing", "transactional"]
+REFRESH_SECONDS, HOLD_SECONDS = 60, 120
+
+
+@pytest.fixture(scope="module")
+def protected(e2e: E2E) -> Iterator[tuple[E2E, SesAccountProcess, float]]:
+    account = e2e.stack.add_account("protect", name="ses-protect", configuration_sets=SETS)
+    doc = manifest(PROTECT, account.endpoint_url)
+    doc["spec"]["configurationSets"] = SETS
+    doc["spec"]["protection"] = {"mode": "Enforce", "configurationSets": SETS, "holdFor": "2m"}
+    e2e.stack.apply_monitor(doc)
+    e2e.stack.wait_exporter_ready(PROTECT)
+    yield e2e, account, time.time()
+    account.stop()
+
+
+def sending(account: SesAccountProcess) -> dict[str, bool]:
+    switches: dict[str, bool] = account.control("GET", "sending")
+    return {name: switches.get(name, True) for name in SETS}
+
+
+def puts(account: SesAccountProcess) -> int:
+    counts: dict[str, int] = account.control("GET", "requests")["counts"]
+    return counts.get("PutConfigurationSetSendingOptions", 0)
+
+
+def condition(env: E2E) -> dict[str, Any] | None:
+    found = [c for c in env.status(PROTECT).get("conditions", []) if c["type"] == "Protection"]
+    return found[0] if found else None
+
+
+def events(env: E2E) -> list[str]:
+    doc = env.stack.require_cluster().kubectl_json(
+        "-n", PROTECT[0], "get", "events", "--field-selector", f"involvedObject.name={PROTECT[1]}"
+    )
+    return [item.get("reason", "") for item in doc["items"]]
+
+
+def test_protect_pauses_the_offending_set_once_and_the_annotation_resumes_it(protected):
+    env, account, ready_at = protected
+    wait_until(
+        lambda: sending(account)["marketing"] is False, REFRESH_SECONDS + HOLD_SECONDS, "marketing paused"
+    )
+    print(f"[e2e] marketing paused {time.time() - ready_at:.0f}s after the exporter Pod was Ready")
+    assert sending(account)["transactional"] is True
+    paused = wait_until(
+        lambda: (c := condition(env)) and c["reason"] == "Paused" and c, 60, "the Protection condition"
+    )
+    assert paused["status"] == "False"
+    assert "marketing paused by sesmonitor" in paused["message"]
+    assert f"sesmonitor resume -n {PROTECT[0]} {PROTECT[1]} marketing" in paused["message"]
+    wait_until(lambda: "ConfigurationSetPaused" in events(env), 60, "the ConfigurationSetPaused Event")
+    notified = env.wait_notification(PROTECT, "SESConfigurationSetPaused", timeout=180)
+    assert notified["labels"]["configuration_set"] == "marketing"
+    assert notified["labels"]["paused_by"] == "sesmonitor"
+    assert "bounce rate 12.00%" in notified["labels"]["reason"]
+    assert "sesmonitor resume" in notified["annotations"]["description"]
+    assert puts(account) == 1  # once, whatever the number of refreshes since
+
+    env.stack.require_cluster().kubectl(
+        "-n", PROTECT[0], "annotate", "sesmonitor", PROTECT[1], "sesmonitor.io/resume=marketing"
+    )
+    wait_until(lambda: sending(account)["marketing"] is True, 90, "marketing resumed")
+    wait_until(lambda: "ConfigurationSetResumed" in events(env), 60, "the ConfigurationSetResumed Event")
+    annotations = env.stack.sesmonitor(PROTECT)["metadata"].get("annotations") or {}
+    assert "sesmonitor.io/resume" not in annotations
+    states = {s["configurationSet"]: s["state"] for s in env.status(PROTECT).get("protection", [])}
+    assert states == {"marketing": "cooldown", "transactional": "watching"}
+    time.sleep(REFRESH_SECONDS + 10)  # a refresh at 12% more: the cooldown holds
+    assert sending(account)["marketing"] is True
+    assert puts(account) == 2  # the pause and the resume
+    assert env.prometheus_alerts(PROTECT, "SESMonitorProtectionFailed") == []

@@ -1,0 +1,3 @@
+"""The promtool fixture for every rules test module."""
+
+from test_promtool import promtool  # noqa: F401
