@@ -1,12 +1,15 @@
 """The exporter's IAM policy for one SesMonitor (`sesmonitor iam-policy`): reads always, spec.protection's
-writes only when it is on, and those only on the protected sets' ARNs. docs/iam-policy.json is the read
-part (a monitor without protection); docs/protection.md shows the rest."""
+writes only when it is on, and those only on the protected sets' ARNs; with spec.events, the SQS calls on
+that one queue. docs/iam-policy.json is the read part (a monitor without either), docs/protection.md and
+docs/iam-policy-events.json show the rest."""
 
 from __future__ import annotations
 
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from sesmonitor.api import SesMonitor
+from sesmonitor.api.spec import queue_region
 
 READ_STATEMENTS: Final = (
     {
@@ -31,6 +34,15 @@ PROTECTION_ACTIONS: Final = (
     "ses:ListTagsForResource",
 )
 
+# The consumer's calls; DeleteMessageBatch is authorized by sqs:DeleteMessage.
+EVENTS_ACTIONS: Final = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+
+
+def queue_arn(queue_url: str, region: str) -> str:
+    """arn:aws:sqs:<region>:<account>:<name> of a queue URL (.../<account>/<name>, any endpoint host)."""
+    account, _, name = urlsplit(queue_url).path.strip("/").partition("/")
+    return f"arn:aws:sqs:{region}:{account or '*'}:{name or '*'}"
+
 
 def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
     statements: list[dict[str, Any]] = [dict(s) for s in READ_STATEMENTS]
@@ -48,6 +60,17 @@ def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Action": actions,
                 "Resource": resources,
+            }
+        )
+    events = monitor.spec.events
+    if events is not None:
+        region = events.region or queue_region(events.queue_url) or monitor.spec.region
+        statements.append(
+            {
+                "Sid": "SesMonitorConsumeSesEvents",
+                "Effect": "Allow",
+                "Action": list(EVENTS_ACTIONS),
+                "Resource": queue_arn(events.queue_url, region),
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
