@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_helpers import E2E, manifest, wait_until
+from e2e_helpers import E2E, manifest
 
 from support.live_ses import SesAccountProcess
 from support.user_stack import MonitorRef
+from support.waiting import wait_for
 
 PROTECT: MonitorRef = ("e2e-protect", "guard")
 SETS = ["marketing", "transactional"]
@@ -57,18 +58,18 @@ def events(env: E2E) -> list[str]:
 
 def test_protect_pauses_the_offending_set_once_and_the_annotation_resumes_it(protected):
     env, account, ready_at = protected
-    wait_until(
+    wait_for(
         lambda: sending(account)["marketing"] is False, REFRESH_SECONDS + HOLD_SECONDS, "marketing paused"
     )
     print(f"[e2e] marketing paused {time.time() - ready_at:.0f}s after the exporter Pod was Ready")
     assert sending(account)["transactional"] is True
-    paused = wait_until(
+    paused = wait_for(
         lambda: (c := condition(env)) and c["reason"] == "Paused" and c, 60, "the Protection condition"
     )
     assert paused["status"] == "False"
     assert "marketing paused by sesmonitor" in paused["message"]
     assert f"sesmonitor resume -n {PROTECT[0]} {PROTECT[1]} marketing" in paused["message"]
-    wait_until(lambda: "ConfigurationSetPaused" in events(env), 60, "the ConfigurationSetPaused Event")
+    wait_for(lambda: "ConfigurationSetPaused" in events(env), 60, "the ConfigurationSetPaused Event")
     notified = env.wait_notification(PROTECT, "SESConfigurationSetPaused", timeout=180)
     assert notified["labels"]["configuration_set"] == "marketing"
     assert notified["labels"]["paused_by"] == "sesmonitor"
@@ -79,8 +80,8 @@ def test_protect_pauses_the_offending_set_once_and_the_annotation_resumes_it(pro
     env.stack.require_cluster().kubectl(
         "-n", PROTECT[0], "annotate", "sesmonitor", PROTECT[1], "sesmonitor.io/resume=marketing"
     )
-    wait_until(lambda: sending(account)["marketing"] is True, 90, "marketing resumed")
-    wait_until(lambda: "ConfigurationSetResumed" in events(env), 60, "the ConfigurationSetResumed Event")
+    wait_for(lambda: sending(account)["marketing"] is True, 90, "marketing resumed")
+    wait_for(lambda: "ConfigurationSetResumed" in events(env), 60, "the ConfigurationSetResumed Event")
     annotations = env.stack.sesmonitor(PROTECT)["metadata"].get("annotations") or {}
     assert "sesmonitor.io/resume" not in annotations
     states = {s["configurationSet"]: s["state"] for s in env.status(PROTECT).get("protection", [])}
