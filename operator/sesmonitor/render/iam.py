@@ -5,8 +5,8 @@ docs/iam-policy-events.json show the rest."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from sesmonitor.api import SesMonitor
 from sesmonitor.api.spec import queue_region
@@ -40,8 +40,9 @@ EVENTS_ACTIONS: Final = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueu
 
 def queue_arn(queue_url: str, region: str) -> str:
     """arn:aws:sqs:<region>:<account>:<name> of a queue URL (.../<account>/<name>, any endpoint host)."""
-    account, _, name = urlsplit(queue_url).path.strip("/").partition("/")
-    return f"arn:aws:sqs:{region}:{account or '*'}:{name or '*'}"
+    match = re.match(r"^[a-z]+://[^/]+/([^/]+)/([^/?#]+)", queue_url)  # render does no I/O: no urllib
+    account, name = match.groups() if match else ("*", "*")
+    return f"arn:aws:sqs:{region}:{account}:{name}"
 
 
 def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
