@@ -61,6 +61,9 @@ KUBELET_SYSCTLS = (
 )
 # The hard-coded paths get a tmpfs each inside the node's mount namespace.
 PRIVATE_TMPFS = ("/run", "/var/lib", "/var/log")
+# The kubelet's own default, on the node's private /var/lib: its unix sockets (pod-resources,
+# device-plugins) must fit the 108 bytes of sun_path, which a root under pytest's tmp_path can exceed.
+KUBELET_ROOT = "/var/lib/kubelet"
 
 
 class NodeError(RuntimeError):
@@ -555,7 +558,7 @@ class Node:
                 self.node_bin / "kubelet",
                 f"--config={d / 'kubelet.yaml'}",
                 f"--kubeconfig={d / 'kubelet.kubeconfig'}",
-                f"--root-dir={d / 'kubelet'}",
+                f"--root-dir={KUBELET_ROOT}",
                 f"--hostname-override={NODE_NAME}",
                 f"--node-ip={self.net.node_ip},{self.net.node_ip6}",
                 "--v=1",
