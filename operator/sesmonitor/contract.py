@@ -37,9 +37,12 @@ class ConfigError(ValueError):
 
 
 PROTECTION_MODES: Final = ("DryRun", "Enforce")  # spec.protection.mode Off renders no protection
-RESUME_PATH: Final = (
-    "/protection/resume"  # POST {"configuration_set": "<set>"}: the operator passes a resume on
-)
+# A person's resume reaches the exporter as a file, never over HTTP: the operator writes the key
+# RESUME_FILE_NAME into the exporter's ConfigMap, {"requests": {"<set>": "<RFC 3339>"}}, and the pod
+# mounts that key alone, read-only, at CONTROL_MOUNT_PATH (docs/protection.md). So only who may write the
+# SesMonitor or that ConfigMap can resume; the exporter's port (reachable by any pod) serves GET only.
+RESUME_FILE_NAME: Final = "resume.json"
+CONTROL_MOUNT_PATH: Final = "/etc/sesmonitor-control"  # beside CONFIG_MOUNT_PATH: never nested in it
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,7 @@ class ProtectedSetStatus(TypedDict):
     cooldown_until: str | None
     last_error: str | None  # the last write (pause, resume, tags) that failed, until one succeeds
     last_error_code: str | None  # AccessDeniedException, ...
+    resume_refused: str | None  # why the newest resume request was refused, until one is accepted
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,6 +52,7 @@ def make_exporter() -> Iterator[Callable[..., Exporter]]:
         clock: Callable[[], float] | None = None,
         refresh_loop: bool = False,
         listen: tuple[str, int] = ("127.0.0.1", 0),
+        control_dir: str | Path | None = None,
         **config: Any,
     ) -> Exporter:
         settings: dict[str, Any] = {"monitor": MONITOR, "region": REGION, "max_attempts": 1}
@@ -63,6 +65,7 @@ def make_exporter() -> Iterator[Callable[..., Exporter]]:
             listen=listen,
             clients=clients,
             clock=clock or time.time,
+            control_dir=control_dir,
         )
         exporter.start(refresh_loop=refresh_loop)
         started.append(exporter)

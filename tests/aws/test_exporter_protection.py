@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
+from pathlib import Path
 from typing import Any
 
 from sesmonitor import metrics
-from sesmonitor.contract import ExporterStatus, ProtectionConfig
+from sesmonitor.contract import RESUME_FILE_NAME, ExporterStatus, ProtectionConfig
 from sesmonitor.exporter import Exporter
+from sesmonitor.exporter.protector import rfc3339
 from support.exporter_checks import FakeClock, get, sample, scrape_metrics
+from support.waiting import wait_for
 
 SETS = ("marketing", "transactional")
 WRITES = ("PutConfigurationSetSendingOptions", "TagResource")
@@ -22,23 +26,40 @@ def protection(mode: str = "Enforce") -> ProtectionConfig:
     return ProtectionConfig(mode, SETS, bounce_rate=0.10, complaint_rate=0.005, hold_seconds=600)
 
 
-def start(simulated_ses: Any, make_exporter: Any, mode: str = "Enforce") -> tuple[Any, Exporter, FakeClock]:
+def start(
+    simulated_ses: Any, make_exporter: Any, mode: str = "Enforce", control_dir: Path | None = None
+) -> tuple[Any, Exporter, FakeClock]:
     ses = simulated_ses("protect", configuration_sets=list(SETS))
     clock = FakeClock(ses.seeded.now)
-    return ses, make_exporter(ses, clock=clock, protection=protection(mode)), clock
+    exporter = make_exporter(ses, clock=clock, protection=protection(mode), control_dir=control_dir)
+    return ses, exporter, clock
 
 
 def status(exporter: Exporter) -> dict[str, Any]:
     return ExporterStatus.from_json(get(exporter, "/status").body).protection
 
 
-def post_resume(exporter: Exporter, name: str) -> tuple[int, dict[str, Any]]:
+def ask_resume(control_dir: Path, clock: FakeClock, *names: str) -> None:
+    """What the operator does for `sesmonitor.io/resume`: the ConfigMap's resume.json, as kubelet mounts
+    it (a new file swapped in), asked now."""
+    path = control_dir / RESUME_FILE_NAME
+    try:
+        requests = json.loads(path.read_text())["requests"]
+    except FileNotFoundError:
+        requests = {}
+    requests.update({name: rfc3339(clock.now) for name in names})
+    path.with_suffix(".new").write_text(json.dumps({"requests": requests}))
+    path.with_suffix(".new").replace(path)
+
+
+def post(exporter: Exporter, path: str) -> int:
     host, port = exporter.address
     conn = http.client.HTTPConnection(host, port, timeout=10)
     try:
-        conn.request("POST", "/protection/resume", body=json.dumps({"configuration_set": name}))
+        conn.request("POST", path, body=json.dumps({"configuration_set": "marketing"}))
         resp = conn.getresponse()
-        return resp.status, json.loads(resp.read())
+        resp.read()
+        return resp.status
     finally:
         conn.close()
 
@@ -131,31 +152,39 @@ def test_a_denied_pause_is_reported_never_raised(simulated_ses, make_exporter):
     )
 
 
-def test_resume_restores_sending_and_the_cooldown_holds(simulated_ses, make_exporter):
-    ses, exporter, clock = start(simulated_ses, make_exporter)
+def test_resume_restores_sending_and_the_cooldown_holds(simulated_ses, make_exporter, tmp_path):
+    ses, exporter, clock = start(simulated_ses, make_exporter, control_dir=tmp_path)
     exporter.refresher.refresh_once(clock.now)
-    assert post_resume(exporter, "transactional")[0] == 409  # not paused: nothing to resume
-    code, answer = post_resume(exporter, "marketing")
-    assert (code, answer["accepted"]) == (202, True)
+    assert not ses.proxy.sending_enabled("marketing")
+    clock.advance(30)
+    ask_resume(tmp_path, clock, "transactional")  # not paused: nothing to resume
+    exporter.refresher.refresh_once(clock.advance(30))
+    refused = status(exporter)["transactional"]["resume_refused"]
+    assert "transactional is not paused by sesmonitor" in refused
+    ask_resume(tmp_path, clock, "marketing")
     exporter.refresher.refresh_once(clock.advance(60))
     assert ses.proxy.sending_enabled("marketing")
     found = status(exporter)["marketing"]
     assert found["state"] == "cooldown"
     assert found["resumed_at"] is not None
+    assert found["resume_refused"] is None
     for _ in range(3):  # still at 12%, but the cooldown holds
         exporter.refresher.refresh_once(clock.advance(60))
     assert ses.proxy.sending_enabled("marketing")
     assert len(ses.proxy.requests("PutConfigurationSetSendingOptions")) == 2  # the pause and the resume
 
 
-def test_a_set_paused_by_someone_else_is_never_resumed(simulated_ses, make_exporter):
-    ses, exporter, clock = start(simulated_ses, make_exporter)
+def test_a_set_paused_by_someone_else_is_never_resumed(simulated_ses, make_exporter, tmp_path):
+    ses, exporter, clock = start(simulated_ses, make_exporter, control_dir=tmp_path)
     ses.proxy.set_sending("marketing", False)  # paused by hand, outside sesmonitor
     exporter.refresher.refresh_once(clock.now)
-    assert post_resume(exporter, "marketing")[0] == 409
+    clock.advance(30)
+    ask_resume(tmp_path, clock, "marketing")
     exporter.refresher.refresh_once(clock.advance(60))
     assert writes(ses) == []
-    assert status(exporter)["marketing"]["state"] == "paused_elsewhere"
+    found = status(exporter)["marketing"]
+    assert found["state"] == "paused_elsewhere"
+    assert "not paused by sesmonitor" in found["resume_refused"]
     samples = scrape_metrics(exporter)
     assert (
         sample(
@@ -165,14 +194,16 @@ def test_a_set_paused_by_someone_else_is_never_resumed(simulated_ses, make_expor
     )
 
 
-def test_iam_policy_covers_exactly_what_protection_calls(simulated_ses, make_exporter):
+def test_iam_policy_covers_exactly_what_protection_calls(simulated_ses, make_exporter, tmp_path):
     from sesmonitor.api import load
     from sesmonitor.render.iam import iam_policy
 
-    ses, exporter, clock = start(simulated_ses, make_exporter)
+    ses, exporter, clock = start(simulated_ses, make_exporter, control_dir=tmp_path)
     exporter.refresher.refresh_once(clock.now)  # pauses marketing
-    post_resume(exporter, "marketing")
+    clock.advance(30)
+    ask_resume(tmp_path, clock, "marketing")
     exporter.refresher.refresh_once(clock.advance(60))  # resumes it
+    assert ses.proxy.sending_enabled("marketing")
     monitor = load(
         {
             "apiVersion": "sesmonitor.io/v1alpha1",
@@ -194,17 +225,20 @@ def test_iam_policy_covers_exactly_what_protection_calls(simulated_ses, make_exp
     assert protect["Resource"] == [f"arn:aws:ses:us-east-1:*:configuration-set/{name}" for name in SETS]
 
 
-def test_after_a_resume_protection_still_judges_on_recent_datapoints(simulated_ses, make_exporter):
+def test_after_a_resume_protection_still_judges_on_recent_datapoints(simulated_ses, make_exporter, tmp_path):
     """The resume's extra GetConfigurationSet pass moves that API's schedule away from GetMetricData's;
     protection then judges on the datapoints read within the last interval. With no cooldown, a set
     still at 12% is paused again at the next pass."""
     ses = simulated_ses("protect", configuration_sets=list(SETS))
     clock = FakeClock(ses.seeded.now)
     config = ProtectionConfig("Enforce", SETS, 0.10, 0.005, hold_seconds=600, cooldown_seconds=0)
-    exporter = make_exporter(ses, clock=clock, protection=config)
+    exporter = make_exporter(ses, clock=clock, protection=config, control_dir=tmp_path)
     start = clock.now
     exporter.refresher.refresh_once(start)
-    assert post_resume(exporter, "marketing")[0] == 202
+    clock.advance(5)
+    ask_resume(tmp_path, clock, "marketing")
+    assert exporter.protector is not None
+    assert exporter.protector.poll_control()  # what wakes the loop
     exporter.refresher.refresh_once(start + 10, apis=["GetConfigurationSet"])  # what the wake-up does
     assert ses.proxy.sending_enabled("marketing")
     exporter.refresher.refresh_due(start + 60)  # GetMetricData and GetAccount only
@@ -212,3 +246,26 @@ def test_after_a_resume_protection_still_judges_on_recent_datapoints(simulated_s
     exporter.refresher.refresh_due(start + 70)  # GetConfigurationSet only: data from 10s ago
     assert not ses.proxy.sending_enabled("marketing")
     assert len(ses.proxy.requests("PutConfigurationSetSendingOptions")) == 3
+
+
+def test_the_port_takes_no_resume(simulated_ses, make_exporter):
+    """Any pod reaching the Service could send it: the port is read-only, a resume travels by file."""
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    exporter.refresher.refresh_once(clock.now)
+    assert post(exporter, "/protection/resume") == 405
+    exporter.refresher.refresh_once(clock.advance(60))
+    assert not ses.proxy.sending_enabled("marketing")
+    assert len(ses.proxy.requests("PutConfigurationSetSendingOptions")) == 1  # the pause alone
+
+
+def test_the_watcher_wakes_the_loop_for_a_new_request(simulated_ses, make_exporter, tmp_path):
+    """With the refresh loop running (a long interval), a request is acted on within seconds."""
+    ses = simulated_ses("protect", configuration_sets=list(SETS))
+    exporter = make_exporter(
+        ses, protection=protection(), control_dir=tmp_path, refresh_loop=True, refresh_interval_seconds=3600
+    )
+    wait_for(lambda: not ses.proxy.sending_enabled("marketing"), timeout=30, what="the pause")
+    path = tmp_path / RESUME_FILE_NAME
+    path.write_text(json.dumps({"requests": {"marketing": rfc3339(time.time())}}))
+    wait_for(lambda: ses.proxy.sending_enabled("marketing"), timeout=30, what="the resume")
+    assert wait_for(lambda: status(exporter)["marketing"]["state"] == "cooldown", timeout=10, what="cooldown")

@@ -455,3 +455,58 @@ def test_restart_mid_reconcile_converges_without_duplicates(
     since = control_plane.audit_offset()
     time.sleep(2.5 * INTERVAL)
     assert [w for w in operator_writes(control_plane, since) if f" {namespace}/" in w] == []
+
+
+def test_resume_annotation_lands_in_the_config_map_and_survives_the_childrens_apply(
+    control_plane: Cluster, running_operator: OperatorProcess, exporters: StandInExporters, namespace: str
+) -> None:
+    """With the chart's RBAC (no verb added): the annotation becomes the ConfigMap's resume.json under
+    the resume field manager, and the operator's own apply of the ConfigMap (after a hand edit of
+    config.json) neither removes that key nor is undone by it."""
+    exporters.serve(namespace, "prod")
+    spec = {
+        "region": "eu-west-1",
+        "configurationSets": ["marketing"],
+        "protection": {"mode": "Enforce", "configurationSets": ["marketing"]},
+    }
+    monitor = create(control_plane, namespace, "prod", spec)
+    wait_children(control_plane, namespace, "prod")
+    control_plane.kubectl("annotate", "-n", namespace, "sesmonitor/prod", "sesmonitor.io/resume=marketing")
+
+    def config_map() -> dict[str, Any]:
+        found = get_json(control_plane, "configmap", "sesmon-prod", "-n", namespace, "--show-managed-fields")
+        assert found is not None
+        return found
+
+    control_plane.wait_for(
+        lambda: "resume.json" in config_map()["data"], timeout=DRIFT_TIMEOUT, what="resume.json written"
+    )
+    requests = json.loads(config_map()["data"]["resume.json"])["requests"]
+    assert list(requests) == ["marketing"]
+    owners = {
+        entry["manager"]: entry["fieldsV1"].get("f:data", {})
+        for entry in config_map()["metadata"]["managedFields"]
+    }
+    assert set(owners["sesmonitor-operator-resume"]) == {"f:resume.json"}
+    assert "f:resume.json" not in owners["sesmonitor-operator"]
+
+    def annotation_removed() -> bool:
+        obj = get_json(control_plane, "sesmonitor", "prod", "-n", namespace) or {}
+        return "sesmonitor.io/resume" not in (obj["metadata"].get("annotations") or {})
+
+    control_plane.wait_for(annotation_removed, timeout=DRIFT_TIMEOUT, what="the annotation removed")
+    # Drift in config.json: the children's apply restores it and leaves resume.json as it was.
+    control_plane.kubectl(
+        "patch",
+        "-n",
+        namespace,
+        "configmap/sesmon-prod",
+        "--type=merge",
+        "-p",
+        '{"data": {"config.json": "{}"}}',
+    )
+    desired = next(c for c in rendered(monitor) if c["kind"] == "ConfigMap")
+    control_plane.wait_for(
+        lambda: differences(desired, config_map()) == [], timeout=DRIFT_TIMEOUT, what="config.json restored"
+    )
+    assert json.loads(config_map()["data"]["resume.json"])["requests"] == requests

@@ -2,10 +2,13 @@
 image, against a simulated account (scenario `protect`) whose configuration set marketing is at 12%
 bounces and transactional at 0.5%. Marketing is paused within refresh + hold time, transactional never;
 the Protection condition, the Event and the SESConfigurationSetPaused alert (at the webhook) appear;
-the sesmonitor.io/resume annotation resumes it, through the operator, and the cooldown holds."""
+the sesmonitor.io/resume annotation resumes it, through the operator and the exporter's ConfigMap (the
+kubelet refreshes the mounted key; this node's kubelet syncs pods every 10 s, the default is 1 minute),
+without restarting the exporter, and the cooldown holds."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -20,6 +23,9 @@ from support.waiting import wait_for
 PROTECT: MonitorRef = ("e2e-protect", "guard")
 SETS = ["marketing", "transactional"]
 REFRESH_SECONDS, HOLD_SECONDS = 60, 120
+# Annotation -> operator (a watch event) -> ConfigMap -> kubelet's volume refresh (its pod sync, 10 s on
+# this node, up to ~90 s with the default 1m) -> the exporter's look at the file (every 5 s) -> SESv2.
+RESUME_SECONDS = 150
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +53,30 @@ def puts(account: SesAccountProcess) -> int:
 def condition(env: E2E) -> dict[str, Any] | None:
     found = [c for c in env.status(PROTECT).get("conditions", []) if c["type"] == "Protection"]
     return found[0] if found else None
+
+
+def exporter_pods(env: E2E) -> list[tuple[str, int]]:
+    """(uid, restarts) of the exporter's pods: a resume must neither replace nor restart it."""
+    doc = env.stack.require_cluster().kubectl_json(
+        "-n", PROTECT[0], "get", "pods", "-l", f"app.kubernetes.io/instance={PROTECT[1]}"
+    )
+    return [
+        (
+            item["metadata"]["uid"],
+            sum(c.get("restartCount", 0) for c in item["status"].get("containerStatuses", [])),
+        )
+        for item in doc["items"]
+    ]
+
+
+def resume_requests(env: E2E) -> dict[str, str]:
+    doc = env.stack.require_cluster().kubectl_json(
+        "-n", PROTECT[0], "get", "configmap", f"sesmon-{PROTECT[1]}"
+    )
+    requests: dict[str, str] = json.loads((doc.get("data") or {}).get("resume.json", '{"requests": {}}'))[
+        "requests"
+    ]
+    return requests
 
 
 def events(env: E2E) -> list[str]:
@@ -77,10 +107,16 @@ def test_protect_pauses_the_offending_set_once_and_the_annotation_resumes_it(pro
     assert "sesmonitor resume" in notified["annotations"]["description"]
     assert puts(account) == 1  # once, whatever the number of refreshes since
 
+    pods = exporter_pods(env)
+    annotated = time.time()
     env.stack.require_cluster().kubectl(
         "-n", PROTECT[0], "annotate", "sesmonitor", PROTECT[1], "sesmonitor.io/resume=marketing"
     )
-    wait_for(lambda: sending(account)["marketing"] is True, 90, "marketing resumed")
+    wait_for(lambda: "marketing" in resume_requests(env), 60, "the request in the exporter's ConfigMap")
+    print(f"[e2e] resume request in the ConfigMap {time.time() - annotated:.0f}s after the annotation")
+    wait_for(lambda: sending(account)["marketing"] is True, RESUME_SECONDS, "marketing resumed")
+    print(f"[e2e] marketing resumed {time.time() - annotated:.0f}s after the annotation")
+    wait_for(lambda: "ResumeRequested" in events(env), 30, "the ResumeRequested Event")
     wait_for(lambda: "ConfigurationSetResumed" in events(env), 60, "the ConfigurationSetResumed Event")
     annotations = env.stack.sesmonitor(PROTECT)["metadata"].get("annotations") or {}
     assert "sesmonitor.io/resume" not in annotations
@@ -89,4 +125,5 @@ def test_protect_pauses_the_offending_set_once_and_the_annotation_resumes_it(pro
     time.sleep(REFRESH_SECONDS + 10)  # a refresh at 12% more: the cooldown holds
     assert sending(account)["marketing"] is True
     assert puts(account) == 2  # the pause and the resume
+    assert exporter_pods(env) == pods  # neither rolled nor restarted: the config hash is unchanged
     assert env.prometheus_alerts(PROTECT, "SESMonitorProtectionFailed") == []

@@ -76,6 +76,10 @@ class FakeApi:
         self.lists: list[tuple[str, str, dict[str, str]]] = []
         self.missing_kinds = missing_kinds
         self.apply_errors: dict[str, KubeError] = {}  # kind -> what applying it raises
+        self.managers: list[tuple[str, str, str]] = []  # (kind, name, field manager) of each apply
+        # Server-side apply's ownership, as far as the tests need it: the ConfigMap data keys each
+        # field manager applied; an apply leaves the keys other managers own alone.
+        self.owned: dict[tuple[tuple[str, str, str, str], str], set[str]] = {}
 
     @staticmethod
     def key(obj: Mapping[str, Any]) -> tuple[str, str, str, str]:
@@ -111,13 +115,27 @@ class FakeApi:
         if obj["kind"] in self.apply_errors:
             raise self.apply_errors[obj["kind"]]
         self.writes.append(("apply", obj["kind"], obj["metadata"]["name"]))
+        self.managers.append((obj["kind"], obj["metadata"]["name"], field_manager))
         existing = self.objects.get(self.key(obj))
         stored = copy.deepcopy(dict(obj))
         if existing is not None:
             stored["metadata"]["uid"] = existing["metadata"]["uid"]
             stored["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"]
+            if obj["kind"] == "ConfigMap":
+                self._merge_managers(stored, existing, field_manager)
+        if obj["kind"] == "ConfigMap":
+            self.owned[(self.key(obj), field_manager)] = set(obj.get("data") or {})
         self.objects[self.key(obj)] = server_defaults(stored)
         return copy.deepcopy(self.objects[self.key(obj)])
+
+    def _merge_managers(self, stored: dict[str, Any], existing: Mapping[str, Any], manager: str) -> None:
+        """Keep what other field managers set: data keys this one never applied, and metadata it omits."""
+        mine = self.owned.get((self.key(stored), manager), set())
+        kept = {k: v for k, v in (existing.get("data") or {}).items() if k not in mine}
+        stored["data"] = {**kept, **(stored.get("data") or {})}
+        for key in ("labels", "annotations", "ownerReferences"):
+            if key not in stored["metadata"] and key in existing["metadata"]:
+                stored["metadata"][key] = copy.deepcopy(existing["metadata"][key])
 
     def patch_status(
         self, api_version: str, kind: str, namespace: str, name: str, status: Mapping[str, Any]

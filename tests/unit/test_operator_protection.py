@@ -1,17 +1,26 @@
 """spec.protection on the Kubernetes side: the Protection condition, status.protection, one Event per set
-transition, and the resume annotation passed on to the exporter (then removed)."""
+transition, and the resume annotation passed on to the exporter through its ConfigMap (then removed)."""
 
 from __future__ import annotations
 
 import copy
+import datetime
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from test_operator_apply import MONITOR, FakeApi, World, exporter_doc
 
 from sesmonitor.api import load
-from sesmonitor.contract import ProtectedSetStatus
-from sesmonitor.operator.protection import protection_condition, protection_events, resume_requests
+from sesmonitor.contract import CONFIG_FILE_NAME, RESUME_FILE_NAME, ProtectedSetStatus
+from sesmonitor.operator.kube import KubeError
+from sesmonitor.operator.protection import (
+    protection_condition,
+    protection_events,
+    resume_data,
+    resume_requests,
+    stored_requests,
+)
 
 SPEC = {
     "region": "eu-west-1",
@@ -28,6 +37,7 @@ PAUSED = ProtectedSetStatus(
     cooldown_until=None,
     last_error=None,
     last_error_code=None,
+    resume_refused=None,
 )
 WATCHING = ProtectedSetStatus(
     mode="Enforce",
@@ -39,6 +49,7 @@ WATCHING = ProtectedSetStatus(
     cooldown_until=None,
     last_error=None,
     last_error_code=None,
+    resume_refused=None,
 )
 
 
@@ -48,9 +59,6 @@ class ProtectedWorld(World):
         monitor = copy.deepcopy(MONITOR)
         monitor["spec"] = copy.deepcopy(SPEC)
         self.api.objects[FakeApi.key(MONITOR)] = monitor
-        self.resumes: list[tuple[str, str]] = []
-        self.answer: tuple[bool | None, str] = (True, "resume of marketing accepted")
-        self.reconciler.resume = self.resume
         self.api.patch_metadata = self.patch_metadata  # type: ignore[attr-defined]
         self.set_sets(marketing=WATCHING, transactional=WATCHING)
 
@@ -58,10 +66,6 @@ class ProtectedWorld(World):
         doc = exporter_doc()
         doc.protection = dict(sets)
         self.doc = doc
-
-    def resume(self, url: str, name: str, timeout: float) -> tuple[bool | None, str]:
-        self.resumes.append((url, name))
-        return self.answer
 
     def patch_metadata(
         self, api_version: str, kind: str, namespace: str, name: str, metadata: Mapping[str, Any]
@@ -75,6 +79,18 @@ class ProtectedWorld(World):
 
     def annotate(self, value: str) -> None:
         self.api.objects[FakeApi.key(MONITOR)]["metadata"]["annotations"] = {"sesmonitor.io/resume": value}
+
+    def config_map(self) -> dict[str, Any]:
+        found: dict[str, Any] = self.api.objects[("v1", "ConfigMap", "mail", "sesmon-prod")]
+        return found
+
+    def requests(self) -> dict[str, str]:
+        requests: dict[str, str] = json.loads(self.config_map()["data"][RESUME_FILE_NAME])["requests"]
+        return requests
+
+    def annotations(self) -> dict[str, str]:
+        found: dict[str, str] = self.api.objects[FakeApi.key(MONITOR)]["metadata"].get("annotations") or {}
+        return found
 
     def condition(self) -> dict[str, Any]:
         (found,) = [c for c in self.status["conditions"] if c["type"] == "Protection"]
@@ -105,33 +121,77 @@ def test_pause_shows_in_the_condition_the_status_and_one_event() -> None:
     assert len(world.events) == 1
 
 
-def test_the_annotation_is_passed_on_then_removed() -> None:
+def test_the_annotation_is_written_to_the_config_map_then_removed() -> None:
     world = ProtectedWorld()
     world.set_sets(marketing=PAUSED, transactional=WATCHING)
     world.reconciler.reconcile("mail", "prod")
     world.annotate("marketing")
     world.reconciler.reconcile("mail", "prod")
-    assert world.resumes == [("http://127.0.0.1:1/mail/prod/protection/resume", "marketing")]
-    assert "sesmonitor.io/resume" not in world.api.objects[FakeApi.key(MONITOR)]["metadata"]["annotations"]
-    assert ("Normal", "ResumeRequested") in [(t, r) for t, r, _ in world.events]
-    resumed = ProtectedSetStatus(**{**WATCHING, "state": "cooldown", "resumed_at": "2026-01-01T01:00:00Z"})
+    # The resume key, applied under a field manager of its own; the exporter's configuration kept.
+    assert world.api.managers[-1] == ("ConfigMap", "sesmon-prod", "sesmonitor-operator-resume")
+    assert world.requests() == {"marketing": "2026-01-01T00:00:00Z"}
+    assert CONFIG_FILE_NAME in world.config_map()["data"]
+    assert "sesmonitor.io/resume" not in world.annotations()
+    (requested,) = [m for t, r, m in world.events if r == "ResumeRequested"]
+    assert "through its ConfigMap sesmon-prod" in requested
+    # The next pass finds the children as rendered: the resume key is no drift, nothing is written.
+    writes = len(world.api.writes)
+    world.reconciler.reconcile("mail", "prod")
+    assert world.api.writes[writes:] == []
+    # A second resume of the same set keeps only its newest request, beside another set's.
+    world.now += datetime.timedelta(hours=2)
+    world.annotate("marketing,transactional")
+    world.reconciler.reconcile("mail", "prod")
+    assert world.requests() == {"marketing": "2026-01-01T02:00:00Z", "transactional": "2026-01-01T02:00:00Z"}
+    resumed = ProtectedSetStatus(**{**WATCHING, "state": "cooldown", "resumed_at": "2026-01-01T02:01:00Z"})
     world.set_sets(marketing=resumed, transactional=WATCHING)
     world.reconciler.reconcile("mail", "prod")
     assert world.events[-1][:2] == ("Normal", "ConfigurationSetResumed")
     assert world.condition()["reason"] == "Watching"
 
 
-def test_a_refused_resume_is_an_event_and_an_unanswered_one_is_kept() -> None:
+def test_the_exporters_refusal_shows_in_the_status_and_one_event() -> None:
     world = ProtectedWorld()
-    world.answer = (False, "transactional is not paused by sesmonitor (mail/prod); nothing to resume")
-    world.annotate("transactional")
+    world.reconciler.reconcile("mail", "prod")
+    refusal = "resume asked at 2026-01-01T00:00:00Z refused: transactional is not paused by sesmonitor"
+    world.set_sets(
+        marketing=WATCHING, transactional=ProtectedSetStatus(**{**WATCHING, "resume_refused": refusal})
+    )
+    world.reconciler.reconcile("mail", "prod")
+    assert world.status["protection"][1]["resumeRefused"] == refusal
+    assert world.events[-1] == ("Warning", "ResumeRefused", f"configuration set transactional: {refusal}")
+    world.reconciler.reconcile("mail", "prod")  # the same refusal: no second Event
+    assert len(world.events) == 1
+
+
+def test_an_unprotected_set_is_refused_and_a_failed_write_kept_for_the_next_pass() -> None:
+    world = ProtectedWorld()
+    world.annotate("promo")
     world.reconciler.reconcile("mail", "prod")
     assert world.events[-1][:2] == ("Warning", "ResumeRefused")
-    world.answer = (None, "connection refused")
+    assert "promo is not a protected configuration set" in world.events[-1][2]
+    assert RESUME_FILE_NAME not in world.config_map()["data"]  # nothing for the exporter
+    assert world.annotations() == {}
+    world.api.apply_errors["ConfigMap"] = KubeError(403, "Forbidden", "configmaps is forbidden")
     world.annotate("marketing")
+    world.reconciler.reconcile("mail", "prod")  # the children are as rendered: only the resume write fails
+    assert world.annotations() == {"sesmonitor.io/resume": "marketing"}  # tried again next pass
+    world.api.apply_errors.clear()
     world.reconciler.reconcile("mail", "prod")
-    annotations = world.api.objects[FakeApi.key(MONITOR)]["metadata"]["annotations"]
-    assert annotations == {"sesmonitor.io/resume": "marketing"}  # tried again next pass
+    assert world.requests() == {"marketing": "2026-01-01T00:00:00Z"}
+    assert world.annotations() == {}
+
+
+def test_resume_data_keeps_the_newest_request_of_protected_sets_only() -> None:
+    now = datetime.datetime(2026, 1, 1, 3, tzinfo=datetime.UTC)
+    stored = {"marketing": "2026-01-01T01:00:00Z", "gone": "2026-01-01T01:00:00Z"}
+    data = resume_data(stored, ["transactional"], ["marketing", "transactional"], now)
+    assert json.loads(data) == {
+        "requests": {"marketing": "2026-01-01T01:00:00Z", "transactional": "2026-01-01T03:00:00Z"}
+    }
+    assert stored_requests({"data": {RESUME_FILE_NAME: data}}) == json.loads(data)["requests"]
+    assert stored_requests({"data": {RESUME_FILE_NAME: "not json"}}) == {}
+    assert stored_requests(None) == {}
 
 
 def test_condition_cases() -> None:

@@ -15,12 +15,15 @@ from sesmonitor.api import SesMonitor, load
 from sesmonitor.contract import (
     CONFIG_FILE_NAME,
     CONFIG_MOUNT_PATH,
+    CONTROL_MOUNT_PATH,
     EXPORTER_PORT,
     HEALTHZ_PATH,
     METRICS_PATH,
     READYZ_PATH,
+    RESUME_FILE_NAME,
     ExporterConfig,
 )
+from sesmonitor.operator.apply import differences, prepare
 from sesmonitor.render import RenderDefaults, child_names, render_all
 from sesmonitor.render.labels import CONFIG_HASH_ANNOTATION, MONITOR_LABEL, label_value
 from sesmonitor.render.rules import rule_groups
@@ -194,6 +197,8 @@ def test_container_command_args_and_port_come_from_the_contract() -> None:
     assert c["args"] == [
         "--config",
         f"{CONFIG_MOUNT_PATH}/{CONFIG_FILE_NAME}",
+        "--control-dir",
+        CONTROL_MOUNT_PATH,
         "--listen",
         f"[::]:{EXPORTER_PORT}",  # IPv6 and IPv4: not forced to one family
     ]
@@ -225,6 +230,39 @@ def test_config_is_mounted_read_only_and_tmp_is_writable() -> None:
     tmp_mount = next(m for m in mounts.values() if m["mountPath"] == "/tmp")
     assert "emptyDir" in volumes[tmp_mount["name"]]
     assert not tmp_mount.get("readOnly")
+
+
+def test_resume_key_is_a_volume_of_its_own_optional_and_outside_the_config_mount() -> None:
+    monitor = make()
+    mounts = {m["name"]: m for m in container(monitor)["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod_spec(monitor)["volumes"]}
+    control = next(m for m in mounts.values() if m["mountPath"] == CONTROL_MOUNT_PATH)
+    assert control["readOnly"] is True
+    assert "subPath" not in control  # kubelet never updates a subPath mount
+    # Not nested in the config mount: a read-only ConfigMap volume cannot hold another's mount point.
+    assert not CONTROL_MOUNT_PATH.startswith(CONFIG_MOUNT_PATH + "/")
+    assert volumes[control["name"]]["configMap"] == {
+        "name": child_names("example").config_map,
+        "items": [{"key": RESUME_FILE_NAME, "path": RESUME_FILE_NAME}],
+        "optional": True,  # the key appears with the first resume
+    }
+    config = volumes[next(m for m in mounts.values() if m["mountPath"] == CONFIG_MOUNT_PATH)["name"]]
+    assert config["configMap"]["items"] == [{"key": CONFIG_FILE_NAME, "path": CONFIG_FILE_NAME}]
+
+
+def test_a_resume_request_changes_neither_the_config_map_rendering_nor_the_hash() -> None:
+    monitor = make(
+        {"configurationSets": ["a"], "protection": {"mode": "Enforce", "configurationSets": ["a"]}}
+    )
+    rendered = objects(monitor)
+    assert set(rendered["ConfigMap"]["data"]) == {CONFIG_FILE_NAME}  # resume.json is the operator's alone
+    digest = rendered["Deployment"]["spec"]["template"]["metadata"]["annotations"][CONFIG_HASH_ANNOTATION]
+    # The hash is of config.json only: with the resume key in the live ConfigMap it is the same.
+    desired = prepare(rendered["ConfigMap"], None)
+    live = copy.deepcopy(desired)
+    live["data"][RESUME_FILE_NAME] = json.dumps({"requests": {"a": "2026-01-01T00:00:00Z"}})
+    assert digest == hashlib.sha256(live["data"][CONFIG_FILE_NAME].encode()).hexdigest()
+    assert differences(desired, live) == []  # no drift, so no re-apply loop
 
 
 def test_probes() -> None:

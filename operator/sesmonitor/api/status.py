@@ -101,6 +101,13 @@ class ProtectedSet(_Status):
     last_error: str | None = Field(
         default=None, alias="lastError", description="The last failed protection call.", max_length=1024
     )
+    resume_refused: str | None = Field(
+        default=None,
+        alias="resumeRefused",
+        description="Why the exporter refused the newest resume request (e.g. the set is not paused by"
+        " sesmonitor), until one is accepted or the set is paused or resumed again.",
+        max_length=1024,
+    )
 
 
 class SesMonitorStatus(_Status):

@@ -1,4 +1,5 @@
-"""`sesmonitor-exporter --config PATH [--listen HOST:PORT] [--log-level LEVEL] [--log-format json|text]`.
+"""`sesmonitor-exporter --config PATH [--control-dir DIR] [--listen HOST:PORT] [--log-level LEVEL]
+[--log-format json|text]`.
 
 Exit codes: 0 after SIGTERM/SIGINT, 2 for a bad command line or configuration file (reported before the
 port is bound), 1 when the port cannot be bound.
@@ -59,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"exporter configuration (JSON), e.g. {contract.CONFIG_MOUNT_PATH}/{contract.CONFIG_FILE_NAME}",
     )
     parser.add_argument(
+        "--control-dir",
+        help=f"directory of the operator's {contract.RESUME_FILE_NAME} (spec.protection's resume requests),"
+        f" e.g. {contract.CONTROL_MOUNT_PATH}; without it no resume reaches this exporter",
+    )
+    parser.add_argument(
         "--listen",
         type=parse_listen,
         default=(ALL_INTERFACES, contract.EXPORTER_PORT),
@@ -112,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: bad configuration: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        exporter = Exporter(config, listen=args.listen)
+        exporter = Exporter(config, listen=args.listen, control_dir=args.control_dir)
     except Exception as exc:  # botocore rejects e.g. a malformed region or endpoint URL
         print(f"{PROG}: bad configuration: {args.config}: {exc}", file=sys.stderr)
         return EXIT_CONFIG

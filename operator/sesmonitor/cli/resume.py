@@ -1,7 +1,7 @@
 """`sesmonitor resume -n NS NAME SET`: annotate the SesMonitor with sesmonitor.io/resume=<set>.
 
-The operator passes the resume on to the exporter, which alone may call AWS; so this command needs only
-RBAC to patch SesMonitors, never AWS credentials.
+The operator passes the resume on to the exporter, which alone may call AWS, through the exporter's
+ConfigMap (never its port); so this command needs only RBAC to patch SesMonitors, never AWS credentials.
 """
 
 from __future__ import annotations
@@ -30,6 +30,6 @@ def annotate_resume(namespace: str, name: str, configuration_set: str, kubeconfi
     api.patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, patch)
     return (
         f"annotated sesmonitor {namespace}/{name} with {RESUME_ANNOTATION}={','.join(sets)}; the operator"
-        f" passes it on to the exporter (kubectl get sesmon -n {namespace} {name} -o yaml shows the"
-        " Protection condition)"
+        f" passes it on through the exporter's ConfigMap, and the exporter acts within about a minute"
+        f" (kubectl get sesmon -n {namespace} {name} -o yaml shows the Protection condition)"
     )

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import socket
 import threading
@@ -40,8 +39,6 @@ from sesmonitor.listen import bound_address, listen_socket
 log = logging.getLogger(__name__)
 
 StatusBuilder = Callable[[float], contract.ExporterStatus]
-Resume = Callable[[str], tuple[bool, str]]  # configuration set -> (accepted, message)
-MAX_BODY_BYTES = 4096
 TEXT = "text/plain; charset=utf-8"
 MAX_HEADER_BYTES = 64 * 1024
 IDLE_TIMEOUT_SECONDS = 300.0
@@ -151,14 +148,11 @@ class _Connection(asyncio.Protocol):
                 return
             method, path, keep_alive, body_length = request
             if len(self._buffer) < end + 4 + body_length:
-                return  # wait for the body
-            payload = bytes(self._buffer[end + 4 : end + 4 + body_length])
+                return  # wait for the (ignored) body
             del self._buffer[: end + 4 + body_length]
             if method in ("GET", "HEAD"):
                 status, body, content_type = self._server.route(path)
-            elif method == "POST" and path == contract.RESUME_PATH:
-                status, body, content_type = self._server.resume_request(payload)
-            else:
+            else:  # read-only: nothing on this port, which any pod may reach, changes anything
                 status, body, content_type = HTTPStatus.METHOD_NOT_ALLOWED, b"method not allowed\n", TEXT
             transport.write(_response(status, body, content_type, keep_alive, method == "HEAD"))
             if not keep_alive:
@@ -195,12 +189,10 @@ class ExporterHTTPServer:
         renderer: MetricsRenderer,
         status: StatusBuilder,
         clock: Callable[[], float] = time.time,
-        resume: Resume | None = None,
     ) -> None:
         self.renderer = renderer
         self.status = status
         self.clock = clock
-        self.resume = resume
         self.socket = listen_socket(address[0], address[1], BACKLOG)
         self.server_address: tuple[str, int] = bound_address(self.socket)
         self._loop = asyncio.new_event_loop()
@@ -229,26 +221,6 @@ class ExporterHTTPServer:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout)
         self.socket.close()
-
-    def resume_request(self, payload: bytes) -> tuple[HTTPStatus, bytes, str]:
-        """POST /protection/resume {"configuration_set": "<set>"}: 202 accepted, 409 with the reason not.
-
-        It can only undo a pause this exporter made (see sesmonitor.exporter.protection), so it carries
-        no authority beyond that; the operator sends it for a person who annotated the SesMonitor.
-        """
-        try:
-            doc = json.loads(payload[:MAX_BODY_BYTES] or b"{}")
-            name = doc.get("configuration_set") if isinstance(doc, dict) else None
-        except ValueError:
-            name = None
-        if not isinstance(name, str) or not name:
-            return HTTPStatus.BAD_REQUEST, b'{"error": "configuration_set: required"}\n', "application/json"
-        if self.resume is None:
-            accepted, message = False, "protection is off for this monitor"
-        else:
-            accepted, message = self.resume(name)
-        body = json.dumps({"accepted": accepted, "message": message}).encode() + b"\n"
-        return (HTTPStatus.ACCEPTED if accepted else HTTPStatus.CONFLICT), body, "application/json"
 
     def route(self, path: str) -> tuple[HTTPStatus, bytes, str]:
         try:

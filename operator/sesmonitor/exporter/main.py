@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
@@ -23,6 +24,7 @@ from sesmonitor.exporter.account import AccountReader
 from sesmonitor.exporter.aws_clients import AwsClients, make_clients
 from sesmonitor.exporter.cloudwatch import CloudWatchReader
 from sesmonitor.exporter.collector import ExporterCollector
+from sesmonitor.exporter.control import POLL_SECONDS, ControlFile
 from sesmonitor.exporter.event_collector import EventsCollector
 from sesmonitor.exporter.event_counts import EventCounts
 from sesmonitor.exporter.http_server import ExporterHTTPServer, MetricsRenderer
@@ -67,6 +69,7 @@ class Exporter:
         clients: AwsClients | None = None,
         clock: Callable[[], float] = time.time,
         render_cache_seconds: float = 1.0,
+        control_dir: str | Path | None = None,
     ) -> None:
         self.config = config
         self.listen = listen
@@ -91,8 +94,17 @@ class Exporter:
             on_metrics_requested=self.state.add_metrics_requested,
             count_sets=config.count_configuration_sets,
         )
+        # The resume requests the operator writes (contract.RESUME_FILE_NAME); none without a directory.
+        self.control = ControlFile(Path(control_dir) / contract.RESUME_FILE_NAME) if control_dir else None
         self.protector = (
-            Protector(config, self.clients.sesv2, self.clients.sts) if config.protection is not None else None
+            Protector(
+                config,
+                self.clients.sesv2,
+                self.clients.sts,
+                control=self.control.read if self.control is not None else None,
+            )
+            if config.protection is not None
+            else None
         )
         self.refresher = Refresher(
             config,
@@ -149,11 +161,16 @@ class Exporter:
             protection=self.protector.view() if self.protector is not None else None,
         )
 
-    def resume(self, configuration_set: str) -> tuple[bool, str]:
-        """A person's resume, passed on by the operator (POST /protection/resume)."""
-        if self.protector is None:
-            return False, "protection is off for this monitor"
-        return self.protector.request_resume(configuration_set, self.clock())
+    def watch_control(self, stop: threading.Event, interval: float = POLL_SECONDS) -> None:
+        """Wake the refresh loop as soon as the control file holds a new resume request: kubelet's
+        ConfigMap refresh is latency enough without waiting for the next refresh interval too."""
+        assert self.protector is not None
+        while not stop.wait(interval):
+            try:
+                if self.protector.poll_control():
+                    self.protector.wake.set()
+            except Exception:  # never let a bad file or a bug end the watching
+                log.exception("reading the resume requests failed")
 
     @property
     def address(self) -> tuple[str, int]:
@@ -164,9 +181,7 @@ class Exporter:
 
     def start(self, *, refresh_loop: bool = True) -> None:
         """Bind the port (OSError if taken), then serve and refresh in daemon threads."""
-        self.server = ExporterHTTPServer(
-            self.listen, self.renderer, self.status, self.clock, resume=self.resume
-        )
+        self.server = ExporterHTTPServer(self.listen, self.renderer, self.status, self.clock)
         self.server.start()
         if refresh_loop:
             loop = threading.Thread(
@@ -174,6 +189,12 @@ class Exporter:
             )
             loop.start()
             self._threads.append(loop)
+        if refresh_loop and self.protector is not None and self.control is not None:
+            watcher = threading.Thread(
+                target=self.watch_control, args=(self._stop,), name="sesmonitor-control", daemon=True
+            )
+            watcher.start()
+            self._threads.append(watcher)
         if refresh_loop and self.events is not None:
             for name, target in (("events", self.events.run), ("queue", self.events.run_attributes)):
                 thread = threading.Thread(

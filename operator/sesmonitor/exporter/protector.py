@@ -6,6 +6,12 @@ exporter never pauses twice and knows which pauses are its own. DryRun writes no
 pauses live in memory. The account's ARN prefix comes from the role ARN, else STS GetCallerIdentity
 (which needs no IAM permission). A failed call is logged, counted and shown (/status, metrics), never
 raised: protection must not stop the monitoring.
+
+A person's resume arrives as a file the operator writes through the exporter's ConfigMap
+(`sesmonitor.exporter.control`; never over HTTP, which any pod could reach). Each request is judged once,
+after the set's record is read: accepted only for a set this monitor paused at or before the request's
+time; refused (shown in /status `resume_refused`) otherwise; ignored as history when older than the
+set's record, like the request that resumed it before a restart.
 """
 
 from __future__ import annotations
@@ -81,6 +87,7 @@ class ProtectedSet:
     record: p.Record | None  # DryRun: its in-memory record, else the tags'
     reason: str  # the last decision's
     failure: Failure | None
+    resume_refused: str | None = None  # why the newest resume request was refused
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,7 @@ class ProtectionView:
                 cooldown_until=rfc3339(record.at + self.cooldown_seconds) if resumed and record else None,
                 last_error=one.failure.message if one.failure else None,
                 last_error_code=one.failure.code if one.failure else None,
+                resume_refused=one.resume_refused,
             )
         return out
 
@@ -137,6 +145,7 @@ class Protector:
         sesv2: Any,
         sts: Any | None = None,
         on_event: Callable[[str, str, str], None] = lambda *_: None,
+        control: Callable[[], Mapping[str, float]] | None = None,
     ) -> None:
         assert config.protection is not None
         self.config = config.protection
@@ -153,10 +162,16 @@ class Protector:
         self._sending: dict[str, bool | None] = {}
         self._reasons: dict[str, str] = {}
         self._failures: dict[str, Failure] = {}
-        self._requests: dict[str, float] = {}
+        self._requests: dict[str, float] = {}  # accepted resume requests: set -> asked at
+        self._control = control  # the resume requests the operator wrote (sesmonitor.exporter.control)
+        self._asked: dict[str, float] = {}  # what the control file holds now
+        self._seen: dict[str, float] = {}  # the request of each set already judged
+        self._woken: dict[str, float] = {}  # the request of each set the loop was woken for
+        self._refused: dict[str, str] = {}
+        self._since: float | None = None  # this process's first refresh
         self._actions: dict[tuple[str, str, str], int] = {}
         self._arn_prefix: str | None = None
-        self.wake = threading.Event()  # set by a resume request: the refresh loop acts at once
+        self.wake = threading.Event()  # set by a new resume request: the refresh loop acts at once
 
     @property
     def dry_run(self) -> bool:
@@ -164,17 +179,59 @@ class Protector:
 
     # -- what others ask and read ------------------------------------------------------------------
 
-    def request_resume(self, name: str, now: float) -> tuple[bool, str]:
-        """Accept a person's resume of a set this monitor paused (acted on at the next refresh)."""
+    def poll_control(self) -> bool:
+        """Read the control file; True when it holds a request not judged yet (the caller then wakes
+        the refresh loop, which judges it after reading the set's sending state and record)."""
+        if self._control is None:
+            return False
+        asked = self._control()
+        with self._lock:
+            self._asked = {n: at for n, at in asked.items() if n in self.config.configuration_sets}
+            # Once per request: one still waiting for its set's record (tags unreadable) must not wake
+            # the loop, and so call AWS, every few seconds.
+            new = {
+                n: at for n, at in self._asked.items() if at not in (self._seen.get(n), self._woken.get(n))
+            }
+            self._woken.update(new)
+            return bool(new)
+
+    def request_resume(self, name: str, requested_at: float) -> tuple[bool, str]:
+        """Judge a person's resume asked at `requested_at`: accepted (acted on by `run`) only for a set
+        this monitor paused at or before that time. The refusal shows in /status (`resume_refused`)."""
         with self._lock:
             if name not in self.config.configuration_sets:
                 return False, f"{name} is not a protected configuration set"
             record = self._record(name)
             if record is None or record.state != p.PAUSED or record.monitor != self._monitor:
-                return False, f"{name} is not paused by sesmonitor ({self._monitor}); nothing to resume"
-            self._requests[name] = now
-        self.wake.set()
-        return True, f"resume of {name} accepted"
+                why = f"{name} is not paused by sesmonitor ({self._monitor}); nothing to resume"
+            elif requested_at < record.at:
+                # The same rule as protection.decide: an old request never lifts a later pause.
+                why = f"asked before the pause at {rfc3339(record.at)}; ask again"
+            else:
+                self._requests[name] = requested_at
+                self._refused.pop(name, None)
+                return True, f"resume of {name} (asked at {rfc3339(requested_at)}) accepted"
+            self._refused[name] = f"resume asked at {rfc3339(requested_at)} refused: {why}"
+            return False, self._refused[name]
+
+    def _take_request(self, name: str, now: float) -> None:
+        """Judge the control file's request for `name` once, when the set's record is known.
+
+        A request older than what sesmonitor last did to the set (or, with no record, than this
+        process) is history, e.g. the request that resumed it before a restart: ignored, not refused.
+        """
+        with self._lock:
+            at = self._asked.get(name)
+            if at is None or self._seen.get(name) == at or name not in self._records:
+                return
+            self._seen[name] = at
+            record = self._record(name)
+            horizon = record.at if record is not None else (self._since or now)
+        if at < horizon:
+            log.info("resume request of %s at %s predates the set's record: ignored", name, rfc3339(at))
+            return
+        accepted, message = self.request_resume(name, at)
+        (log.info if accepted else log.warning)("protection (%s): %s", self._monitor, message)
 
     def view(self) -> ProtectionView:
         with self._lock:
@@ -186,6 +243,7 @@ class Protector:
                     self._record(name),
                     self._reasons.get(name, ""),
                     self._failures.get(name),
+                    self._refused.get(name),
                 )
                 for name in self.config.configuration_sets
             )
@@ -208,6 +266,9 @@ class Protector:
     ) -> dict[str, p.Decision]:
         """Decide and act for every protected set; `sending` / `series` None when not read this refresh."""
         decisions = {}
+        if self._since is None:
+            self._since = now
+        self.poll_control()
         for name in self.config.configuration_sets:
             actual = sending.get(name) if sending is not None else None
             with self._lock:
@@ -215,6 +276,7 @@ class Protector:
             self._retry_tags(name, now)
             if name not in self._records:
                 self._read_tags(name, now)
+            self._take_request(name, now)
             with self._lock:
                 record = self._record(name)
                 requested = self._requests.get(name)
@@ -287,6 +349,7 @@ class Protector:
 
     def _remember(self, name: str, record: p.Record, *, dry: bool) -> None:
         with self._lock:
+            self._refused.pop(name, None)  # a refusal is about the state before this pause or resume
             if dry:
                 self._dry[name] = record
             else:

@@ -38,29 +38,6 @@ def fetch_status(url: str, timeout: float) -> ExporterReading:
         return ExporterReading(error=f"invalid status document: {exc}", url=url)
 
 
-def post_resume(url: str, configuration_set: str, timeout: float) -> tuple[bool | None, str]:
-    """POST a person's resume to the exporter: (accepted, its message); None when it did not answer."""
-    body = json.dumps({"configuration_set": configuration_set}).encode()
-    request = urllib.request.Request(
-        url, data=body, method="POST", headers={"Content-Type": "application/json"}
-    )
-    try:
-        # The URL comes from the operator's own settings, never from a SesMonitor.
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read(MAX_BYTES)
-    except urllib.error.HTTPError as exc:
-        raw = exc.read(MAX_BYTES)
-        if exc.code != 409:
-            return None, f"HTTP {exc.code} {exc.reason}"
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        return None, str(getattr(exc, "reason", exc)) or type(exc).__name__
-    try:
-        doc = json.loads(raw)
-        return bool(doc["accepted"]), str(doc.get("message", ""))
-    except (ValueError, KeyError, TypeError):
-        return None, "invalid answer from the exporter"
-
-
 def parse_status(text: str) -> ExporterStatus:
     """Parse and shape-check an ExporterStatus; ValueError says what is wrong."""
     try:

@@ -25,15 +25,21 @@ from typing import Any, Final
 from sesmonitor.api import API_VERSION, KIND, SesMonitor, SpecError, load
 from sesmonitor.api.spec import RESUME_ANNOTATION
 from sesmonitor.api.status import RECONCILED
-from sesmonitor.contract import RESUME_PATH, STATUS_PATH
 from sesmonitor.operator import status as status_mod
 from sesmonitor.operator.apply import ApplyReport, OwnerReference, apply_children
 from sesmonitor.operator.events import Poster, announce
-from sesmonitor.operator.exporter_client import fetch_status, post_resume
+from sesmonitor.operator.exporter_client import fetch_status
 from sesmonitor.operator.kube import Api, KubeError
 from sesmonitor.operator.pods import diagnose
 from sesmonitor.operator.policy import POLICY_DENIED, check, denial_message
-from sesmonitor.operator.protection import protection_events, resume_requests
+from sesmonitor.operator.protection import (
+    protection_events,
+    resume_config_map,
+    resume_data,
+    resume_field_manager,
+    resume_requests,
+    stored_requests,
+)
 from sesmonitor.operator.settings import OperatorSettings
 from sesmonitor.operator.status import ExporterReading, ReconcileOutcome
 from sesmonitor.render import child_names, render_all, selector_labels
@@ -91,7 +97,6 @@ class Reconciler:
     settings: OperatorSettings
     post: Poster
     fetch: Callable[[str, float], ExporterReading] = fetch_status
-    resume: Callable[[str, str, float], tuple[bool | None, str]] = post_resume
     clock: Callable[[], datetime.datetime] = _now
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
@@ -142,7 +147,7 @@ class Reconciler:
             reading = ExporterReading(error="the operator's exporter policy refused this spec")
         else:
             reading = self._read_exporter(monitor)
-        if monitor is not None and reading.status is not None:
+        if monitor is not None and report is not None:  # rendered and applied: the ConfigMap exists
             self._pass_resumes(obj, monitor)
         written, events = self._write_status(obj, monitor, outcome, reading, previous)
         result = Result(report=report, status_written=written, events=events)
@@ -168,38 +173,54 @@ class Reconciler:
         return outcome_of(report), report
 
     def _pass_resumes(self, obj: dict[str, Any], monitor: SesMonitor) -> None:
-        """sesmonitor.io/resume=<set>[,<set>]: POST each to the exporter, say what it answered in an Event,
-        then remove the annotation; kept for the next pass when the exporter did not answer."""
+        """sesmonitor.io/resume=<set>[,<set>]: write each protected set's request into the exporter's
+        ConfigMap, post an Event, then remove the annotation; kept for the next pass when the write
+        failed. The exporter judges each request: its refusals show in status.protection and a
+        ResumeRefused Event."""
         wanted = resume_requests(obj["metadata"].get("annotations"))
         if not wanted:
             return
-        status_url = self.settings.exporter_status_url(
-            monitor.namespace, monitor.name, child_names(monitor.name).service
-        )
-        url = status_url.removesuffix(STATUS_PATH) + RESUME_PATH
-        answered = True
+        protection = monitor.spec.protection
+        protected = [] if protection.mode == "Off" else list(protection.configuration_sets)
+        passed = [name for name in wanted if name in protected]
+        if passed and not self._write_resumes(monitor, passed, protected):
+            return
+        config_map = child_names(monitor.name).config_map
         for name in wanted:
-            accepted, message = self.resume(url, name, self.settings.exporter_timeout)
-            if accepted is None:
-                answered = False
-                logger.warning("%s: resume of %s not passed on: %s", monitor.key, name, message)
-                continue
-            logger.info("%s: resume of %s: %s", monitor.key, name, message)
-            if accepted:
-                self.post(obj, "Normal", "ResumeRequested", f"{message}; the exporter resumes it now")
-            else:
-                self.post(obj, "Warning", "ResumeRefused", message)
-        if answered:
-            try:
-                self.api.patch_metadata(
-                    API_VERSION,
-                    KIND,
-                    monitor.namespace,
-                    monitor.name,
-                    {"annotations": {RESUME_ANNOTATION: None}},
+            if name in passed:
+                message = (
+                    f"resume of {name} passed to the exporter through its ConfigMap {config_map}; it acts"
+                    " within about a minute (kubelet's ConfigMap refresh)"
                 )
-            except KubeError as exc:
-                logger.warning("%s: cannot remove %s: %s", monitor.key, RESUME_ANNOTATION, exc)
+                self.post(obj, "Normal", "ResumeRequested", message)
+            else:
+                why = "spec.protection is Off" if protection.mode == "Off" else "not in spec.protection"
+                self.post(
+                    obj, "Warning", "ResumeRefused", f"{name} is not a protected configuration set ({why})"
+                )
+        try:
+            self.api.patch_metadata(
+                API_VERSION, KIND, monitor.namespace, monitor.name, {"annotations": {RESUME_ANNOTATION: None}}
+            )
+        except KubeError as exc:
+            logger.warning("%s: cannot remove %s: %s", monitor.key, RESUME_ANNOTATION, exc)
+
+    def _write_resumes(self, monitor: SesMonitor, asked: list[str], protected: list[str]) -> bool:
+        """Server-side apply the ConfigMap's resume key under its own field manager; False if not written."""
+        name = child_names(monitor.name).config_map
+        try:
+            live = self.api.get("v1", "ConfigMap", monitor.namespace, name)
+            if live is None:  # not created yet (its apply failed): the next pass tries again
+                logger.warning("%s: resume of %s waits for ConfigMap %s", monitor.key, ", ".join(asked), name)
+                return False
+            data = resume_data(stored_requests(live), asked, protected, self.clock())
+            body = resume_config_map(monitor.namespace, name, data)
+            self.api.apply(body, resume_field_manager(self.settings.field_manager))
+        except KubeError as exc:
+            logger.warning("%s: resume of %s not passed on: %s", monitor.key, ", ".join(asked), exc)
+            return False
+        logger.info("%s: resume of %s written to ConfigMap %s", monitor.key, ", ".join(asked), name)
+        return True
 
     def _read_exporter(self, monitor: SesMonitor) -> ExporterReading:
         namespace, name = monitor.namespace, monitor.name

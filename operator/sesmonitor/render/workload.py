@@ -10,9 +10,11 @@ from sesmonitor.api.spec import queue_region
 from sesmonitor.contract import (
     CONFIG_FILE_NAME,
     CONFIG_MOUNT_PATH,
+    CONTROL_MOUNT_PATH,
     EXPORTER_PORT,
     HEALTHZ_PATH,
     READYZ_PATH,
+    RESUME_FILE_NAME,
     ExporterConfig,
     ProtectionConfig,
 )
@@ -31,6 +33,7 @@ CONTAINER_NAME: Final = "exporter"
 COMMAND: Final = ("sesmonitor-exporter",)
 NONROOT_ID: Final = 65532  # distroless "nonroot"
 CONFIG_VOLUME: Final = "config"
+CONTROL_VOLUME: Final = "control"  # the ConfigMap's resume.json, which the operator writes at runtime
 TMP_VOLUME: Final = "tmp"
 MAX_ROLE_SESSION_NAME: Final = 64
 
@@ -162,7 +165,14 @@ def _container(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
         "command": list(COMMAND),
         # [::]: both families on one dual-stack socket (IPv4 alone where the node has no IPv6), so
         # IPv6-only and dual-stack clusters can scrape and probe it.
-        "args": ["--config", config_path, "--listen", f"[::]:{EXPORTER_PORT}"],
+        "args": [
+            "--config",
+            config_path,
+            "--control-dir",
+            CONTROL_MOUNT_PATH,
+            "--listen",
+            f"[::]:{EXPORTER_PORT}",
+        ],
         "env": _env(monitor),
         "ports": [{"name": PORT_NAME, "containerPort": EXPORTER_PORT, "protocol": "TCP"}],
         # Both ask "does the process serve", never "did AWS answer": a not-ready pod leaves the Service
@@ -188,6 +198,7 @@ def _container(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
         },
         "volumeMounts": [
             {"name": CONFIG_VOLUME, "mountPath": CONFIG_MOUNT_PATH, "readOnly": True},
+            {"name": CONTROL_VOLUME, "mountPath": CONTROL_MOUNT_PATH, "readOnly": True},
             {"name": TMP_VOLUME, "mountPath": "/tmp"},
         ],
     }
@@ -219,6 +230,18 @@ def _pod_spec(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
             "configMap": {
                 "name": names.config_map,
                 "items": [{"key": CONFIG_FILE_NAME, "path": CONFIG_FILE_NAME}],
+            },
+        },
+        # The same ConfigMap's resume.json (docs/protection.md), a volume of its own so that kubelet
+        # updates it in place (a subPath mount never is) and the pod template, hence the config hash,
+        # stays the same: a resume must not restart the exporter (DryRun's state is in memory).
+        # Optional: the key exists only after the first resume.
+        {
+            "name": CONTROL_VOLUME,
+            "configMap": {
+                "name": names.config_map,
+                "items": [{"key": RESUME_FILE_NAME, "path": RESUME_FILE_NAME}],
+                "optional": True,
             },
         },
         {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": "16Mi"}},
