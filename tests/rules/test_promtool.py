@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -69,14 +68,6 @@ NAIVE_GROUP = {
         {"alert": NAIVE, "expr": f"{BOUNCE} * 100 > 5", "for": "1s", "labels": {"severity": "warning"}},
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        pytest.fail("promtool not found: install Debian's prometheus package (scripts/setup.sh does)")
-    return path
 
 
 # -- building the test files --------------------------------------------------------------------------

@@ -3,11 +3,8 @@ the surge, abuse, a stalled consumer, a queue backing up, and nothing at all wit
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from rules.test_promtool import (
     ACCOUNT,
@@ -32,15 +29,6 @@ from sesmonitor.render.event_rules import (
     TRANSIENT_BOUNCE_SURGE,
 )
 from sesmonitor.render.rules import BOUNCE_RATE_HIGH
-
-
-@pytest.fixture(scope="module")
-def promtool() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        pytest.fail("promtool not found: install Debian's prometheus package (scripts/setup.sh does)")
-    return path
-
 
 EVENTS = {"events": {"queueURL": "https://sqs.us-east-1.amazonaws.com/111122223333/ses-events"}}
 SET = {**ACCOUNT, "configuration_set": "marketing"}
