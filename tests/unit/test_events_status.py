@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from sesmonitor.exporter.event_counts import empty_breakdown
 from sesmonitor.operator.events_status import breakdown_text, share
 from sesmonitor.operator.status import ExporterReading, ReconcileOutcome, compute_status
 from sesmonitor.render.event_rules import EVENT_ALERTS
+from sesmonitor.render.iam import iam_policy, queue_arn
 from sesmonitor.render.rules import rule_groups
 from sesmonitor.render.workload import exporter_config
 
@@ -176,3 +178,14 @@ def test_the_sqs_client_uses_the_queues_region(monkeypatch: pytest.MonkeyPatch) 
     assert clients.sqs.meta.region_name == "eu-west-1"
     assert clients.cloudwatch.meta.region_name == "us-east-1"
     assert make_clients(exporter_config(monitor(None))).sqs is None
+
+
+def test_iam_policy_gains_the_documented_sqs_statement_only_with_events() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    assert iam_policy(monitor(None)) == json.loads((docs / "iam-policy.json").read_text())
+    url = "https://sqs.us-east-1.amazonaws.com/111122223333/ses-events"
+    (documented,) = json.loads((docs / "iam-policy-events.json").read_text())["Statement"]
+    assert iam_policy(monitor({"queueURL": url}))["Statement"][-1] == documented
+    # A VPC endpoint's URL names no region: the events region, else the monitor's.
+    vpce = "https://vpce-0abc.sqs.eu-west-1.vpce.amazonaws.com/111122223333/q"
+    assert queue_arn(vpce, "eu-west-1") == "arn:aws:sqs:eu-west-1:111122223333:q"

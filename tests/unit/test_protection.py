@@ -234,27 +234,3 @@ def test_iam_policy_gains_protection_only_when_it_is_on() -> None:
         "ses:ListTagsForResource",
     ]
     assert enforce["Resource"] == ["arn:aws:ses:us-east-1:*:configuration-set/marketing"]
-
-
-def test_iam_policy_gains_the_documented_sqs_statement_only_with_events() -> None:
-    import json
-    from pathlib import Path
-
-    from sesmonitor.api import load
-    from sesmonitor.render.iam import iam_policy, queue_arn
-
-    def with_events(events: dict[str, Any] | None) -> Any:
-        spec: dict[str, Any] = {"region": "us-east-1"}
-        if events is not None:
-            spec["events"] = events
-        return load({"apiVersion": "sesmonitor.io/v1alpha1", "kind": "SesMonitor",
-                     "metadata": {"name": "prod", "namespace": "mail"}, "spec": spec})  # fmt: skip
-
-    docs = Path(__file__).resolve().parents[2] / "docs"
-    assert iam_policy(with_events(None)) == json.loads((docs / "iam-policy.json").read_text())
-    url = "https://sqs.us-east-1.amazonaws.com/111122223333/ses-events"
-    (documented,) = json.loads((docs / "iam-policy-events.json").read_text())["Statement"]
-    assert iam_policy(with_events({"queueURL": url}))["Statement"][-1] == documented
-    # A VPC endpoint's URL names no region: the events region, else the monitor's.
-    vpce = "https://vpce-0abc.sqs.eu-west-1.vpce.amazonaws.com/111122223333/q"
-    assert queue_arn(vpce, "eu-west-1") == "arn:aws:sqs:eu-west-1:111122223333:q"
