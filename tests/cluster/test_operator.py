@@ -97,6 +97,14 @@ def operator_writes(cluster: Cluster, since: int) -> list[str]:
     ]
 
 
+def empty_exporter_config(control_plane: Cluster, namespace: str) -> None:
+    """A hand edit the operator must undo: the exporter's config.json emptied."""
+    control_plane.kubectl(
+        "patch", "-n", namespace, "configmap/sesmon-prod", "--type=merge",
+        "-p", '{"data": {"config.json": "{}"}}',
+    )  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------------
 
 
@@ -269,15 +277,7 @@ def test_edited_children_are_restored(
         ]),
     )  # fmt: skip
     control_plane.kubectl("scale", "-n", namespace, "deployment/sesmon-prod", "--replicas=3")
-    control_plane.kubectl(
-        "patch",
-        "-n",
-        namespace,
-        "configmap/sesmon-prod",
-        "--type=merge",
-        "-p",
-        '{"data": {"config.json": "{}"}}',
-    )
+    empty_exporter_config(control_plane, namespace)
     control_plane.kubectl(
         "label",
         "-n",
@@ -496,15 +496,7 @@ def test_resume_annotation_lands_in_the_config_map_and_survives_the_childrens_ap
 
     control_plane.wait_for(annotation_removed, timeout=DRIFT_TIMEOUT, what="the annotation removed")
     # Drift in config.json: the children's apply restores it and leaves resume.json as it was.
-    control_plane.kubectl(
-        "patch",
-        "-n",
-        namespace,
-        "configmap/sesmon-prod",
-        "--type=merge",
-        "-p",
-        '{"data": {"config.json": "{}"}}',
-    )
+    empty_exporter_config(control_plane, namespace)
     desired = next(c for c in rendered(monitor) if c["kind"] == "ConfigMap")
     control_plane.wait_for(
         lambda: differences(desired, config_map()) == [], timeout=DRIFT_TIMEOUT, what="config.json restored"
