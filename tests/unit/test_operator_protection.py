@@ -40,16 +40,7 @@ PAUSED = ProtectedSetStatus(
     resume_refused=None,
 )
 WATCHING = ProtectedSetStatus(
-    mode="Enforce",
-    state="watching",
-    sending_enabled=True,
-    paused_at=None,
-    reason=None,
-    resumed_at=None,
-    cooldown_until=None,
-    last_error=None,
-    last_error_code=None,
-    resume_refused=None,
+    **{**PAUSED, "state": "watching", "sending_enabled": True, "paused_at": None, "reason": None}
 )
 
 
