@@ -26,46 +26,39 @@ IMAGES_SCRIPT = TESTS / "node" / "images.sh"
 LINT_TOOLS_SCRIPT = TESTS / "tools" / "build.sh"
 
 
-def _run_build(script: Path, *args: str) -> Path:
+def _run_build(script: Path, *args: str, holds: str = "bin/") -> Path:
+    """The directory `script` prints last; it must hold `holds` (a directory with a trailing slash)."""
     proc = subprocess.run(
         ["bash", str(script), *args], stdout=subprocess.PIPE, stderr=None, text=True, check=False
     )
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"{script} failed with exit code {proc.returncode}: {proc.stdout[-2000:]}")
-    return Path(lines[-1])
+    path = Path(lines[-1])
+    found = (path / holds).is_dir() if holds.endswith("/") else (path / holds).is_file()
+    if not found:
+        raise RuntimeError(f"{script} printed {path}, which has no {holds}")
+    return path
 
 
 @functools.cache
 def tools_dir() -> Path:
-    path = _run_build(BUILD_SCRIPT)
-    if not (path / "bin").is_dir():
-        raise RuntimeError(f"{BUILD_SCRIPT} printed {path}, which has no bin/")
-    return path
+    return _run_build(BUILD_SCRIPT)
 
 
 @functools.cache
 def node_tools_dir() -> Path:
-    path = _run_build(NODE_BUILD_SCRIPT)
-    if not (path / "bin").is_dir():
-        raise RuntimeError(f"{NODE_BUILD_SCRIPT} printed {path}, which has no bin/")
-    return path
+    return _run_build(NODE_BUILD_SCRIPT)
 
 
 @functools.cache
 def images_dir() -> Path:
-    path = _run_build(IMAGES_SCRIPT, "--bin-dir", str(node_tools_dir() / "bin"))
-    if not (path / "images.txt").is_file():
-        raise RuntimeError(f"{IMAGES_SCRIPT} printed {path}, which has no images.txt")
-    return path
+    return _run_build(IMAGES_SCRIPT, "--bin-dir", str(node_tools_dir() / "bin"), holds="images.txt")
 
 
 @functools.cache
 def lint_tools_dir() -> Path:
-    path = _run_build(LINT_TOOLS_SCRIPT)
-    if not (path / "bin").is_dir():
-        raise RuntimeError(f"{LINT_TOOLS_SCRIPT} printed {path}, which has no bin/")
-    return path
+    return _run_build(LINT_TOOLS_SCRIPT)
 
 
 def images_listing() -> dict[str, Path]:
