@@ -25,9 +25,9 @@ declare -A what=(
   [apt]="Debian packages"
   [venv]="Python packages (.venv)"
   [scanners]="security scanners (.venv-scan)"
-  [controlplane]="control plane: etcd, helm, kube-apiserver, kube-controller-manager, kubectl (cold: ~8 min)"
+  [controlplane]="control plane: etcd, helm, kube-apiserver, kube-controller-manager, kubectl (cold: ~9 min)"
   [lint-tools]="lint tools: actionlint, ct (cold: ~1 min)"
-  [node]="node: containerd, CoreDNS, prometheus-operator, Prometheus, kubelet, ... (cold: ~12 min)"
+  [node]="node: containerd, CoreDNS, prometheus-operator, Prometheus, kubelet, ... (cold: ~12-15 min)"
   [images]="images: Debian bookworm base, ours from the Dockerfile, Prometheus, ... (cold: ~2 min)"
 )
 n=0
