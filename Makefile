@@ -1,18 +1,31 @@
-.PHONY: setup test check demo crd docs manifests image chart
+.PHONY: setup test test-fast test-cluster check demo crd docs manifests image chart
 
 setup:
 	bash scripts/setup.sh
 
-check: setup
+# Format, lint, types, layering (what the fast CI job starts with).
+check:
+	bash scripts/setup.sh checks
 	.venv/bin/ruff format --check operator tests scripts benchmarks
 	.venv/bin/ruff check operator tests scripts benchmarks
 	.venv/bin/mypy
 	.venv/bin/lint-imports
 
-test: check
+# README's test command: every check and every tier.
+test: setup check
 	.venv/bin/python -m pytest -q
 
-demo: setup
+# The two CI jobs (.github/workflows/ci.yml): the checks and the tiers without a cluster; the tiers with one.
+test-fast: check
+	.venv/bin/python -m pytest -q tests/unit tests/rules tests/aws tests/node
+
+test-cluster:
+	bash scripts/setup.sh cluster
+	.venv/bin/python -m pytest -q tests/cluster tests/e2e
+
+# Builds only what the demo runs (no lint tools, no scanners).
+demo:
+	bash scripts/setup.sh demo
 	.venv/bin/python scripts/demo.py
 
 crd: setup

@@ -27,13 +27,14 @@ PROMETHEUS_VERSION=v3.13.1
 PROMETHEUS_MODULE_VERSION=v0.313.1 # Prometheus 3.x's Go module tags: v0.3MM.P for 3.MM.P
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib/go-build.sh
+source "$here/../lib/go-build.sh"
 k8s_module=$here/../controlplane/k8s
-root=${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}
 out=$root/node-k8s-$K8S_VERSION-containerd-$CONTAINERD_VERSION-coredns-$COREDNS_VERSION-promop-$PROMOP_VERSION
 out+=-prometheus-$PROMETHEUS_VERSION
 
-binaries=(kubelet kube-scheduler kube-proxy containerd containerd-shim-runc-v2 ctr coredns
-  prometheus-operator prometheus-config-reloader prometheus pause)
+binaries=(pause containerd containerd-shim-runc-v2 ctr coredns prometheus-operator prometheus-config-reloader
+  prometheus kubelet kube-scheduler kube-proxy)
 
 complete() {
   local b
@@ -41,35 +42,8 @@ complete() {
   [[ -s $out/prometheus-operator/crds/monitoring.coreos.com_prometheuses.yaml ]] && [[ -s $out/versions.env ]]
 }
 
-if complete; then
-  echo "$out"
-  exit 0
-fi
-
-command -v go >/dev/null || { echo "node/build.sh: 'go' not found on PATH (need Go >= 1.26)" >&2; exit 1; }
-command -v gcc >/dev/null || { echo "node/build.sh: 'gcc' not found on PATH" >&2; exit 1; }
-
-mkdir -p "$out/bin"
-exec 9>"$root/.node-build.lock"
-flock 9
-if complete; then
-  echo "$out"
-  exit 0
-fi
-
-export GOFLAGS="-buildvcs=false"
-export CGO_ENABLED=0
-log() { echo "node/build.sh: $*" >&2; }
-
-timed() { # name cmd...
-  local name=$1 start end
-  shift
-  start=$(date +%s)
-  "$@"
-  end=$(date +%s)
-  log "$name built in $((end - start))s ($(du -h "$out/bin/$name" | cut -f1))"
-  echo "$name $((end - start))s $(stat -c %s "$out/bin/$name")" >>"$out/build-times.txt"
-}
+command -v gcc >/dev/null || complete || { echo "node/build.sh: 'gcc' not found on PATH" >&2; exit 1; }
+go_build_begin node/build.sh .node-build.lock
 
 module_dir() { # module@version -> its directory in the module cache
   local tmp dir
@@ -81,29 +55,11 @@ module_dir() { # module@version -> its directory in the module cache
   echo "$dir"
 }
 
-# Version stamping as kubernetes' hack/lib/version.sh does (the kubelet reports it on the Node).
-k8s_major=${K8S_VERSION#v}
-k8s_major=${k8s_major%%.*}
-k8s_minor=${K8S_VERSION#v*.}
-k8s_minor=${k8s_minor%%.*}
-k8s_ldflags="-s -w"
-for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
-  k8s_ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$k8s_major"
-  k8s_ldflags+=" -X $pkg.gitMinor=$k8s_minor -X $pkg.gitTreeState=clean"
-done
+k8s_ldflags=$(k8s_ldflags "$K8S_VERSION")
 
 build_k8s() { # name
   (cd "$k8s_module" && go build -trimpath -ldflags "$k8s_ldflags" -o "$out/bin/.$1.tmp" "k8s.io/kubernetes/cmd/$1")
   mv -f "$out/bin/.$1.tmp" "$out/bin/$1"
-}
-
-# `go install pkg@version` builds with the module's own go.mod/go.sum (checked against the checksum database).
-go_install() { # name package@version ldflags [tags]
-  local tmp
-  tmp=$(mktemp -d)
-  (cd "$tmp" && GOBIN="$tmp" go install -trimpath -ldflags "$3" ${4:+-tags "$4"} "$2")
-  mv -f "$tmp/$(basename "${2%@*}")" "$out/bin/$1"
-  rm -rf "$tmp"
 }
 
 ctrd_pkg=github.com/containerd/containerd/v2
@@ -190,5 +146,4 @@ PROMETHEUS_VERSION=$PROMETHEUS_VERSION
 PAUSE_VERSION=$(cat "$out/pause-version")
 VERSIONS
 
-complete || { log "outputs missing after build"; exit 1; }
-echo "$out"
+go_build_end

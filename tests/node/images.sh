@@ -17,6 +17,7 @@
 #                                                       (its module's web UI assets are not in its zip)
 #
 # Usage: tests/node/images.sh --bin-dir DIR
+#        tests/node/images.sh --print-sources   where the Debian base would come from, and exit
 #   DIR holds the static binaries pause, coredns, prometheus-operator, prometheus-config-reloader and
 #   prometheus (tests/node/build.sh's bin/; Debian's Prometheus lacks Kubernetes service discovery).
 #   Alertmanager is Debian's (scripts/setup.sh installs it). Needs root, buildah and mmdebstrap.
@@ -56,14 +57,48 @@ die() {
 usage() { sed -n '/^# Usage:/,/^# Output:/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; }
 
 bin_dir=""
+print_sources=0
 while (($#)); do
   case $1 in
     --bin-dir) bin_dir=${2:?--bin-dir needs a directory}; shift 2 ;;
     --bin-dir=*) bin_dir=${1#--bin-dir=}; shift ;;
+    --print-sources) print_sources=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage; die "unknown argument: $1" ;;
   esac
 done
+# Where the bookworm base comes from, whatever the host runs (Ubuntu's archive is not Debian's):
+#   IMAGES_DEBIAN_MIRROR=URI       a Debian archive (a local mirror, a snapshot): $SUITE and $SUITE-updates
+#   IMAGES_APT_SOURCES="FILE ..."  sources.list files, pasted into the rootfs as they are
+#   neither: the host's apt sources when the host is Debian $SUITE (its mirror, its proxy: what works
+#   here), else mmdebstrap's default for a Debian stable release (Debian's archive with updates and
+#   security), checked against debian-archive-keyring (scripts/setup.sh installs it).
+# mmdebstrap copies them into the rootfs, so apt works in it too.
+os_release=${IMAGES_OS_RELEASE:-/etc/os-release}
+# shellcheck source=/dev/null
+host_is_suite() { (. "$os_release" 2>/dev/null && [[ ${ID:-} == debian && ${VERSION_CODENAME:-} == "$SUITE" ]]); }
+apt_sources=() # mmdebstrap's MIRROR arguments: one-line entries or files
+mmdebstrap_keyring=()
+if [[ -n ${IMAGES_DEBIAN_MIRROR:-} ]]; then
+  apt_sources=("deb $IMAGES_DEBIAN_MIRROR $SUITE main" "deb $IMAGES_DEBIAN_MIRROR $SUITE-updates main")
+elif [[ -n ${IMAGES_APT_SOURCES:-} ]]; then
+  read -r -a apt_sources <<<"$IMAGES_APT_SOURCES"
+elif host_is_suite; then
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [[ -f $f ]] && grep -qE '^[[:space:]]*(deb|Types:)' "$f" && apt_sources+=("$f")
+  done
+  ((${#apt_sources[@]})) || die "no apt sources found (set IMAGES_DEBIAN_MIRROR or IMAGES_APT_SOURCES)"
+fi
+debian_keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+if ! host_is_suite && [[ -f $debian_keyring ]]; then
+  mmdebstrap_keyring=("--keyring=$debian_keyring")
+fi
+if [[ $print_sources == 1 ]]; then
+  if ((${#apt_sources[@]})); then printf '%s\n' "${apt_sources[@]}"; else echo "mmdebstrap's default for $SUITE"; fi
+  ((${#mmdebstrap_keyring[@]} == 0)) || printf '%s\n' "${mmdebstrap_keyring[@]}"
+  exit 0
+fi
+
 [[ -n $bin_dir ]] || { usage; die "--bin-dir is required"; }
 bin_dir=$(cd "$bin_dir" && pwd)
 versions=$bin_dir/../versions.env
@@ -134,17 +169,6 @@ mv -f "$work/storage-$driver.conf.tmp" "$work/storage-$driver.conf"
 export CONTAINERS_STORAGE_CONF=$work/storage-$driver.conf
 export BUILDAH_ISOLATION=chroot
 
-# The host's Debian sources (mmdebstrap copies them into the rootfs, so apt works in it too).
-apt_sources=()
-if [[ -n ${IMAGES_APT_SOURCES:-} ]]; then
-  read -r -a apt_sources <<<"$IMAGES_APT_SOURCES"
-else
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] && grep -qE '^[[:space:]]*(deb|Types:)' "$f" && apt_sources+=("$f")
-  done
-fi
-((${#apt_sources[@]})) || die "no apt sources found (set IMAGES_APT_SOURCES to sources.list files)"
-
 digest16() { sha256sum | cut -c1-16; }
 image_id() { buildah images --no-trunc --format '{{.ID}}' "$1" 2>/dev/null | head -n1 || true; }
 
@@ -164,7 +188,7 @@ make_base() {
       --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
       --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/lintian/*' \
       --aptopt='APT::Install-Recommends "false"' --aptopt='Acquire::Check-Valid-Until "false"' \
-      "$SUITE" "$tmp" "${apt_sources[@]}" >&2
+      "${mmdebstrap_keyring[@]}" "$SUITE" "$tmp" "${apt_sources[@]}" >&2
     mv -f "$tmp" "$tar"
   fi
   c=$(new_container scratch)
@@ -316,7 +340,7 @@ file_hash() { sha256sum "$1" | cut -d' ' -f1; }
 key_base=$({
   echo "$SUITE $BASE_PACKAGES"
   declare -f make_base
-  cat "${apt_sources[@]}"
+  for s in "${apt_sources[@]}" "${mmdebstrap_keyring[@]}"; do if [[ -f $s ]]; then cat "$s"; else echo "$s"; fi; done
 } | digest16)
 key_python=$({
   echo "$key_base $PYTHON_PACKAGES"

@@ -27,7 +27,6 @@ import dataclasses
 import fcntl
 import ipaddress
 import os
-import shutil
 import signal
 import string
 import subprocess
@@ -40,6 +39,7 @@ import yaml
 
 from support.controlplane import ControlPlane, _kubeconfig, _write_private
 from support.processes import die_with_parent, tail
+from support.tools import runc_path
 
 __all__ = ["Node", "NodeError", "NodeNetwork"]
 
@@ -48,7 +48,6 @@ SLOTS = 32
 LOCK_DIR = Path(os.environ.get("SESMONITOR_NODE_LOCKS", "/tmp/sesmonitor-nodes"))
 CGROUP_FS = Path("/sys/fs/cgroup")
 NODE_NAME = "sesmonitor-node"
-RUNC = shutil.which("runc", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/runc"
 CNI_BIN_DIR = Path("/usr/lib/cni")
 # Kernel sysctls (global, not per network namespace) that the kubelet sets at start.
 KUBELET_SYSCTLS = (
@@ -472,7 +471,7 @@ class Node:
                 {
                     "containerd_root": d / "containerd",
                     "pause_image": self.pause_image,
-                    "runc": RUNC,
+                    "runc": runc_path(),
                     "cni_bin_dir": CNI_BIN_DIR,
                     "cni_conf_dir": d / "cni",
                 },

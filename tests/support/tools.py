@@ -6,6 +6,7 @@
   containerd,containerd-shim-runc-v2,ctr,coredns,prometheus-operator,prometheus-config-reloader,pause}``
   and prometheus-operator's CRDs and example RBAC (``prometheus-operator/{crds,rbac}/``, ``crds_dir()``);
 - ``images_listing()``: the container images (``tests/node/images.sh``), as ``{ref: OCI archive}``;
+- ``runc_path()``: the runc the node's containerd uses (``tests/node/runc.sh``);
 - ``lint_tools_dir()``: the unit tier's linters (``tests/tools/build.sh``): ``bin/{actionlint,ct}`` and
   ct's default configuration (``etc/{chart_schema,lintconf}.yaml``).
 
@@ -24,6 +25,7 @@ BUILD_SCRIPT = TESTS / "controlplane" / "build.sh"
 NODE_BUILD_SCRIPT = TESTS / "node" / "build.sh"
 IMAGES_SCRIPT = TESTS / "node" / "images.sh"
 LINT_TOOLS_SCRIPT = TESTS / "tools" / "build.sh"
+RUNC_SCRIPT = TESTS / "node" / "runc.sh"
 
 
 def _run_build(script: Path, *args: str, holds: str = "bin/") -> Path:
@@ -70,6 +72,16 @@ def images_listing() -> dict[str, Path]:
             ref, archive = line.split()[:2]
             images[ref] = listing.parent / archive
     return images
+
+
+@functools.cache
+def runc_path() -> str:
+    """The host's runc when new enough, else Debian's (``tests/node/runc.sh``: one rule for this and
+    scripts/setup.sh, which installs Debian's only when no runc fits)."""
+    proc = subprocess.run(["bash", str(RUNC_SCRIPT)], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{proc.stderr.strip()} (scripts/setup.sh installs Debian's runc)")
+    return proc.stdout.strip()
 
 
 def bin_dir() -> Path:

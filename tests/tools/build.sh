@@ -12,53 +12,34 @@ set -euo pipefail
 ACTIONLINT_VERSION=v1.7.12
 CT_VERSION=v3.14.0
 
-root=${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib/go-build.sh
+source "$here/../lib/go-build.sh"
 out=$root/lint-actionlint-$ACTIONLINT_VERSION-ct-$CT_VERSION
+binaries=(actionlint ct)
 
 complete() {
   [[ -x $out/bin/actionlint && -x $out/bin/ct && -f $out/etc/chart_schema.yaml && -f $out/etc/lintconf.yaml ]]
 }
 
-if complete; then
-  echo "$out"
-  exit 0
-fi
+go_build_begin tools/build.sh .build.lock
+mkdir -p "$out/etc"
 
-command -v go >/dev/null || { echo "tools/build.sh: 'go' not found on PATH (need Go >= 1.26)" >&2; exit 1; }
+[[ -x $out/bin/actionlint ]] ||
+  timed actionlint go_install actionlint "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" "-s -w"
 
-mkdir -p "$out/bin" "$out/etc"
-exec 9>"$root/.build.lock"
-flock 9
-if complete; then
-  echo "$out"
-  exit 0
-fi
-
-export GOFLAGS="-buildvcs=false"
-export CGO_ENABLED=0
-log() { echo "tools/build.sh: $*" >&2; }
-
-if [[ ! -x $out/bin/actionlint ]]; then
-  log "building actionlint $ACTIONLINT_VERSION"
-  tmp=$(mktemp -d)
-  (cd "$tmp" && GOBIN="$tmp" go install -trimpath -ldflags "-s -w" \
-    "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION")
-  mv -f "$tmp/actionlint" "$out/bin/actionlint"
-  rm -rf "$tmp"
-fi
-
-if [[ ! -x $out/bin/ct || ! -f $out/etc/lintconf.yaml ]]; then
-  # `go install ct@version` first asks for the module's version list (deprecation check), which the
-  # module proxy refuses for chart-testing; downloading the exact version and building inside it
-  # uses the module's own go.mod/go.sum just the same.
-  log "building ct $CT_VERSION"
+# `go install ct@version` first asks for the module's version list (deprecation check), which the
+# module proxy refuses for chart-testing; downloading the exact version and building inside it
+# uses the module's own go.mod/go.sum just the same.
+build_ct() {
+  local dir
   dir=$(go mod download -json "github.com/helm/chart-testing/v3@$CT_VERSION" |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])')
   (cd "$dir" && go build -trimpath -ldflags "-s -w -X github.com/helm/chart-testing/v3/ct/cmd.Version=$CT_VERSION" \
     -o "$out/bin/.ct.tmp" ./ct)
   mv -f "$out/bin/.ct.tmp" "$out/bin/ct"
   cp "$dir/etc/chart_schema.yaml" "$dir/etc/lintconf.yaml" "$out/etc/"
-fi
+}
+[[ -x $out/bin/ct && -f $out/etc/lintconf.yaml ]] || timed ct build_ct
 
-complete || { log "outputs missing after build"; exit 1; }
-echo "$out"
+go_build_end

@@ -69,8 +69,34 @@ def test_workflows_run_what_the_readme_says() -> None:
     triggers = ci[True]  # YAML 1.1 reads the key `on` as True
     assert "pull_request" in triggers, "ci.yml: not run on pull requests"
     assert triggers["push"]["branches"] == ["main"], "ci.yml: not run on pushes to main"
-    runs = [step.get("run", "") for job in ci["jobs"].values() for step in job["steps"]]
-    assert any(re.search(r"\bsudo\b.*\bmake test$", run.strip()) for run in runs), runs
+    runs = {name: [step.get("run", "").strip() for step in job["steps"]] for name, job in ci["jobs"].items()}
+    # Two jobs that together are README's `make test`: the fast tiers, and the cluster tiers.
+    assert any(re.search(r"\bsudo\b.*\bmake test-fast$", run) for run in runs["fast"]), runs
+    assert any(re.search(r"\bsudo\b.*\bmake test-cluster$", run) for run in runs["cluster"]), runs
+    makefile = (ROOT / "Makefile").read_text()
+    fast = re.search(r"^test-fast:.*\n(?:\t.*\n)+", makefile, re.M)
+    cluster = re.search(r"^test-cluster:.*\n(?:\t.*\n)+", makefile, re.M)
+    assert fast, "Makefile: no test-fast target"
+    assert cluster, "Makefile: no test-cluster target"
+    tiers = re.findall(r"tests/(\w+)", fast.group(0) + cluster.group(0))
+    every_tier = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir() and any(p.glob("test_*.py"))}
+    assert set(tiers) == every_tier, f"the two jobs run {sorted(tiers)}, the tiers are {sorted(every_tier)}"
     assert "make test" in (ROOT / "README.md").read_text(), "README.md no longer says `make test`"
     release = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
     assert release[True]["push"]["tags"] == ["v*"], "release.yml: not run on version tags"
+
+
+def test_the_cluster_job_runs_on_cgroup_v2_and_keeps_its_cache_when_red() -> None:
+    ci = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    for name, job in ci["jobs"].items():
+        uses = [(step.get("uses", "").split("@")[0], step) for step in job["steps"]]
+        restore = [step for action, step in uses if action == "actions/cache/restore"]
+        save = [step for action, step in uses if action == "actions/cache/save"]
+        assert len(restore) == 1, f"{name}: restores its tool cache once"
+        assert len(save) == 1, f"{name}: saves its tool cache once"
+        assert "always()" in save[0]["if"], f"{name}: the cache is saved only after a green run"
+        assert save[0]["with"]["key"] == restore[0]["with"]["key"], f"{name}: saves under another key"
+        assert "actions/cache" not in [action for action, _ in uses], (
+            f"{name}: actions/cache saves on green only"
+        )
+    assert ci["jobs"]["cluster"]["runs-on"] == "ubuntu-24.04"  # cgroup v2 only, Docker's runc
