@@ -4,11 +4,17 @@
 (control plane, kube-scheduler, kubelet, containerd, runc, CNI bridge, kube-proxy, CoreDNS) in its own
 network and mount namespace, started on first use and shared by every tier that needs pods (cluster,
 e2e). Its workdir and logs stay under pytest's basetemp when a test failed.
+
+``background_demos`` (session): the `scripts/demo.py --once` runs that a selected test checks
+(``BACKGROUND_DEMOS``), started as soon as pytest has collected the session, so each one's cluster
+and minutes of waiting on the wall clock overlap the other tiers instead of following them.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +24,39 @@ _TESTS = str(Path(__file__).resolve().parent)
 if _TESTS not in sys.path:
     sys.path.insert(0, _TESTS)
 
+from support.demo_runs import DemoRun, start_demo  # noqa: E402
 from support.kube_cluster import NodeCluster  # noqa: E402
+
+# test name -> (scenario, the demo's --timeout in seconds)
+BACKGROUND_DEMOS = {"test_bad_list_warns_early_and_names_the_domain": ("bad-list", 1200.0)}
+_DEMOS = pytest.StashKey[dict[str, DemoRun]]()
+_DEMOS_DIR = pytest.StashKey[Path]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    selected = {item.name for item in session.items} & BACKGROUND_DEMOS.keys()
+    runs: dict[str, DemoRun] = {}
+    if selected and not session.config.option.collectonly:
+        workdir = Path(tempfile.mkdtemp(prefix="sesmonitor-demos-"))
+        session.config.stash[_DEMOS_DIR] = workdir
+        for name in sorted(selected):
+            scenario, timeout = BACKGROUND_DEMOS[name]
+            runs[name] = start_demo(scenario, workdir / scenario, timeout)
+    session.config.stash[_DEMOS] = runs
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for run in session.config.stash.get(_DEMOS, {}).values():
+        run.stop()
+    workdir = session.config.stash.get(_DEMOS_DIR, None)
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def background_demos(request: pytest.FixtureRequest) -> dict[str, DemoRun]:
+    """The runs started for the selected tests, by test name."""
+    return request.config.stash[_DEMOS]
 
 
 @pytest.fixture(scope="session")

@@ -30,9 +30,6 @@ cluster in another slot, and its own directory), so it costs little extra wall t
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,14 +45,13 @@ from e2e_helpers import (
     E2E,
     HEALTHY,
     REVIEW,
-    ROOT,
     UNLABELLED,
-    DemoRun,
     key,
     manifest,
     naive_rule,
 )
 
+from support.demo_runs import DemoRun, start_demo
 from support.kube_cluster import NodeCluster
 from support.user_stack import MonitorRef, UserStack
 from support.waiting import wait_for
@@ -165,22 +161,8 @@ def demo_once(
     if not any(item.name == DEMO_TEST for item in request.session.items):
         yield None
         return
-    workdir = tmp_path_factory.mktemp("demo")
-    log_path = workdir / "demo.out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KUBECONFIG"))}
-    with log_path.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "demo.py"), "--once", "--timeout", "420",
-             "--workdir", str(workdir / "state")],
-            stdout=out, stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=env, start_new_session=True,
-        )  # fmt: skip
-    run = DemoRun(proc, log_path, time.time())
+    run = start_demo("seed", tmp_path_factory.mktemp("demo"), timeout=420)
     try:
         yield run
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        run.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,21 +153,6 @@ class E2E:
     def remaining(self, seconds_after_start: float) -> float:
         """Seconds left until `seconds_after_start` after the exporters started (at least 30)."""
         return max(30.0, self.started + seconds_after_start - time.time())
-
-
-@dataclass
-class DemoRun:
-    proc: subprocess.Popen[str]
-    log_path: Path
-    started: float
-
-    def finish(self, timeout: float) -> tuple[int, str]:
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.terminate()
-            self.proc.wait(timeout=60)
-        return self.proc.returncode, self.log_path.read_text(errors="replace")
 
 
 def parse_time(text: str) -> float:

@@ -27,7 +27,6 @@ from e2e_helpers import (
     REVIEW,
     ROOT,
     UNLABELLED,
-    DemoRun,
     key,
     parse_time,
 )
@@ -40,6 +39,7 @@ from sesmonitor.render.rules import (
     AWS_READ_ERRORS,
     BOUNCE_RATE_HIGH,
 )
+from support.demo_runs import DemoRun
 from support.user_stack import RELEASE, MonitorRef
 from support.waiting import wait_for
 
