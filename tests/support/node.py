@@ -11,8 +11,8 @@ What the host keeps untouched: its routes (the only new one is the veth's own /3
 paths. The node's namespaces are held by one ``unshare`` process; every node process is started inside
 them by ``nsenter`` and put in the node's own cgroup (``<hierarchy>/<cgroup_root>/node``: each v1
 controller's, the hybrid layout's empty cgroup2 too, or on cgroup v2 the one unified hierarchy; the
-kubelet's ``cgroupRoot`` is ``<cgroup_root>``), so tear-down finds every process, the containers' too. Inside the
-mount namespace tmpfs covers the paths containerd, the CNI plugins and the kubelet hard-code
+kubelet's ``cgroupRoot`` is ``<cgroup_root>``), so tear-down finds every process, the containers'
+too. Inside the mount namespace tmpfs covers the paths containerd, the CNI plugins and the kubelet hard-code
 (``/run``, ``/var/lib``, ``/var/log``), and private files cover the kernel sysctls the kubelet
 rewrites. Pods reach only the host end of the veth (the apiserver and test servers listen there);
 there is no default route, so no egress.
@@ -41,6 +41,7 @@ import yaml
 
 from support.controlplane import ControlPlane, _kubeconfig, _write_private
 from support.processes import die_with_parent, tail
+from support.waiting import scaled
 
 __all__ = ["Node", "NodeError", "NodeNetwork"]
 
@@ -321,6 +322,7 @@ class NodeProcess:
         return self.proc.poll() is None
 
     def wait_ready(self, ready: Callable[[], bool], timeout: float) -> None:
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         while True:
             if not self.running():
@@ -395,7 +397,12 @@ class Node:
     def command(self, *args: str, check: bool = True, timeout: float = 60, input: str | None = None) -> str:
         """Run a command inside the node; its stdout, or NodeError with stdout+stderr."""
         proc = subprocess.run(
-            self.enter(args), capture_output=True, text=True, timeout=timeout, check=False, input=input
+            self.enter(args),
+            capture_output=True,
+            text=True,
+            timeout=scaled(timeout),
+            check=False,
+            input=input,
         )
         if check and proc.returncode != 0:
             raise NodeError(f"{' '.join(args)} exited with {proc.returncode}: {proc.stdout}{proc.stderr}")
@@ -639,6 +646,7 @@ class Node:
         proc.wait_ready(lambda: bool(self.http_get("http://127.0.0.1:10256/healthz")), 60)
 
     def _wait_node_ready(self, timeout: float) -> None:
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         last = "not registered"
         while time.monotonic() < deadline:
