@@ -1,4 +1,4 @@
-.PHONY: setup test check demo crd docs manifests image chart
+.PHONY: setup test check demo crd docs manifests image chart test-cgroup2
 
 setup:
 	bash scripts/setup.sh
@@ -11,6 +11,11 @@ check: setup
 
 test: check
 	.venv/bin/python -m pytest -q
+
+# The node tests and the user-path smoke in a cgroup2-only QEMU guest (tests/guest/run.sh; root;
+# docs/testing.md "cgroup v2": run before every release).
+test-cgroup2: setup
+	bash tests/guest/run.sh
 
 demo: setup
 	.venv/bin/python scripts/demo.py
