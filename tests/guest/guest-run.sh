@@ -49,7 +49,8 @@ sleep 2
 left=""
 for cg in /sys/fs/cgroup/sesmonitor-node-*; do [ -e "$cg" ] && left="$left cgroup:$cg"; done
 for link in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^smn'); do left="$left veth:$link"; done
-for name in kubelet kube-proxy containerd containerd-shim-runc-v2 kube-apiserver etcd coredns; do
+# By comm, 15 characters at most (containerd-shim-runc-v2 is containerd-shim).
+for name in kubelet kube-proxy containerd containerd-shim kube-apiserver etcd coredns; do
   for pid in $(pgrep -x "$name"); do left="$left process:$name($pid)"; done
 done
 log "cgroups now: $(find /sys/fs/cgroup -mindepth 1 -maxdepth 1 -type d -printf '%f ')"
