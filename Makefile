@@ -1,4 +1,4 @@
-.PHONY: setup test test-fast test-cluster check demo crd docs manifests image chart
+.PHONY: setup test test-fast test-cluster test-cgroup2 check demo crd docs manifests image chart
 
 setup:
 	bash scripts/setup.sh
@@ -22,6 +22,12 @@ test-fast: check
 test-cluster:
 	bash scripts/setup.sh cluster
 	.venv/bin/python -m pytest -q tests/cluster tests/e2e
+
+# The node tests and the user-path smoke in a cgroup2-only QEMU guest (tests/guest/run.sh; root;
+# docs/testing.md "cgroup v2": run before every release).
+test-cgroup2:
+	bash scripts/setup.sh cluster
+	bash tests/guest/run.sh
 
 # Builds only what the demo runs (no lint tools, no scanners).
 demo:

@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from support.processes import die_with_parent, tail
-from support.waiting import wait_for
+from support.waiting import scaled, wait_for
 
 __all__ = [
     "WRITE_VERBS",
@@ -321,7 +321,7 @@ class Cluster:
         cmd = [self.kubectl_bin, f"--kubeconfig={kubeconfig or self.kubeconfig_path}", *args]
         env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
         proc = subprocess.run(
-            cmd, input=input, capture_output=True, text=True, timeout=timeout, env=env, check=False
+            cmd, input=input, capture_output=True, text=True, timeout=scaled(timeout), env=env, check=False
         )
         if check and proc.returncode != 0:
             raise ControlPlaneError(
@@ -341,7 +341,7 @@ class Cluster:
             env=env,
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=scaled(timeout),
             check=False,
         )
 
@@ -687,7 +687,7 @@ class ControlPlane(Cluster):
         """Wait until ``ready()``; fail with the log tail if the process exits or time runs out."""
         proc = self._procs[name]
         started = time.monotonic()
-        deadline = started + self.startup_timeout
+        deadline = started + scaled(self.startup_timeout)
         while True:
             code = proc.poll()
             if code is not None:

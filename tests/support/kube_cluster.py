@@ -25,6 +25,7 @@ from support.controlplane import ControlPlane, _kubeconfig, _write_private, free
 from support.node import Node, NodeNetwork, render_file
 from support.processes import ManagedProcess
 from support.tools import images_listing, node_tools_dir, tools_dir
+from support.waiting import scaled
 
 __all__ = ["NodeCluster"]
 
@@ -119,7 +120,13 @@ class NodeCluster(ControlPlane):
         manifest = render_file("coredns.yaml", {"coredns_image": image, "cluster_dns": self.net.cluster_dns})
         self.apply(manifest)
         self.kubectl(
-            "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=120s", timeout=150
+            "-n",
+            "kube-system",
+            "rollout",
+            "status",
+            "deployment/coredns",
+            f"--timeout={scaled(120):.0f}s",
+            timeout=150,
         )
 
     def run_python_pod(self, name: str, script: str, namespace: str = "default") -> tuple[int, str]:
@@ -132,7 +139,7 @@ class NodeCluster(ControlPlane):
         )  # fmt: skip
         self.kubectl(
             "-n", namespace, "wait", f"pod/{name}", "--for=jsonpath={.status.phase}=Succeeded",
-            "--timeout=120s", check=False, timeout=150,
+            f"--timeout={scaled(120):.0f}s", check=False, timeout=150,
         )  # fmt: skip
         pod = self.kubectl_json("-n", namespace, "get", "pod", name)
         log = self.kubectl("-n", namespace, "logs", name, check=False).stdout

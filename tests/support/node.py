@@ -9,9 +9,10 @@ network namespace and a mount namespace of its own.
 
 What the host keeps untouched: its routes (the only new one is the veth's own /30), firewall, sysctls and
 paths. The node's namespaces are held by one ``unshare`` process; every node process is started inside
-them by ``nsenter`` and put in the node's own cgroup (``/sys/fs/cgroup/<controller>/<cgroup_root>``,
-also the kubelet's ``cgroupRoot``), so tear-down finds every process, the containers' too. Inside the
-mount namespace tmpfs covers the paths containerd, the CNI plugins and the kubelet hard-code
+them by ``nsenter`` and put in the node's own cgroup (``<hierarchy>/<cgroup_root>/node``: each v1
+controller's, the hybrid layout's empty cgroup2 too, or on cgroup v2 the one unified hierarchy; the
+kubelet's ``cgroupRoot`` is ``<cgroup_root>``), so tear-down finds every process, the containers'
+too. Inside the mount namespace tmpfs covers the paths containerd, the CNI plugins and the kubelet hard-code
 (``/run``, ``/var/lib``, ``/var/log``), and private files cover the kernel sysctls the kubelet
 rewrites. Pods reach only the host end of the veth (the apiserver and test servers listen there);
 there is no default route, so no egress.
@@ -40,6 +41,7 @@ import yaml
 from support.controlplane import ControlPlane, _kubeconfig, _write_private
 from support.processes import die_with_parent, tail
 from support.tools import runc_path
+from support.waiting import scaled
 
 __all__ = ["Node", "NodeError", "NodeNetwork"]
 
@@ -74,22 +76,92 @@ def render_file(name: str, values: Mapping[str, object]) -> str:
     return string.Template((FILES / name).read_text()).substitute({k: str(v) for k, v in values.items()})
 
 
+# The controllers the kubelet validates on a cgroup2 root (cpu, cpuset, memory, pids, and hugetlb
+# when the kernel has it) plus io, which it sets for pods: enabled for the node's subtree on cgroup v2.
+V2_CONTROLLERS = ("cpu", "cpuset", "memory", "pids", "io", "hugetlb")
+# Those the kubelet refuses to start without (its cgroup2 root check).
+V2_REQUIRED = ("cpu", "cpuset", "memory", "pids")
+# The v1 hierarchies the kubelet and runc use (the hybrid layout adds its cgroup2 at unified/).
+V1_NAMES = ("cpu", "cpuacct", "cpuset", "memory", "pids", "devices", "freezer", "blkio", "systemd")
+
+
+@dataclasses.dataclass(frozen=True)
+class CgroupLayout:
+    """What is mounted under /sys/fs/cgroup: ``kind`` is "v1", "hybrid" (v1 plus a controller-less
+    cgroup2 at unified/) or "v2" (cgroup2 at /sys/fs/cgroup itself); ``hierarchies`` are the mount
+    points the node makes its cgroup in."""
+
+    kind: str
+    hierarchies: tuple[Path, ...]
+
+
+def cgroup_layout(mountinfo: str, root: Path = CGROUP_FS) -> CgroupLayout:
+    """The layout from /proc/self/mountinfo's text (pure: unit-tested on the three kinds)."""
+    v1: dict[str, Path] = {}
+    v2: list[Path] = []
+    for line in mountinfo.splitlines():
+        fields, sep, rest = line.partition(" - ")
+        parts, tail_ = fields.split(), rest.split()
+        if not sep or len(parts) < 5 or len(tail_) < 3:
+            continue
+        point, fstype = Path(parts[4].replace("\\040", " ")), tail_[0]
+        if fstype == "cgroup2" and point in (root, root / "unified"):
+            v2.append(point)
+        elif fstype == "cgroup" and point.parent == root:
+            options = set(tail_[2].split(","))
+            for name in V1_NAMES:
+                if name in options or f"name={name}" in options:
+                    # Debian's systemd mounts cpu,cpuacct together: one hierarchy, under its own name.
+                    v1.setdefault(name, point)
+    if root in v2:
+        return CgroupLayout("v2", (root,))
+    seen: dict[Path, None] = {}
+    for name in V1_NAMES:
+        if name in v1:
+            seen.setdefault(v1[name], None)
+    if v2:
+        return CgroupLayout("hybrid", (*seen, *v2))
+    return CgroupLayout("v1", tuple(seen))
+
+
+def v2_controllers_to_enable(available: str) -> list[str]:
+    """The ``+name`` words for cgroup.subtree_control: ours among a ``cgroup.controllers`` line."""
+    present = set(available.split())
+    return [f"+{c}" for c in V2_CONTROLLERS if c in present]
+
+
 def _cgroup_controllers() -> list[Path]:
-    """The cgroup hierarchies the kubelet uses: v1's, each at /sys/fs/cgroup/<name>, and the hybrid
-    layout's cgroup2 at /sys/fs/cgroup/unified (where runc puts every container too)."""
-    names = (
-        "cpu",
-        "cpuacct",
-        "cpuset",
-        "memory",
-        "pids",
-        "devices",
-        "freezer",
-        "blkio",
-        "systemd",
-        "unified",
-    )
-    return [CGROUP_FS / n for n in names if (CGROUP_FS / n / "cgroup.procs").exists()]
+    """The cgroup hierarchies the node uses, as this machine mounts them (see ``cgroup_layout``)."""
+    try:
+        mountinfo = Path("/proc/self/mountinfo").read_text()
+    except OSError:
+        return []
+    return list(cgroup_layout(mountinfo).hierarchies)
+
+
+def make_cgroup_tree(dirs: Sequence[Path]) -> None:
+    """Each top cgroup with a leaf ``node/`` for the node's own processes. On a cgroup2 hierarchy with
+    controllers (v2; the hybrid one has none) they are enabled in the parent's and the top's
+    subtree_control, so the kubelet's kubepods/ under the top gets them; cgroup2 allows processes only
+    in a cgroup that has none enabled for children, hence the leaf. The root's subtree_control is left
+    as it is afterwards: systemd enables these at boot on every v2 host, and other slots may use them."""
+    for top in dirs:
+        top.mkdir(parents=True, exist_ok=True)
+        controllers = top.parent / "cgroup.controllers"
+        if controllers.exists():
+            enable = v2_controllers_to_enable(controllers.read_text())
+            for cg in (top.parent, top):
+                # One at a time: a write of several fails whole when the kernel refuses one (cpu, on a
+                # host whose other cgroups run real-time threads); only the kubelet's own are required.
+                for word in enable:
+                    try:
+                        (cg / "cgroup.subtree_control").write_text(word)
+                    except OSError as err:
+                        if word[1:] in V2_REQUIRED:
+                            raise NodeError(
+                                f"cannot enable {word[1:]} in {cg}/cgroup.subtree_control: {err}"
+                            ) from err
+        (top / "node").mkdir(exist_ok=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -205,8 +277,13 @@ def _cgroup_pids(dirs: Sequence[Path]) -> set[int]:
 
 
 def kill_cgroup_tree(dirs: Sequence[Path], timeout: float = 30) -> None:
-    """SIGKILL every process in the trees, then remove the (now empty) cgroups, deepest first."""
+    """Kill every process in the trees (cgroup.kill where the kernel has it: cgroup2 since 5.14, one
+    write for the whole subtree; else SIGKILL to each pid, again until none is left), then remove the
+    (now empty) cgroups, deepest first."""
     deadline = time.monotonic() + timeout
+    for top in dirs:
+        with contextlib.suppress(OSError):
+            (top / "cgroup.kill").write_text("1")
     while pids := _cgroup_pids(dirs):
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
@@ -254,6 +331,7 @@ class NodeProcess:
         return self.proc.poll() is None
 
     def wait_ready(self, ready: Callable[[], bool], timeout: float) -> None:
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         while True:
             if not self.running():
@@ -328,7 +406,12 @@ class Node:
     def command(self, *args: str, check: bool = True, timeout: float = 60, input: str | None = None) -> str:
         """Run a command inside the node; its stdout, or NodeError with stdout+stderr."""
         proc = subprocess.run(
-            self.enter(args), capture_output=True, text=True, timeout=timeout, check=False, input=input
+            self.enter(args),
+            capture_output=True,
+            text=True,
+            timeout=scaled(timeout),
+            check=False,
+            input=input,
         )
         if check and proc.returncode != 0:
             raise NodeError(f"{' '.join(args)} exited with {proc.returncode}: {proc.stdout}{proc.stderr}")
@@ -395,8 +478,7 @@ class Node:
         return self
 
     def _make_namespaces(self) -> None:
-        for cg in self.net.cgroup_dirs():
-            (cg / "node").mkdir(parents=True, exist_ok=True)
+        make_cgroup_tree(self.net.cgroup_dirs())
         # The holder: an `unshare` whose child sleeps forever; it dies with us (parent-death signal).
         self.holder = subprocess.Popen(
             ["unshare", "--net", "--mount", "--propagation", "private", "--", "sleep", "infinity"],
@@ -573,6 +655,7 @@ class Node:
         proc.wait_ready(lambda: bool(self.http_get("http://127.0.0.1:10256/healthz")), 60)
 
     def _wait_node_ready(self, timeout: float) -> None:
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         last = "not registered"
         while time.monotonic() < deadline:

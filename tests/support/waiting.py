@@ -8,6 +8,7 @@ the way prometheus-operator's test framework reports its polls, so a failed wait
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,12 @@ class NotYet:
         return False
 
 
+def scaled(seconds: float) -> float:
+    """``seconds`` times ``SESMONITOR_TIMEOUT_SCALE`` (default 1): `make test-cgroup2`'s QEMU guest runs
+    everything several times slower under TCG emulation; on a host the timeouts stay as written."""
+    return seconds * float(os.environ.get("SESMONITOR_TIMEOUT_SCALE") or 1)
+
+
 class WaitTimeout(AssertionError):
     """A wait that ran out; an AssertionError so that pytest reports it as the test's failure."""
 
@@ -41,7 +48,7 @@ def wait_for(
     """Poll ``probe()`` every ``interval`` seconds until it returns something truthy, and return it.
 
     After ``timeout`` seconds, raise ``error`` naming ``what`` and the probe's last answer."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         try:
             value = probe()
