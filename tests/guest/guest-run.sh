@@ -21,6 +21,8 @@ share tools /mnt/tools "$TOOLS" || result 125
 if [ -n "$PYTHON_HOME" ]; then share python /mnt/python "$PYTHON_HOME" || result 125; fi
 
 ip link set lo up
+# As on Docker hosts and this one: pods' Service traffic to a pod on the same bridge needs it.
+modprobe br_netfilter
 hostname sesmonitor-guest
 [ -s /etc/hosts ] || printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' >/etc/hosts
 log "kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB"
@@ -34,6 +36,14 @@ cd "$CHECKOUT" || result 125
 export HOME=/root LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export SESMONITOR_TOOLS="$TOOLS" SESMONITOR_PREBUILT=/results/prebuilt.txt SESMONITOR_TIMEOUT_SCALE="$TIMEOUT_SCALE"
+# The node's and the control plane's logs, copied out every minute and at the end (pytest's tmp_path
+# stays in the guest: containerd's snapshots cannot live on 9p).
+copy_logs() {
+  mkdir -p /results/logs
+  find /tmp/pytest-of-root -path '*/logs/*' -name '*.log' -exec cp --parents {} /results/logs/ \; 2>/dev/null
+}
+(while sleep 60; do copy_logs; done) &
+copier=$!
 start=$(date +%s)
 log "pytest $PYTEST_ARGS"
 # shellcheck disable=SC2086 # PYTEST_ARGS is a list of words, quoted by run.sh
@@ -43,6 +53,8 @@ log "pytest $PYTEST_ARGS"
 } 2>&1 | tee /results/pytest.log
 code=$(tail -n 1 /results/pytest.rc 2>/dev/null || echo 1)
 log "pytest exited $code after $(($(date +%s) - start))s"
+kill "$copier"
+copy_logs
 
 # Nothing of the node may be left: its cgroups, veths, processes.
 sleep 2

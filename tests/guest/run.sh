@@ -49,7 +49,7 @@ python_home=$(.venv/bin/python -c 'import sys; print(sys.base_prefix)')
 tests=${SESMONITOR_GUEST_TESTS:-"tests/cluster/test_node.py tests/cluster/test_user_path.py -k 'test_node or test_operator_pod_runs_under_its_service_account or test_exporter_pod_serves_and_status_shows_rates'"}
 {
   printf 'CHECKOUT=%q\nTOOLS=%q\nPYTHON_HOME=%q\n' "$checkout" "$tools" "$python_home"
-  printf 'PYTEST_ARGS=%q\nTIMEOUT_SCALE=%q\n' "-q -rfE $tests" "${SESMONITOR_GUEST_SCALE:-6}"
+  printf 'PYTEST_ARGS=%q\nTIMEOUT_SCALE=%q\n' "-v -rfE --durations=20 $tests" "${SESMONITOR_GUEST_SCALE:-6}"
 } >"$results/guest.env"
 
 shares=(-virtfs "local,path=$results,mount_tag=results,security_model=none,id=results")

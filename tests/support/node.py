@@ -506,6 +506,11 @@ class Node:
 
     def _make_network(self) -> None:
         net = self.net
+        # A pod's DNS query to the CoreDNS Service is DNAT'd to a pod on the same bridge, whose answer
+        # is bridged straight back: only br_netfilter lets conntrack undo the DNAT (Docker hosts and
+        # this one have it loaded; a bare Debian kernel, like the cgroup2 guest's, does not).
+        if not Path("/proc/sys/net/bridge/bridge-nf-call-iptables").exists():
+            raise NodeError("the node's pods need br_netfilter: run `modprobe br_netfilter` (as root) first")
         subprocess.run(
             [
                 "ip",
