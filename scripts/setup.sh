@@ -49,14 +49,15 @@ apt_packages() {
     command -v promtool >/dev/null || need+=(prometheus)
     command -v shellcheck >/dev/null || need+=(shellcheck) # workflows, build scripts
   fi
+  # The images' base is Debian bookworm on any host: on Ubuntu or Fedora mmdebstrap needs Debian's
+  # keys (tests/node/test_images.py checks that it would use them).
+  [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
   # Alertmanager: amtool for the unit tier, the binary for the node's Alertmanager image.
   command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
   if $cluster; then
     # The node's images (tests/node/images.sh, `make image`): buildah, and mmdebstrap for the Debian base.
     command -v buildah >/dev/null || need+=(buildah)
     command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
-    # The base is Debian bookworm on any host; on Ubuntu or Fedora mmdebstrap needs Debian's keys.
-    [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
     # runc: the host's when it has one new enough (Docker's containerd.io ships one and conflicts with
     # Debian's package), else Debian's. The CNI plugins and iptables are Debian's (tests/node/build.sh).
     bash tests/node/runc.sh >/dev/null 2>&1 || need+=(runc)
