@@ -5,7 +5,7 @@
 network and mount namespace, started on first use and shared by every tier that needs pods (cluster,
 e2e). Its workdir and logs stay under pytest's basetemp when a test failed.
 
-``background_demos`` (session): the `scripts/demo.py --once` runs that a selected test checks
+``background_demo``: the `scripts/demo.py --once` runs that a selected test checks
 (``BACKGROUND_DEMOS``), started as soon as pytest has collected the session, so each one's cluster
 and minutes of waiting on the wall clock overlap the other tiers instead of following them.
 """
@@ -53,10 +53,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def background_demos(request: pytest.FixtureRequest) -> dict[str, DemoRun]:
-    """The runs started for the selected tests, by test name."""
-    return request.config.stash[_DEMOS]
+@pytest.fixture
+def background_demo(request: pytest.FixtureRequest) -> DemoRun:
+    """The run started for the requesting test (its name is in ``BACKGROUND_DEMOS``)."""
+    return request.config.stash[_DEMOS][request.node.name]
 
 
 @pytest.fixture(scope="session")

@@ -394,7 +394,7 @@ def test_demo_once(demo_once: DemoRun | None) -> None:
     """`scripts/demo.py --once` (started with the session) brings everything up, sees the seed story's
     alerts arrive, prints what a user wants, and tears down."""
     assert demo_once is not None
-    code, output = demo_once.finish(timeout=max(60.0, demo_once.started + 420 - time.time()))
+    code, output = demo_once.finish(timeout=max(60.0, demo_once.started + demo_once.timeout - time.time()))
     assert code == 0, output[-4000:]
     for expected in (
         "$ kubectl get sesmon -A",
