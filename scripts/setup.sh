@@ -48,12 +48,12 @@ apt_packages() {
   if wants scanners; then # the checks
     command -v promtool >/dev/null || need+=(prometheus)
     command -v shellcheck >/dev/null || need+=(shellcheck) # workflows, build scripts
+    # amtool for the unit tier (the node's Alertmanager image installs bookworm's own, whatever the host).
+    command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
   fi
   # The images' base is Debian bookworm on any host: on Ubuntu or Fedora mmdebstrap needs Debian's
   # keys (tests/node/test_images.py checks that it would use them).
   [ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
-  # Alertmanager: amtool for the unit tier, the binary for the node's Alertmanager image.
-  command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
   if $cluster; then
     # The node's images (tests/node/images.sh, `make image`): buildah, and mmdebstrap for the Debian base.
     command -v buildah >/dev/null || need+=(buildah)

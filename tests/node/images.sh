@@ -13,14 +13,16 @@
 #   quay.io/prometheus-operator/prometheus-config-reloader:v0.93.1
 #   quay.io/prometheus/prometheus:v3.13.1               on the minbase, laid out as upstream's image
 #     (these five: the versions in the node build's versions.env, beside --bin-dir)
-#   quay.io/prometheus/alertmanager:v0.25.0             Debian's prometheus-alertmanager on the minbase
-#                                                       (its module's web UI assets are not in its zip)
+#   quay.io/prometheus/alertmanager:v0.25.0             Debian bookworm's prometheus-alertmanager, installed
+#                                                       on the minbase (its module's web UI assets are not in
+#                                                       its zip, so it is not built from Go here)
 #
 # Usage: tests/node/images.sh --bin-dir DIR
 #        tests/node/images.sh --print-sources   where the Debian base would come from, and exit
 #   DIR holds the static binaries pause, coredns, prometheus-operator, prometheus-config-reloader and
 #   prometheus (tests/node/build.sh's bin/; Debian's Prometheus lacks Kubernetes service discovery).
-#   Alertmanager is Debian's (scripts/setup.sh installs it). Needs root, buildah and mmdebstrap.
+#   Alertmanager is bookworm's package, installed inside the base (not the host's: on Ubuntu or Fedora
+#   the host's version differs). Needs root, buildah and mmdebstrap.
 #
 # Output: ${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}/images-<hash of versions and inputs>/
 #   <name>.tar per image and images.txt, one "<ref> <file>" line per archive.
@@ -125,13 +127,8 @@ for t in buildah mmdebstrap python3 git; do
   command -v "$t" >/dev/null || die "'$t' not found (scripts/setup.sh installs buildah and mmdebstrap)"
 done
 prometheus_bin=$bin_dir/prometheus
-alertmanager_bin=/usr/bin/prometheus-alertmanager
-# Debian's build reads its notification templates from here at run time.
-alertmanager_templates=/usr/share/prometheus/alertmanager
 "$prometheus_bin" --version 2>&1 | grep -q "version ${PROMETHEUS_VERSION#v}" ||
   die "$prometheus_bin is not Prometheus $PROMETHEUS_VERSION"
-"$alertmanager_bin" --version 2>&1 | grep -q "version ${ALERTMANAGER_VERSION#v}" ||
-  die "$alertmanager_bin is not Alertmanager $ALERTMANAGER_VERSION (Debian bookworm's prometheus-alertmanager)"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -283,27 +280,30 @@ EOF
 }
 
 make_alertmanager() {
-  local stage=$TMPDIR/stage/alertmanager c
-  rm -rf "$stage"
-  mkdir -p "$stage/usr/bin" "$stage/etc/alertmanager" "$stage/alertmanager" "$stage$alertmanager_templates"
-  install -m 0755 "$alertmanager_bin" "$stage/usr/bin/alertmanager"
-  cp "$alertmanager_templates"/*.tmpl "$stage$alertmanager_templates/"
-  cat >"$stage/etc/alertmanager/alertmanager.yml" <<'EOF'
-route:
-  receiver: default
-receivers:
-  - name: default
-EOF
+  local c
   c=$(new_container "$BASE_REF-$key_base")
-  buildah copy --quiet "$c" "$stage" / >/dev/null
-  buildah run "$c" -- chown -R 65534:65534 /etc/alertmanager /alertmanager >&2
+  # policy-rc.d: the package's maintainer scripts must not start the daemon inside the build.
+  buildah run --network host "$c" -- sh -ec "
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 0755 /usr/sbin/policy-rc.d
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null
+    apt-get clean
+    rm -rf /var/lib/apt/lists/* /var/log/apt/* /var/log/dpkg.log /var/cache/debconf/*-old /var/lib/dpkg/*-old
+    rm -f /usr/sbin/policy-rc.d
+    v=\$(prometheus-alertmanager --version 2>&1 | head -n1)
+    case \"\$v\" in *'version ${ALERTMANAGER_VERSION#v}'*) ;; *) echo \"bookworm's Alertmanager is '\$v', not $ALERTMANAGER_VERSION\" >&2; exit 1 ;; esac
+    ln -s prometheus-alertmanager /usr/bin/alertmanager
+    mkdir -p /etc/alertmanager /alertmanager
+    printf '%s\n' 'route:' '  receiver: default' 'receivers:' '  - name: default' >/etc/alertmanager/alertmanager.yml
+    chown -R 65534:65534 /etc/alertmanager /alertmanager" >&2
+  # As upstream's image: nobody, /alertmanager as the data volume (prometheus-operator passes args only).
   buildah config --user 65534:65534 --workingdir /alertmanager --port 9093 --volume /alertmanager \
     --entrypoint '["/bin/alertmanager"]' \
     --cmd '["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]' \
     --label org.opencontainers.image.description="Alertmanager $ALERTMANAGER_VERSION on Debian $SUITE" \
     "$c"
   commit "$c" "$ALERTMANAGER_REF"
-  rm -rf "$stage"
 }
 
 # ---- buildah helpers ----
@@ -375,7 +375,7 @@ key[coredns]=$(static_key coredns "$bin_dir/coredns")
 key[prometheus-operator]=$(static_key prometheus-operator "$bin_dir/prometheus-operator")
 key[prometheus-config-reloader]=$(static_key prometheus-config-reloader "$bin_dir/prometheus-config-reloader")
 key[prometheus]=$({ echo "$PROMETHEUS_REF $key_base"; declare -f make_prometheus; file_hash "$prometheus_bin"; } | digest16)
-key[alertmanager]=$({ echo "$ALERTMANAGER_REF $key_base"; declare -f make_alertmanager; file_hash "$alertmanager_bin"; } | digest16)
+key[alertmanager]=$({ echo "$ALERTMANAGER_REF $key_base"; declare -f make_alertmanager; } | digest16)
 
 out_dir() { printf '%s\n' "${names[@]}" | while read -r n; do echo "$n ${key[$n]}"; done | digest16; }
 complete() { # out
