@@ -11,7 +11,7 @@ from botocore.stub import ANY, Stubber
 
 from sesmonitor import metrics
 from sesmonitor.exporter import AwsClients
-from sesmonitor.exporter.cloudwatch import MAX_QUERIES_PER_REQUEST
+from sesmonitor.exporter.refresh.cloudwatch import MAX_QUERIES_PER_REQUEST
 from support.exporter_checks import FakeClock, get, names, sample, scrape_metrics
 
 BOUNCE = metrics.BOUNCE_RATE.prometheus_name

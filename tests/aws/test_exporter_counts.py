@@ -8,7 +8,7 @@ is the number of emails CloudWatch counted in the minutes that settled in betwee
 from __future__ import annotations
 
 from sesmonitor import metrics
-from sesmonitor.exporter.counting import settled_boundary
+from sesmonitor.exporter.model.counting import settled_boundary
 from support.exporter_checks import FakeClock, sample, scrape_metrics
 
 MINUTE = 60

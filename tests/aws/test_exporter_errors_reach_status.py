@@ -13,7 +13,8 @@ import pytest
 from sesmonitor import contract
 from sesmonitor.api import parse_spec
 from sesmonitor.operator.exporter_client import fetch_status
-from sesmonitor.operator.status import ReconcileOutcome, compute_status
+from sesmonitor.operator.shapes import ReconcileOutcome
+from sesmonitor.operator.status.compute import compute_status
 from support.exporter_checks import MONITOR, FakeClock, get
 from support.moto_ses import FAULTS
 

@@ -10,8 +10,9 @@ from sesmonitor import metrics
 from sesmonitor.api import parse_spec
 from sesmonitor.contract import ExporterStatus
 from sesmonitor.exporter import Exporter
-from sesmonitor.operator.events_status import breakdown_text
-from sesmonitor.operator.status import ExporterReading, ReconcileOutcome, evaluate
+from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
+from sesmonitor.operator.status.compute import evaluate
+from sesmonitor.operator.status.events_received import breakdown_text
 from support.exporter_checks import MONITOR, REGION, get, names, sample, scrape_metrics
 from support.moto_ses import BAD_LIST_DOMAIN, SCENARIOS, SimulatedSes
 from support.ses_event_queue import EventPipeline, event_pipeline

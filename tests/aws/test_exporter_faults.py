@@ -7,7 +7,7 @@ import time
 import pytest
 
 from sesmonitor import metrics
-from sesmonitor.exporter.refresher import backoff_delay
+from sesmonitor.exporter.aws.backoff import backoff_delay
 from support.exporter_checks import FakeClock, get, sample, scrape_metrics
 
 BOUNCE = metrics.BOUNCE_RATE.prometheus_name

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.credentials import DeferredRefreshableCredentials
 
-from sesmonitor.exporter.aws_clients import make_session
+from sesmonitor.exporter.aws.clients import make_session
 from support.exporter_checks import get
 
 POLICY = Path(__file__).resolve().parents[2] / "docs" / "iam-policy.json"

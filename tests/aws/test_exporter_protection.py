@@ -14,7 +14,7 @@ from typing import Any
 from sesmonitor import metrics
 from sesmonitor.contract import RESUME_FILE_NAME, ExporterStatus, ProtectionConfig
 from sesmonitor.exporter import Exporter
-from sesmonitor.exporter.protector import rfc3339
+from sesmonitor.exporter.model.protection import rfc3339
 from support.exporter_checks import FakeClock, get, sample, scrape_metrics
 from support.waiting import wait_for
 

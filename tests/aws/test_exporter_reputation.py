@@ -6,7 +6,8 @@ from __future__ import annotations
 from sesmonitor import metrics
 from sesmonitor.api import load
 from sesmonitor.contract import ExporterStatus
-from sesmonitor.operator.status import ExporterReading, ReconcileOutcome, evaluate
+from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
+from sesmonitor.operator.status.compute import evaluate
 from support.exporter_checks import MONITOR, FakeClock, get, sample, scrape_metrics
 
 COMPLAINT = metrics.COMPLAINT_RATE

@@ -9,10 +9,11 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 from sesmonitor import contract, metrics
-from sesmonitor.exporter.account import parse_account
-from sesmonitor.exporter.cloudwatch import Series, build_queries, build_requests, query_window
-from sesmonitor.exporter.outcomes import classify_exception, classify_response
-from sesmonitor.exporter.snapshot import summarize
+from sesmonitor.exporter.aws.outcomes import classify_exception, classify_response
+from sesmonitor.exporter.model.series import Series
+from sesmonitor.exporter.model.snapshot import summarize
+from sesmonitor.exporter.refresh.account import parse_account
+from sesmonitor.exporter.refresh.cloudwatch import build_queries, build_requests, query_window
 
 NOW = 1_800_000_000.0
 

@@ -1,5 +1,5 @@
 """SESConfigurationSetPaused and SESMonitorProtectionFailed through promtool, on the series the exporter
-writes for spec.protection (sesmonitor.exporter.collector)."""
+writes for spec.protection (sesmonitor.exporter.serving.collector)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from sesmonitor.exporter.ses_events import _TYPES
+from sesmonitor.exporter.events.ses_events import _TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "aws" / "ses-events.yaml"

@@ -20,7 +20,8 @@ from sesmonitor.contract import (
     empty_account,
     empty_rate,
 )
-from sesmonitor.operator.status import ExporterReading, ReconcileOutcome, compute_status
+from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
+from sesmonitor.operator.status.compute import compute_status
 from sesmonitor.render.workload import exporter_config
 
 CRD = Path(__file__).resolve().parents[2] / "crds" / "sesmonitor.io_sesmonitors.yaml"

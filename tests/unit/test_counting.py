@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sesmonitor.exporter.counting import CounterState, advance, settle, settled_boundary
+from sesmonitor.exporter.model.counting import CounterState, advance, settle, settled_boundary
 
 P = 60.0
 SETTLE = 300.0

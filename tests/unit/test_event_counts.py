@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sesmonitor.exporter.event_counts import MAX_VALUES, OTHER, EventCounts
-from sesmonitor.exporter.ses_events import SesEvent, parse
+from sesmonitor.exporter.events.event_counts import MAX_VALUES, OTHER, EventCounts
+from sesmonitor.exporter.events.ses_events import SesEvent, parse
 from support.ses_notifications import event
 
 T0 = 1_800_000_000.0

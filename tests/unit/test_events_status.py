@@ -18,10 +18,11 @@ from sesmonitor.contract import (
     empty_account,
     empty_rate,
 )
-from sesmonitor.exporter.aws_clients import make_clients
-from sesmonitor.exporter.event_counts import empty_breakdown
-from sesmonitor.operator.events_status import breakdown_text, share
-from sesmonitor.operator.status import ExporterReading, ReconcileOutcome, compute_status
+from sesmonitor.exporter.aws.clients import make_clients
+from sesmonitor.exporter.model.events import empty_breakdown
+from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
+from sesmonitor.operator.status.compute import compute_status
+from sesmonitor.operator.status.events_received import breakdown_text, share
 from sesmonitor.render.event_rules import EVENT_ALERTS
 from sesmonitor.render.iam import iam_policy, queue_arn
 from sesmonitor.render.rules import rule_groups

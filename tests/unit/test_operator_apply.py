@@ -29,7 +29,7 @@ from sesmonitor.operator.settings import (
     from_environment,
     validate,
 )
-from sesmonitor.operator.status import ExporterReading
+from sesmonitor.operator.shapes import ExporterReading
 from sesmonitor.render import RenderDefaults, render_all
 
 MONITOR = {

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from sesmonitor.operator.pods import PodProblem, diagnose
+from sesmonitor.operator.pods import diagnose
+from sesmonitor.operator.shapes import PodProblem
 
 
 def pod(

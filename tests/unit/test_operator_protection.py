@@ -14,13 +14,8 @@ from test_operator_apply import MONITOR, FakeApi, World, exporter_doc
 from sesmonitor.api import load
 from sesmonitor.contract import CONFIG_FILE_NAME, RESUME_FILE_NAME, ProtectedSetStatus
 from sesmonitor.operator.kube import KubeError
-from sesmonitor.operator.protection import (
-    protection_condition,
-    protection_events,
-    resume_data,
-    resume_requests,
-    stored_requests,
-)
+from sesmonitor.operator.protection import protection_events, resume_data, resume_requests, stored_requests
+from sesmonitor.operator.status.protection import protection_condition
 
 SPEC = {
     "region": "eu-west-1",

@@ -16,10 +16,8 @@ from sesmonitor.contract import (
     empty_account,
     empty_rate,
 )
-from sesmonitor.operator.pods import PodProblem
-from sesmonitor.operator.status import (
-    ExporterReading,
-    ReconcileOutcome,
+from sesmonitor.operator.shapes import ExporterReading, PodProblem, ReconcileOutcome
+from sesmonitor.operator.status.compute import (
     compute_status,
     condition_changes,
     invalid_spec_status,

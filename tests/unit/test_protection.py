@@ -10,14 +10,15 @@ import pytest
 
 from sesmonitor.api import SpecError, load
 from sesmonitor.contract import ConfigError, ExporterConfig, ProtectionConfig
-from sesmonitor.exporter import protection as p
-from sesmonitor.exporter.cloudwatch import Series
-from sesmonitor.exporter.protector import record_of, tags_of
+from sesmonitor.exporter.model import record as r
+from sesmonitor.exporter.model.series import Series
+from sesmonitor.exporter.protection import decide as p
+from sesmonitor.exporter.protection.protector import record_of, tags_of
 from sesmonitor.render.workload import exporter_config
 
 MONITOR = "mail/prod"
 NOW = 1_800_000_000.0
-BOUNCE, COMPLAINT = p.RATES
+BOUNCE, COMPLAINT = r.RATES
 CONFIG = ProtectionConfig("Enforce", ("marketing",), 0.10, 0.005, hold_seconds=600, cooldown_seconds=3600)
 
 
@@ -36,12 +37,12 @@ def facts(**changes: Any) -> p.SetFacts:
     return replace(base, **changes)
 
 
-def paused(monitor: str = MONITOR, at: float = NOW - 300) -> p.Record:
-    return p.Record(p.PAUSED, at, monitor, BOUNCE, 0.12)
+def paused(monitor: str = MONITOR, at: float = NOW - 300) -> r.Record:
+    return r.Record(r.PAUSED, at, monitor, BOUNCE, 0.12)
 
 
-def resumed(at: float) -> p.Record:
-    return p.Record(p.RESUMED, at, MONITOR, BOUNCE, 0.12)
+def resumed(at: float) -> r.Record:
+    return r.Record(r.RESUMED, at, MONITOR, BOUNCE, 0.12)
 
 
 @pytest.mark.parametrize(
@@ -130,7 +131,7 @@ def simulate(config: ProtectionConfig, rate_at: Any, hours: float = 8.0) -> list
             config, MONITOR, p.SetFacts("marketing", sending, True, record, {BOUNCE: data}), now
         )
         if decision.action == p.PAUSE:
-            sending, record = False, p.Record(p.PAUSED, now, MONITOR, BOUNCE, decision.rate)
+            sending, record = False, r.Record(r.PAUSED, now, MONITOR, BOUNCE, decision.rate)
         if decision.action != p.NONE:
             actions.append((now, decision.action))
     return actions
@@ -156,7 +157,7 @@ def test_bursts_above_the_level_pause_once_after_the_hold() -> None:
 
 
 def test_record_round_trips_through_tags() -> None:
-    record = p.Record(p.PAUSED, 1_800_000_000.0, MONITOR, BOUNCE, 0.1234)
+    record = r.Record(r.PAUSED, 1_800_000_000.0, MONITOR, BOUNCE, 0.1234)
     tags = tags_of(record)
     assert all("%" not in t["Value"] for t in tags)  # SES tag values allow no %
     assert record_of(tags) == record

@@ -1,5 +1,6 @@
-"""A person's resume as the exporter gets it: the control file the operator writes through the ConfigMap
-(sesmonitor.exporter.control), judged by the protector against the set's record, never over HTTP."""
+"""A person's resume as the exporter gets it: the control file the operator writes through the
+ConfigMap (sesmonitor.exporter.protection.control), judged by the protector against the set's record,
+never over HTTP."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 
 from sesmonitor.contract import RESUME_FILE_NAME, ExporterConfig, ProtectionConfig
-from sesmonitor.exporter import protection as p
-from sesmonitor.exporter.control import ControlFile, parse_requests
-from sesmonitor.exporter.protector import Protector, rfc3339, tags_of
+from sesmonitor.exporter.model import record as r
+from sesmonitor.exporter.model.protection import rfc3339
+from sesmonitor.exporter.protection.control import ControlFile, parse_requests
+from sesmonitor.exporter.protection.protector import Protector, tags_of
 
 MONITOR = "mail/prod"
 SETS = ("marketing", "transactional")
@@ -33,7 +35,7 @@ class FakeSesV2:
 
     def __init__(self) -> None:
         self.tags: dict[str, list[dict[str, str]]] = {
-            "marketing": tags_of(p.Record(p.PAUSED, PAUSED_AT, MONITOR, p.RATES[0], 0.12))
+            "marketing": tags_of(r.Record(r.PAUSED, PAUSED_AT, MONITOR, r.RATES[0], 0.12))
         }
         self.sending = {"marketing": False, "transactional": True}
 
@@ -89,7 +91,7 @@ def test_control_file_missing_changed_and_malformed(tmp_path: Path, caplog: pyte
     write(path, {"marketing": "2026-01-01T00:01:00Z"})
     assert control.read() == {"marketing": PAUSED_AT + 60}  # re-read on change
     path.write_text("{not json")
-    with caplog.at_level(logging.ERROR, logger="sesmonitor.exporter.control"):
+    with caplog.at_level(logging.ERROR, logger="sesmonitor.exporter.protection.control"):
         assert control.read() == {}
         assert control.read() == {}
     assert len(caplog.records) == 1  # logged once, never raised

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sesmonitor.exporter.ses_events import MalformedMessage, SesEvent, parse, recipient_domain
+from sesmonitor.exporter.events.ses_events import MalformedMessage, SesEvent, parse, recipient_domain
 from support.ses_notifications import event, eventbridge_envelope, identity_notification, sns_envelope
 
 SHAPES: dict[str, Callable[[dict[str, Any]], str]] = {

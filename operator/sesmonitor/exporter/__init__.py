@@ -1,17 +1,18 @@
 """The SES exporter: reads AWS in the background, serves Prometheus metrics and a status document.
 
-Modules, from AWS to HTTP:
-- `aws_clients`: boto3 session (standard chain, optional AssumeRole with auto refresh), timeouts, retries.
-- `cloudwatch`: one GetMetricData request for every AWS/SES series; `account`: SESv2 GetAccount.
-- `snapshot`: newest datapoint within the lookback, its age, the window average (pure).
-- `counting`: the count counters, each settled period added once (pure).
-- `state`: thread-safe last good values and per-API health; `refresher`: the background loop.
-- `request_counting` / `outcomes`: AWS requests by API and outcome through botocore events.
-- `collector`: the prometheus_client Collector; `status`: the /status document.
-- `http_server`: /metrics, /healthz, /readyz, /status; `main`: `Exporter`, which wires them together.
+One subpackage per concern, wired together in `main` (`Exporter`); the four concerns import only the
+two shared rooms below them, never each other (import-linter's "Exporter rooms" contract):
+
+- `refresh`: the refresh loop and what it reads (CloudWatch GetMetricData, SESv2 GetAccount and
+  GetConfigurationSet) into the state; hands each pass's reads to spec.protection.
+- `events`: spec.events, the SQS long-poll of SES events, counted into the state.
+- `protection`: spec.protection, the pure pause/resume decision and its SESv2 writes and tags.
+- `serving`: /metrics, /status, /healthz, /readyz from the state (and protection's view).
+- `model`: the shapes they pass around and the thread-safe state (the cache); no I/O.
+- `aws`: the boto3 clients, request counting, how an AWS answer is classified, the backoff.
 """
 
-from sesmonitor.exporter.aws_clients import AwsClients, make_clients
+from sesmonitor.exporter.aws.clients import AwsClients, make_clients
 from sesmonitor.exporter.main import Exporter
 
 __all__ = ["AwsClients", "Exporter", "make_clients"]

@@ -20,22 +20,22 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from sesmonitor import contract, metrics
-from sesmonitor.exporter.account import AccountReader
-from sesmonitor.exporter.aws_clients import AwsClients, make_clients
-from sesmonitor.exporter.cloudwatch import CloudWatchReader
-from sesmonitor.exporter.collector import ExporterCollector
-from sesmonitor.exporter.control import POLL_SECONDS, ControlFile
-from sesmonitor.exporter.event_collector import EventsCollector
-from sesmonitor.exporter.event_counts import EventCounts
-from sesmonitor.exporter.http_server import ExporterHTTPServer, MetricsRenderer
-from sesmonitor.exporter.protection import FRESH_SECONDS
-from sesmonitor.exporter.protector import Protector
-from sesmonitor.exporter.refresher import Refresher
-from sesmonitor.exporter.reputation import ConfigurationSetReader
-from sesmonitor.exporter.request_counting import instrument
-from sesmonitor.exporter.sqs_consumer import EventConsumer
-from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
-from sesmonitor.exporter.status import build_status
+from sesmonitor.exporter.aws.clients import AwsClients, make_clients
+from sesmonitor.exporter.aws.request_counting import instrument
+from sesmonitor.exporter.events.event_counts import EventCounts
+from sesmonitor.exporter.events.sqs_consumer import EventConsumer
+from sesmonitor.exporter.model.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
+from sesmonitor.exporter.protection.control import POLL_SECONDS, ControlFile
+from sesmonitor.exporter.protection.decide import FRESH_SECONDS
+from sesmonitor.exporter.protection.protector import Protector
+from sesmonitor.exporter.refresh.account import AccountReader
+from sesmonitor.exporter.refresh.cloudwatch import CloudWatchReader
+from sesmonitor.exporter.refresh.refresher import Refresher
+from sesmonitor.exporter.refresh.reputation import ConfigurationSetReader
+from sesmonitor.exporter.serving.collector import ExporterCollector
+from sesmonitor.exporter.serving.event_collector import EventsCollector
+from sesmonitor.exporter.serving.http_server import ExporterHTTPServer, MetricsRenderer
+from sesmonitor.exporter.serving.status import build_status
 from sesmonitor.listen import ALL_INTERFACES
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from sesmonitor.api.status import RECONCILED
-from sesmonitor.operator.status import ConditionChange
+from sesmonitor.operator.shapes import ConditionChange
 
 # (object, type, reason, message): kopf.event in the operator, a list's append in tests.
 Poster = Callable[[Mapping[str, Any], str, str, str], None]

@@ -13,7 +13,7 @@ import urllib.request
 from typing import Final
 
 from sesmonitor.contract import ExporterStatus
-from sesmonitor.operator.status import ExporterReading
+from sesmonitor.operator.shapes import ExporterReading
 
 MAX_BYTES: Final = 1 << 20
 

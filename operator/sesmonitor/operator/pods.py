@@ -9,8 +9,9 @@ match what ``kubectl describe pod`` shows.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
+
+from sesmonitor.operator.shapes import PodProblem
 
 # Container waiting reasons that will not go away by waiting a little longer.
 WAITING_PROBLEMS: Final = frozenset(
@@ -31,14 +32,6 @@ NO_EXPORTER_POD: Final = "NoExporterPod"
 EXPORTER_STARTING: Final = "ExporterStarting"
 POD_PENDING: Final = "PodPending"
 POD_FAILED: Final = "PodFailed"
-
-
-@dataclass(frozen=True)
-class PodProblem:
-    """ExporterReady's reason and message when the exporter's workload explains the silence."""
-
-    reason: str
-    message: str
 
 
 def _conditions(obj: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

@@ -1,6 +1,7 @@
-"""spec.protection on the Kubernetes side, pure: the Protection condition, status.protection, the Events
-of each set's transitions, the resume annotation and the ConfigMap key that carries it. The exporter
-decides and acts; the operator shows what it did and passes a person's resume on (it never talks to AWS).
+"""spec.protection on the Kubernetes side, pure: the Events of each set's transitions, the resume
+annotation and the ConfigMap key that carries it (the Protection condition and status.protection are in
+`sesmonitor.operator.status.protection`). The exporter decides and acts; the operator shows what it did
+and passes a person's resume on (it never talks to AWS).
 
 A resume travels as data, never as a request to the exporter's port (which any pod may reach): the
 operator writes {"requests": {"<set>": "<when it saw the annotation>"}} into the exporter's ConfigMap
@@ -16,110 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sesmonitor.api import SesMonitorSpec
 from sesmonitor.api.spec import RESUME_ANNOTATION
-from sesmonitor.api.status import PROTECTION
 from sesmonitor.contract import RESUME_FILE_NAME
-from sesmonitor.operator.status import Condition, ExporterReading
 
 logger = logging.getLogger(__name__)
 
-WATCHING: Final = "Watching"
-PAUSED: Final = "Paused"
-WOULD_PAUSE: Final = "WouldPause"
-ACTION_FAILED: Final = "ActionFailed"
-NO_DATA: Final = "NoData"
-_FIELDS: Final = {
-    "state": "state",
-    "paused_at": "pausedAt",
-    "reason": "reason",
-    "resumed_at": "resumedAt",
-    "cooldown_until": "cooldownUntil",
-    "last_error": "lastError",
-    "resume_refused": "resumeRefused",
-}
 RESUME_FIELD_MANAGER_SUFFIX: Final = "-resume"
-
-
-def protection_status(reading: ExporterReading) -> list[dict[str, Any]]:
-    """status.protection from the exporter's /status: stable values only, so a steady set writes nothing."""
-    doc = reading.status
-    if doc is None:
-        return []
-    out = []
-    for name, one in sorted((doc.protection or {}).items()):
-        entry: dict[str, Any] = {"configurationSet": name}
-        values: Mapping[str, Any] = one
-        entry.update({camel: values[key] for key, camel in _FIELDS.items() if values.get(key) is not None})
-        out.append(entry)
-    return out
-
-
-def _resume_hint(namespace: str, name: str, configuration_set: str) -> str:
-    return f"`sesmonitor resume -n {namespace} {name} {configuration_set}`"
-
-
-def protection_condition(
-    spec: SesMonitorSpec,
-    namespace: str,
-    name: str,
-    sets: Sequence[Mapping[str, Any]],
-    unavailable: Condition | None,
-) -> Condition | None:
-    """Protection, only with spec.protection on: False naming the paused (or would-be paused) sets and why."""
-    mode = spec.protection.mode
-    if mode == "Off":
-        return None
-    if unavailable is not None:
-        return Condition(
-            PROTECTION, "Unknown", unavailable.reason, f"protection unknown: {unavailable.message}"
-        )
-    by_state: dict[str, list[Mapping[str, Any]]] = {}
-    for one in sets:
-        by_state.setdefault(str(one.get("state")), []).append(one)
-    failed = [s for s in sets if s.get("lastError")]
-    if failed:
-        listed = "; ".join(f"{s['configurationSet']}: {s['lastError']}" for s in failed)
-        return Condition(
-            PROTECTION, "False", ACTION_FAILED,
-            f"{mode}: a protection call failed ({listed}); `sesmonitor iam-policy` prints the policy"
-            " it needs",
-        )  # fmt: skip
-    paused = by_state.get("paused", []) + by_state.get("paused_elsewhere", [])
-    if paused:
-        parts = []
-        for s in paused:
-            set_name = s["configurationSet"]
-            if s["state"] == "paused":
-                parts.append(
-                    f"{set_name} paused by sesmonitor at {s.get('pausedAt')} ({s.get('reason')}); resume with"
-                    f" {_resume_hint(namespace, name, set_name)}"
-                )
-            else:
-                parts.append(f"{set_name} paused outside sesmonitor (never resumed by it)")
-        return Condition(PROTECTION, "False", PAUSED, f"{mode}: " + "; ".join(parts))
-    would = by_state.get("would_pause", [])
-    if would:
-        listed = "; ".join(
-            f"{s['configurationSet']} at {s.get('pausedAt')} ({s.get('reason')})" for s in would
-        )
-        return Condition(
-            PROTECTION, "False", WOULD_PAUSE,
-            f"DryRun: would have paused {listed}; nothing was written to AWS (mode Enforce pauses)",
-        )  # fmt: skip
-    if len(by_state.get("unknown", [])) == len(sets):
-        return Condition(PROTECTION, "Unknown", NO_DATA, f"{mode}: the exporter has not read the sets yet")
-    watched = ", ".join(sorted(str(s["configurationSet"]) for s in sets))
-    cooling = "; ".join(
-        f"{s['configurationSet']} in cooldown until {s.get('cooldownUntil')}"
-        for s in by_state.get("cooldown", [])
-    )
-    return Condition(
-        PROTECTION,
-        "True",
-        WATCHING,
-        f"{mode}: watching {watched}; nothing paused" + (f" ({cooling})" if cooling else ""),
-    )
 
 
 @dataclass(frozen=True)

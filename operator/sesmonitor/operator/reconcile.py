@@ -25,7 +25,7 @@ from typing import Any, Final
 from sesmonitor.api import API_VERSION, KIND, SesMonitor, SpecError, load
 from sesmonitor.api.spec import RESUME_ANNOTATION
 from sesmonitor.api.status import RECONCILED
-from sesmonitor.operator import status as status_mod
+from sesmonitor.operator import shapes
 from sesmonitor.operator.apply import ApplyReport, OwnerReference, apply_children
 from sesmonitor.operator.events import Poster, announce
 from sesmonitor.operator.exporter_client import fetch_status
@@ -41,7 +41,8 @@ from sesmonitor.operator.protection import (
     stored_requests,
 )
 from sesmonitor.operator.settings import OperatorSettings
-from sesmonitor.operator.status import ExporterReading, ReconcileOutcome
+from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
+from sesmonitor.operator.status import compute as status_mod
 from sesmonitor.render import child_names, render_all, selector_labels
 
 logger = logging.getLogger(__name__)
@@ -305,13 +306,13 @@ def outcome_of(report: ApplyReport) -> ReconcileOutcome:
         if report.pruned:
             return ReconcileOutcome(
                 True,
-                status_mod.APPLIED,
+                shapes.APPLIED,
                 "all children are applied, but the installed CRDs drop fields the rules need: "
                 + "; ".join(report.pruned)
                 + " (without keep_firing_for, alerts resolve in every gap of the data: upgrade"
                 " prometheus-operator's CRDs to v0.69 or later)",
             )
-        return ReconcileOutcome(True, status_mod.APPLIED, "all children are applied as rendered")
+        return ReconcileOutcome(True, shapes.APPLIED, "all children are applied as rendered")
     first = report.failed[0]
     error = first.error
     details = "; ".join(str(f) for f in report.failed)

@@ -19,14 +19,12 @@ Every ratio's denominator is the Send event: the event destination must publish 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from sesmonitor import metrics
 from sesmonitor.api import parse_duration
+from sesmonitor.render.alerting import AlertBuilder
 from sesmonitor.render.promql import duration, eq, fraction, selector
-
-if TYPE_CHECKING:
-    from sesmonitor.render.rules import _Builder
 
 PERMANENT_BOUNCES_RISING: Final = "SESPermanentBouncesRising"
 TRANSIENT_BOUNCE_SURGE: Final = "SESTransientBounceSurge"
@@ -49,7 +47,7 @@ LABELS: Final = (metrics.LABEL_MONITOR, metrics.LABEL_REGION)
 VALUE: Final = "{{ $value | humanizePercentage }}"
 
 
-def event_rules(b: _Builder) -> list[dict[str, Any]]:
+def event_rules(b: AlertBuilder) -> list[dict[str, Any]]:
     if b.spec.events is None:
         return []
     by = ", ".join(LABELS)

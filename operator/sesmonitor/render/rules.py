@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from sesmonitor import metrics
 from sesmonitor.api import SesMonitor, parse_duration
+from sesmonitor.render.alerting import AlertBuilder
 from sesmonitor.render.event_rules import event_rules
 from sesmonitor.render.names import child_names
 from sesmonitor.render.promql import any_of, duration, eq, fraction, quote, regex, selector
@@ -129,18 +130,14 @@ class _Scope:
     consequence: str  # the description's last sentence ("" for the rate's AWS levels)
 
 
-class _Builder:
+class _Builder(AlertBuilder):
     def __init__(self, monitor: SesMonitor) -> None:
-        self.monitor = monitor
+        super().__init__(monitor)
         spec = monitor.spec
-        self.key = monitor.key
-        self.spec = spec
         self.window = duration(spec.window)
         self.critical_window = duration(
             f"{min(parse_duration(spec.window), parse_duration(CRITICAL_WINDOW))}s"
         )
-        self.for_ = duration(spec.alerting.for_)
-        self.keep_firing_for = duration(spec.alerting.keep_firing_for)
         self.service = child_names(monitor.name).service
         self.bounce = _Rate(
             metrics.BOUNCE_RATE,
@@ -179,39 +176,6 @@ class _Builder:
     ) -> str:
         shift = f" offset {duration(f'{offset}s')}" if offset else ""
         return _max_by(labels, f"avg_over_time({series}[{window or self.window}]{shift})")
-
-    # -- rule shapes ---------------------------------------------------------------------------------
-
-    def labels(self, severity: str) -> dict[str, str]:
-        ours = {"severity": severity, metrics.LABEL_MONITOR: self.key, "namespace": self.monitor.namespace}
-        return dict(sorted({**self.spec.alerting.labels, **ours}.items()))
-
-    def annotations(self, summary: str, description: str) -> dict[str, str]:
-        ours = {"summary": summary, "description": description}
-        return dict(sorted({**self.spec.alerting.annotations, **ours}.items()))
-
-    def alert(
-        self,
-        name: str,
-        expr: str,
-        *,
-        severity: str,
-        summary: str,
-        description: str,
-        keep_firing: bool = False,
-    ) -> dict[str, Any]:
-        rule: dict[str, Any] = {"alert": name, "expr": expr}
-        if self.for_:
-            rule["for"] = self.for_
-        if keep_firing and self.keep_firing_for:
-            rule["keep_firing_for"] = self.keep_firing_for
-        rule["labels"] = self.labels(severity)
-        rule["annotations"] = self.annotations(summary, description)
-        return rule
-
-    def severities(self) -> Mapping[str, str]:
-        levels = self.spec.alerting.severities
-        return {"warning": levels.warning, "critical": levels.critical}
 
     # -- the alerts ----------------------------------------------------------------------------------
 

@@ -3,18 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True)
-class AccountSnapshot:
-    enforcement_status: str | None  # HEALTHY | PROBATION | SHUTDOWN (AWS may add others)
-    sending_enabled: bool | None
-    production_access_enabled: bool | None
-    max_24_hour_send: float | None
-    max_send_rate: float | None
-    sent_last_24_hours: float | None
+from sesmonitor.exporter.model.account import AccountSnapshot
 
 
 def _float(value: Any) -> float | None:

@@ -10,7 +10,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from sesmonitor import metrics as m
-from sesmonitor.exporter.state import ExporterState
+from sesmonitor.exporter.model.state import ExporterState
 
 BASE = (m.LABEL_MONITOR, m.LABEL_REGION)
 SET = (*BASE, m.LABEL_CONFIGURATION_SET)

@@ -12,7 +12,7 @@ from typing import Final, Literal
 from sesmonitor.api import SesMonitorSpec
 from sesmonitor.contract import EventsBreakdown, ExporterStatus
 from sesmonitor.metrics import API_RECEIVE_MESSAGE, EVENTS_APIS
-from sesmonitor.operator.aws_errors import aws_failure
+from sesmonitor.operator.status.aws_errors import aws_failure
 
 RECEIVING: Final = "Receiving"
 NOT_RECEIVED_YET: Final = "NotReceivedYet"

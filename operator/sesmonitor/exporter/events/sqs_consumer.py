@@ -26,11 +26,11 @@ from collections.abc import Callable
 from typing import Any
 
 from sesmonitor import metrics
-from sesmonitor.exporter.event_counts import EventCounts
-from sesmonitor.exporter.outcomes import classify_exception, describe_exception, error_code
-from sesmonitor.exporter.refresher import MIN_WAIT_SECONDS, backoff_delay
-from sesmonitor.exporter.ses_events import parse
-from sesmonitor.exporter.state import ExporterState
+from sesmonitor.exporter.aws.backoff import MIN_WAIT_SECONDS, backoff_delay
+from sesmonitor.exporter.aws.outcomes import classify_exception, describe_exception, error_code
+from sesmonitor.exporter.events.event_counts import EventCounts
+from sesmonitor.exporter.events.ses_events import parse
+from sesmonitor.exporter.model.state import ExporterState
 
 log = logging.getLogger(__name__)
 

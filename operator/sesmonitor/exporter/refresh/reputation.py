@@ -25,8 +25,8 @@ from dataclasses import replace
 from typing import Any, Final
 
 from sesmonitor import metrics
-from sesmonitor.exporter.cloudwatch import Series, SeriesKey
-from sesmonitor.exporter.snapshot import ERROR_STATUS_CODES, SeriesSnapshot
+from sesmonitor.exporter.model.series import Series, SeriesKey
+from sesmonitor.exporter.model.snapshot import ERROR_STATUS_CODES, SeriesSnapshot
 
 # The count whose events make up each rate.
 EVENTS: Final = {

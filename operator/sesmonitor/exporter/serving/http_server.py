@@ -33,7 +33,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from sesmonitor import contract
-from sesmonitor.exporter.state import ExporterState
+from sesmonitor.exporter.model.state import ExporterState
 from sesmonitor.listen import bound_address, listen_socket
 
 log = logging.getLogger(__name__)

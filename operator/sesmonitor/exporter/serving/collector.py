@@ -15,11 +15,11 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from sesmonitor import metrics
-from sesmonitor.exporter.cloudwatch import SeriesKey
-from sesmonitor.exporter.protection import PAUSED
-from sesmonitor.exporter.protector import Protector, describe_record, rfc3339
-from sesmonitor.exporter.snapshot import NOT_REFRESHED, SeriesSnapshot
-from sesmonitor.exporter.state import ExporterState, StateView
+from sesmonitor.exporter.model.protection import ProtectionStep, rfc3339
+from sesmonitor.exporter.model.record import PAUSED, describe_record
+from sesmonitor.exporter.model.series import SeriesKey
+from sesmonitor.exporter.model.snapshot import NOT_REFRESHED, SeriesSnapshot
+from sesmonitor.exporter.model.state import ExporterState, StateView
 
 BASE_LABELS = (metrics.LABEL_MONITOR, metrics.LABEL_REGION)
 SERIES_LABELS = (*BASE_LABELS, metrics.LABEL_CONFIGURATION_SET)
@@ -39,7 +39,7 @@ class ExporterCollector(Collector):
         series_keys: Sequence[SeriesKey],
         clock: Callable[[], float] = time.time,
         *,
-        protector: Protector | None = None,
+        protector: ProtectionStep | None = None,
     ) -> None:
         self._state = state
         self._protector = protector

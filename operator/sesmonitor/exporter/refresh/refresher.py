@@ -16,31 +16,20 @@ from typing import Any
 
 from sesmonitor import metrics
 from sesmonitor.contract import ExporterConfig
-from sesmonitor.exporter.account import AccountReader
-from sesmonitor.exporter.cloudwatch import CloudWatchReader, Series, SeriesKey
-from sesmonitor.exporter.counting import CounterState, advance
-from sesmonitor.exporter.outcomes import classify_exception, describe_exception, error_code
-from sesmonitor.exporter.protector import Protector
-from sesmonitor.exporter.reputation import ConfigurationSetReader, explain_absences
-from sesmonitor.exporter.snapshot import ERROR_STATUS_CODES, summarize
-from sesmonitor.exporter.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
+from sesmonitor.exporter.aws.backoff import MIN_WAIT_SECONDS, backoff_delay
+from sesmonitor.exporter.aws.outcomes import classify_exception, describe_exception, error_code
+from sesmonitor.exporter.model.counting import CounterState, advance
+from sesmonitor.exporter.model.protection import ProtectionStep
+from sesmonitor.exporter.model.series import Series, SeriesKey
+from sesmonitor.exporter.model.snapshot import ERROR_STATUS_CODES, summarize
+from sesmonitor.exporter.model.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
+from sesmonitor.exporter.refresh.account import AccountReader
+from sesmonitor.exporter.refresh.cloudwatch import CloudWatchReader
+from sesmonitor.exporter.refresh.reputation import ConfigurationSetReader, explain_absences
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_SECONDS = 600.0
-MIN_WAIT_SECONDS = 0.05
 COUNTS = frozenset(m.aws_name for m in metrics.COUNT_METRICS)
-
-
-def backoff_delay(interval: float, consecutive_failures: int) -> float:
-    """Seconds until an API's next read: the interval, doubled per failure after the first, capped.
-
-    The cap is 10 minutes, or the interval itself when that is longer.
-    """
-    if consecutive_failures <= 1:
-        return interval
-    doubled: float = interval * 2.0 ** (consecutive_failures - 1)
-    return min(doubled, max(interval, MAX_BACKOFF_SECONDS))
 
 
 class Refresher:
@@ -53,7 +42,7 @@ class Refresher:
         clock: Callable[[], float] = time.time,
         *,
         configuration_sets: ConfigurationSetReader | None = None,
-        protector: Protector | None = None,
+        protector: ProtectionStep | None = None,
     ) -> None:
         self._config = config
         self._state = state

@@ -21,19 +21,18 @@ from __future__ import annotations
 import hashlib
 import heapq
 from collections import Counter, OrderedDict, deque
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
 from sesmonitor import contract
-from sesmonitor.exporter.ses_events import SesEvent, recipient_domain
+from sesmonitor.exporter.events.ses_events import SesEvent, recipient_domain
+from sesmonitor.exporter.model.events import WINDOW_SECONDS, EventsSnapshot
 from sesmonitor.metrics import EVENTS_OTHER_DOMAIN
 
 K = TypeVar("K")
 OTHER: Final = EVENTS_OTHER_DOMAIN
 MAX_VALUES: Final = 64  # distinct configuration sets (types, sub-types) with their own label
 MAX_HOUR_DOMAINS: Final = 5000  # distinct domains tracked over the last hour; beyond: `other`
-WINDOW_SECONDS: Final = 3600
 BUCKET_SECONDS: Final = 60
 BREAKDOWN_DOMAINS: Final = 5
 
@@ -83,28 +82,6 @@ def _merge(mine: Counter[K], theirs: Counter[K], sign: int) -> None:
 class _Bucket:
     start: float
     hour: _Hour = field(default_factory=_Hour)
-
-
-@dataclass(frozen=True)
-class EventsSnapshot:
-    """Counter values (label tuples -> totals) and the last hour's breakdown, as of one moment."""
-
-    sends: Mapping[str, int]  # configuration set -> count
-    deliveries: Mapping[str, int]
-    rejects: Mapping[str, int]
-    bounces: Mapping[tuple[str, str, str], int]  # (configuration set, type, sub-type)
-    complaints: Mapping[tuple[str, str], int]  # (configuration set, feedback type)
-    delays: Mapping[tuple[str, str], int]  # (configuration set, delay type)
-    bounces_by_domain: Mapping[str, int]  # top-N domain or `other`
-    messages: Mapping[str, int]  # outcome -> SQS messages
-    last_hour: contract.EventsBreakdown
-
-
-def empty_breakdown() -> contract.EventsBreakdown:
-    return contract.EventsBreakdown(
-        window_seconds=WINDOW_SECONDS, sends=0, deliveries=0, bounces=0, bounce_types={},
-        bounce_sub_types={}, top_domains=[], complaints={}, delays=0,
-    )  # fmt: skip
 
 
 class EventCounts:

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from sesmonitor import metrics
-from sesmonitor.exporter.cloudwatch import Series
+from sesmonitor.exporter.model.series import Series
 
 ERROR_STATUS_CODES = frozenset({"InternalError", "Forbidden"})
 

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sesmonitor import contract, metrics
-from sesmonitor.exporter.cloudwatch import ACCOUNT, SeriesKey
-from sesmonitor.exporter.event_counts import empty_breakdown
-from sesmonitor.exporter.protector import ProtectionView
-from sesmonitor.exporter.snapshot import SeriesSnapshot
-from sesmonitor.exporter.state import StateView
+from sesmonitor.exporter.model.events import empty_breakdown
+from sesmonitor.exporter.model.protection import ProtectionView
+from sesmonitor.exporter.model.series import ACCOUNT, SeriesKey
+from sesmonitor.exporter.model.snapshot import SeriesSnapshot
+from sesmonitor.exporter.model.state import StateView
 
 
 def rfc3339(epoch: float | None) -> str | None:

@@ -18,11 +18,11 @@ from types import MappingProxyType
 
 from sesmonitor import metrics
 from sesmonitor.contract import STALE_AFTER_INTERVALS
-from sesmonitor.exporter.account import AccountSnapshot
-from sesmonitor.exporter.cloudwatch import SeriesKey
-from sesmonitor.exporter.counting import CounterState
-from sesmonitor.exporter.event_counts import EventsSnapshot
-from sesmonitor.exporter.snapshot import SeriesSnapshot
+from sesmonitor.exporter.model.account import AccountSnapshot
+from sesmonitor.exporter.model.counting import CounterState
+from sesmonitor.exporter.model.events import EventsSnapshot
+from sesmonitor.exporter.model.series import SeriesKey
+from sesmonitor.exporter.model.snapshot import SeriesSnapshot
 
 API_CLOUDWATCH, API_ACCOUNT = metrics.APIS  # "GetMetricData", "GetAccount": also the `api` label
 API_CONFIGURATION_SET = metrics.API_CONFIGURATION_SET  # only with configuration sets listed

@@ -8,10 +8,10 @@ pauses live in memory. The account's ARN prefix comes from the role ARN, else ST
 raised: protection must not stop the monitoring.
 
 A person's resume arrives as a file the operator writes through the exporter's ConfigMap
-(`sesmonitor.exporter.control`; never over HTTP, which any pod could reach). Each request is judged once,
-after the set's record is read: accepted only for a set this monitor paused at or before the request's
-time; refused (shown in /status `resume_refused`) otherwise; ignored as history when older than the
-set's record, like the request that resumed it before a restart.
+(`sesmonitor.exporter.protection.control`; never over HTTP, which any pod could reach). Each request
+is judged once, after the set's record is read: accepted only for a set this monitor paused at or
+before the request's time; refused (shown in /status `resume_refused`) otherwise; ignored as history
+when older than the set's record, like the request that resumed it before a restart.
 """
 
 from __future__ import annotations
@@ -19,14 +19,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Final
 
 from sesmonitor import contract
-from sesmonitor.exporter import protection as p
-from sesmonitor.exporter.cloudwatch import Series, SeriesKey
-from sesmonitor.exporter.outcomes import classify_exception, describe_exception, error_code
+from sesmonitor.exporter.aws.outcomes import classify_exception, describe_exception, error_code
+from sesmonitor.exporter.model import record as r
+from sesmonitor.exporter.model.protection import Failure, ProtectedSet, ProtectionView, rfc3339
+from sesmonitor.exporter.model.series import Series, SeriesKey
+from sesmonitor.exporter.protection import decide as p
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +37,9 @@ TAG_AT: Final = "sesmonitor:at"  # RFC 3339
 TAG_MONITOR: Final = "sesmonitor:monitor"  # <namespace>/<name>
 TAG_METRIC: Final = "sesmonitor:metric"
 TAG_RATE: Final = "sesmonitor:rate"  # a fraction; SES tag values allow no "%"
-# States in /status and the metrics.
-WATCHING: Final = "watching"
-PAUSED: Final = "paused"
-WOULD_PAUSE: Final = "would_pause"
-PAUSED_ELSEWHERE: Final = "paused_elsewhere"
-COOLDOWN: Final = "cooldown"
-UNKNOWN: Final = "unknown"
 
 
-def rfc3339(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def tags_of(record: p.Record) -> list[dict[str, str]]:
+def tags_of(record: r.Record) -> list[dict[str, str]]:
     tags = {TAG_STATE: record.state, TAG_AT: rfc3339(record.at), TAG_MONITOR: record.monitor}
     if record.metric:
         tags[TAG_METRIC] = record.metric
@@ -57,85 +48,18 @@ def tags_of(record: p.Record) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
-def record_of(tags: list[dict[str, str]]) -> p.Record | None:
+def record_of(tags: list[dict[str, str]]) -> r.Record | None:
     """The record in a set's tags; None when sesmonitor never acted on it (or the tags are not ours)."""
     values = {t.get("Key"): t.get("Value", "") for t in tags}
     state, at, monitor = values.get(TAG_STATE), values.get(TAG_AT), values.get(TAG_MONITOR)
-    if state not in (p.PAUSED, p.RESUMED) or not at or not monitor:
+    if state not in (r.PAUSED, r.RESUMED) or not at or not monitor:
         return None
     try:
         when = datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
         rate = float(values[TAG_RATE]) if values.get(TAG_RATE) else None
     except ValueError:
         return None
-    return p.Record(state, when, monitor, values.get(TAG_METRIC, ""), rate)
-
-
-@dataclass(frozen=True)
-class Failure:
-    action: str  # pause | resume | tag | read_tags
-    code: str
-    message: str
-    at: float
-
-
-@dataclass(frozen=True)
-class ProtectedSet:
-    name: str
-    sending_enabled: bool | None  # as AWS says, whatever DryRun pretends
-    record_known: bool
-    record: p.Record | None  # DryRun: its in-memory record, else the tags'
-    reason: str  # the last decision's
-    failure: Failure | None
-    resume_refused: str | None = None  # why the newest resume request was refused
-
-
-@dataclass(frozen=True)
-class ProtectionView:
-    mode: str
-    monitor: str
-    cooldown_seconds: int
-    sets: tuple[ProtectedSet, ...]
-    actions: Mapping[tuple[str, str, str], int]  # (set, action, outcome) -> count
-
-    def state(self, one: ProtectedSet, now: float) -> str:
-        record = one.record
-        ours = record is not None and record.monitor == self.monitor
-        if one.sending_enabled is None or not one.record_known:
-            return UNKNOWN
-        if ours and record is not None and record.state == p.PAUSED:
-            return WOULD_PAUSE if self.mode == "DryRun" else PAUSED
-        if not one.sending_enabled:
-            return PAUSED_ELSEWHERE
-        if record is not None and record.state == p.RESUMED and now - record.at < self.cooldown_seconds:
-            return COOLDOWN
-        return WATCHING
-
-    def status(self, now: float) -> dict[str, contract.ProtectedSetStatus]:
-        out = {}
-        for one in self.sets:
-            record = one.record
-            paused = record is not None and record.state == p.PAUSED and record.monitor == self.monitor
-            resumed = record is not None and record.state == p.RESUMED
-            out[one.name] = contract.ProtectedSetStatus(
-                mode=self.mode,
-                state=self.state(one, now),
-                sending_enabled=one.sending_enabled,
-                paused_at=rfc3339(record.at) if paused and record else None,
-                reason=describe_record(record) if paused and record else None,
-                resumed_at=rfc3339(record.at) if resumed and record else None,
-                cooldown_until=rfc3339(record.at + self.cooldown_seconds) if resumed and record else None,
-                last_error=one.failure.message if one.failure else None,
-                last_error_code=one.failure.code if one.failure else None,
-                resume_refused=one.resume_refused,
-            )
-        return out
-
-
-def describe_record(record: p.Record) -> str:
-    noun = {p.RATES[0]: "bounce rate", p.RATES[1]: "complaint rate"}.get(record.metric, record.metric)
-    rate = f" {record.rate * 100:.2f}%" if record.rate is not None else ""
-    return f"{noun}{rate}".strip()
+    return r.Record(state, when, monitor, values.get(TAG_METRIC, ""), rate)
 
 
 class Protector:
@@ -156,14 +80,14 @@ class Protector:
         self._sts = sts
         self._on_event = on_event  # (set, action, message): for tests and logs
         self._lock = threading.Lock()
-        self._records: dict[str, p.Record | None] = {}  # read from the tags (or written by us)
-        self._dry: dict[str, p.Record] = {}
-        self._untagged: dict[str, p.Record] = {}  # written to AWS, tags not yet
+        self._records: dict[str, r.Record | None] = {}  # read from the tags (or written by us)
+        self._dry: dict[str, r.Record] = {}
+        self._untagged: dict[str, r.Record] = {}  # written to AWS, tags not yet
         self._sending: dict[str, bool | None] = {}
         self._reasons: dict[str, str] = {}
         self._failures: dict[str, Failure] = {}
         self._requests: dict[str, float] = {}  # accepted resume requests: set -> asked at
-        self._control = control  # the resume requests the operator wrote (sesmonitor.exporter.control)
+        self._control = control  # the resume requests the operator wrote (protection.control)
         self._asked: dict[str, float] = {}  # what the control file holds now
         self._seen: dict[str, float] = {}  # the request of each set already judged
         self._woken: dict[str, float] = {}  # the request of each set the loop was woken for
@@ -202,7 +126,7 @@ class Protector:
             if name not in self.config.configuration_sets:
                 return False, f"{name} is not a protected configuration set"
             record = self._record(name)
-            if record is None or record.state != p.PAUSED or record.monitor != self._monitor:
+            if record is None or record.state != r.PAUSED or record.monitor != self._monitor:
                 why = f"{name} is not paused by sesmonitor ({self._monitor}); nothing to resume"
             elif requested_at < record.at:
                 # The same rule as protection.decide: an old request never lifts a later pause.
@@ -251,7 +175,7 @@ class Protector:
                 self.config.mode, self._monitor, self.config.cooldown_seconds, sets, dict(self._actions)
             )
 
-    def _record(self, name: str) -> p.Record | None:
+    def _record(self, name: str) -> r.Record | None:
         if self.dry_run and name in self._dry:
             return self._dry[name]
         return self._records.get(name)
@@ -281,12 +205,12 @@ class Protector:
                 record = self._record(name)
                 requested = self._requests.get(name)
             effective = actual
-            if self.dry_run and actual and record is not None and record.state == p.PAUSED:
+            if self.dry_run and actual and record is not None and record.state == r.PAUSED:
                 effective = False  # DryRun's pause, in memory
             rates = (
                 None
                 if series is None
-                else {m: series[SeriesKey(m, name)] for m in p.RATES if SeriesKey(m, name) in series}
+                else {m: series[SeriesKey(m, name)] for m in r.RATES if SeriesKey(m, name) in series}
             )
             facts = p.SetFacts(name, effective, name in self._records, record, rates, requested)
             decision = p.decide(self.config, self._monitor, facts, now)
@@ -298,13 +222,13 @@ class Protector:
             self._apply(name, decision, record, now)
         return decisions
 
-    def _apply(self, name: str, decision: p.Decision, record: p.Record | None, now: float) -> None:
+    def _apply(self, name: str, decision: p.Decision, record: r.Record | None, now: float) -> None:
         action = decision.action
         if action == p.NONE:
             return
         if action == p.WOULD_PAUSE:
             self._remember(
-                name, p.Record(p.PAUSED, now, self._monitor, decision.metric, decision.rate), dry=True
+                name, r.Record(r.PAUSED, now, self._monitor, decision.metric, decision.rate), dry=True
             )
             self._count(name, action, "success")
             self._event(name, action, f"DryRun: would pause configuration set {name}: {decision.reason}")
@@ -338,16 +262,16 @@ class Protector:
             self._event(name, action, f"resumed configuration set {name} (asked by a person)")
         else:
             self._write_record(
-                name, p.Record(p.PAUSED, now, self._monitor, decision.metric, decision.rate), now
+                name, r.Record(r.PAUSED, now, self._monitor, decision.metric, decision.rate), now
             )
             self._event(name, action, f"paused configuration set {name}: {decision.reason}")
 
-    def _resumed(self, record: p.Record | None, now: float) -> p.Record:
+    def _resumed(self, record: r.Record | None, now: float) -> r.Record:
         if record is None:
-            return p.Record(p.RESUMED, now, self._monitor)
-        return replace(record, state=p.RESUMED, at=now, monitor=self._monitor)
+            return r.Record(r.RESUMED, now, self._monitor)
+        return replace(record, state=r.RESUMED, at=now, monitor=self._monitor)
 
-    def _remember(self, name: str, record: p.Record, *, dry: bool) -> None:
+    def _remember(self, name: str, record: r.Record, *, dry: bool) -> None:
         with self._lock:
             self._refused.pop(name, None)  # a refusal is about the state before this pause or resume
             if dry:
@@ -355,7 +279,7 @@ class Protector:
             else:
                 self._records[name] = record
 
-    def _write_record(self, name: str, record: p.Record, now: float) -> None:
+    def _write_record(self, name: str, record: r.Record, now: float) -> None:
         """Keep the record in memory at once; write it to the set's tags (retried until it is)."""
         self._remember(name, record, dry=False)
         with self._lock:

@@ -25,32 +25,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from sesmonitor import metrics
 from sesmonitor.contract import ProtectionConfig
-from sesmonitor.exporter.cloudwatch import Series
+from sesmonitor.exporter.model.record import PAUSED, RATES, RESUMED, Record
+from sesmonitor.exporter.model.series import Series
 
 FRESH_SECONDS: Final = 15 * 60  # CloudWatch publishes SES datapoints a few minutes late
 MIN_DATAPOINTS: Final = 3  # one or two bad minutes never pause a set
-PAUSED: Final = "paused"
-RESUMED: Final = "resumed"
 # Actions.
 NONE: Final = "none"
 PAUSE: Final = "pause"
 WOULD_PAUSE: Final = "would_pause"  # DryRun's pause: reported, never written
 RESUME: Final = "resume"
 NOTE_RESUMED: Final = "note_resumed"  # someone re-enabled a set sesmonitor paused: start the cooldown
-RATES: Final = (metrics.BOUNCE_RATE.aws_name, metrics.COMPLAINT_RATE.aws_name)
-
-
-@dataclass(frozen=True)
-class Record:
-    """What sesmonitor last did to a set: written as the set's tags (in memory only in DryRun)."""
-
-    state: str  # PAUSED | RESUMED
-    at: float  # epoch seconds
-    monitor: str  # "<namespace>/<name>" of the SesMonitor that did it
-    metric: str = ""  # the rate that paused it, e.g. Reputation.BounceRate
-    rate: float | None = None  # its newest value then (a fraction)
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sesmonitor import metrics
+from sesmonitor.exporter.model.series import ACCOUNT, Series, SeriesKey
 from sesmonitor.metrics import CloudWatchMetric
 
 MAX_QUERIES_PER_REQUEST = 500
-ACCOUNT = ""  # configuration_set of the account-wide series
-
-
-@dataclass(frozen=True, order=True)
-class SeriesKey:
-    metric: str  # the CloudWatch metric name, e.g. "Reputation.BounceRate"
-    configuration_set: str = ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -33,16 +27,6 @@ class Query:
     id: str
     key: SeriesKey
     metric: CloudWatchMetric
-
-
-@dataclass(frozen=True)
-class Series:
-    """What CloudWatch returned for one query: newest first, as epoch seconds."""
-
-    timestamps: tuple[float, ...]
-    values: tuple[float, ...]
-    status_code: str = "Complete"
-    messages: tuple[str, ...] = ()
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sesmonitor.exporter.outcomes import classify_exception, classify_response
+from sesmonitor.exporter.aws.outcomes import classify_exception, classify_response
 
 _ATTEMPTS = "sesmonitor_attempts"
 Record = Callable[[str, str], None]  # (api, outcome)

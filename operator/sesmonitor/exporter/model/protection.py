@@ -1,0 +1,107 @@
+"""spec.protection as the rest of the exporter sees it: each protected set's state, the calls made.
+
+`protection.protector` builds a `ProtectionView`; `serving` turns it into /status and metric families;
+`refresh.refresher` hands each pass's reads to a `ProtectionStep`. Neither knows the protector itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final, Protocol
+
+from sesmonitor import contract
+from sesmonitor.exporter.model.record import PAUSED as PAUSED_RECORD
+from sesmonitor.exporter.model.record import RESUMED as RESUMED_RECORD
+from sesmonitor.exporter.model.record import Record, describe_record
+from sesmonitor.exporter.model.series import Series, SeriesKey
+
+# States in /status and the metrics.
+WATCHING: Final = "watching"
+PAUSED: Final = "paused"
+WOULD_PAUSE: Final = "would_pause"
+PAUSED_ELSEWHERE: Final = "paused_elsewhere"
+COOLDOWN: Final = "cooldown"
+UNKNOWN: Final = "unknown"
+
+
+def rfc3339(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Failure:
+    action: str  # pause | resume | tag | read_tags
+    code: str
+    message: str
+    at: float
+
+
+@dataclass(frozen=True)
+class ProtectedSet:
+    name: str
+    sending_enabled: bool | None  # as AWS says, whatever DryRun pretends
+    record_known: bool
+    record: Record | None  # DryRun: its in-memory record, else the tags'
+    reason: str  # the last decision's
+    failure: Failure | None
+    resume_refused: str | None = None  # why the newest resume request was refused
+
+
+@dataclass(frozen=True)
+class ProtectionView:
+    mode: str
+    monitor: str
+    cooldown_seconds: int
+    sets: tuple[ProtectedSet, ...]
+    actions: Mapping[tuple[str, str, str], int]  # (set, action, outcome) -> count
+
+    def state(self, one: ProtectedSet, now: float) -> str:
+        record = one.record
+        ours = record is not None and record.monitor == self.monitor
+        if one.sending_enabled is None or not one.record_known:
+            return UNKNOWN
+        if ours and record is not None and record.state == PAUSED_RECORD:
+            return WOULD_PAUSE if self.mode == "DryRun" else PAUSED
+        if not one.sending_enabled:
+            return PAUSED_ELSEWHERE
+        if record is not None and record.state == RESUMED_RECORD and now - record.at < self.cooldown_seconds:
+            return COOLDOWN
+        return WATCHING
+
+    def status(self, now: float) -> dict[str, contract.ProtectedSetStatus]:
+        out = {}
+        for one in self.sets:
+            record = one.record
+            paused = record is not None and record.state == PAUSED_RECORD and record.monitor == self.monitor
+            resumed = record is not None and record.state == RESUMED_RECORD
+            out[one.name] = contract.ProtectedSetStatus(
+                mode=self.mode,
+                state=self.state(one, now),
+                sending_enabled=one.sending_enabled,
+                paused_at=rfc3339(record.at) if paused and record else None,
+                reason=describe_record(record) if paused and record else None,
+                resumed_at=rfc3339(record.at) if resumed and record else None,
+                cooldown_until=rfc3339(record.at + self.cooldown_seconds) if resumed and record else None,
+                last_error=one.failure.message if one.failure else None,
+                last_error_code=one.failure.code if one.failure else None,
+                resume_refused=one.resume_refused,
+            )
+        return out
+
+
+class ProtectionStep(Protocol):
+    """What the refresh loop and the collector use of `protection.protector.Protector`."""
+
+    wake: threading.Event  # set by a new resume request: the refresh loop acts at once
+
+    def run(
+        self,
+        now: float,
+        sending: Mapping[str, bool | None] | None,
+        series: Mapping[SeriesKey, Series] | None,
+    ) -> object: ...
+
+    def view(self) -> ProtectionView: ...
