@@ -31,7 +31,7 @@ import pytest
 import yaml
 from operator_helpers import CHART, ROOT, helm_template
 
-from sesmonitor.cli.operator_main import _parser, settings_from
+from sesmonitor.cli.operator_main import build_parser, settings_from
 from sesmonitor.operator.settings import from_environment
 from support.controlplane import Cluster
 from support.tools import bin_dir, tools_dir
@@ -89,7 +89,7 @@ def operator_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def operator_settings(container: dict[str, Any]) -> Any:
     env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
-    return settings_from(_parser().parse_args(container["args"]), from_environment(env))
+    return settings_from(build_parser().parse_args(container["args"]), from_environment(env))
 
 
 @contextlib.contextmanager

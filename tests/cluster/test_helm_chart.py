@@ -37,7 +37,7 @@ from operator_helpers import (
 )
 
 from sesmonitor.api import load
-from sesmonitor.cli.operator_main import _parser, settings_from
+from sesmonitor.cli.operator_main import build_parser, settings_from
 from sesmonitor.operator.policy import ExporterPolicy
 from sesmonitor.operator.settings import from_environment
 from support.controlplane import AuditUnavailableError, Cluster, free_port
@@ -88,7 +88,7 @@ def operator_settings(ctr: dict[str, Any]) -> Any:
     """What sesmonitor-operator makes of the container's command line and environment."""
     assert ctr["command"] == ["sesmonitor-operator"]
     env = {k: v for k, v in env_of(ctr).items() if isinstance(v, str)}
-    return settings_from(_parser().parse_args(ctr["args"]), from_environment(env))
+    return settings_from(build_parser().parse_args(ctr["args"]), from_environment(env))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from sesmonitor.exporter.events.ses_events import _TYPES
+from sesmonitor.exporter.events.ses_events import COUNTED_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "aws" / "ses-events.yaml"
@@ -53,7 +53,7 @@ def test_cfn_lint_does_catch_a_mistake(tmp_path: Path) -> None:
 def test_the_destination_publishes_what_the_exporter_counts() -> None:
     (destination,) = resources("AWS::SES::ConfigurationSetEventDestination")
     matching = destination["EventDestination"]["MatchingEventTypes"]
-    assert {EVENT_TYPES[t] for t in matching} == set(_TYPES)  # Send included: the alerts' denominator
+    assert {EVENT_TYPES[t] for t in matching} == set(COUNTED_TYPES)  # Send included: the alerts' denominator
     assert "SnsDestination" in destination["EventDestination"]
 
 

@@ -10,7 +10,7 @@ import pytest
 from test_operator_apply import MONITOR, FakeApi, World
 
 from sesmonitor.api import load
-from sesmonitor.cli.operator_main import _parser, settings_from
+from sesmonitor.cli.operator_main import build_parser, settings_from
 from sesmonitor.operator.policy import (
     POLICY_DENIED,
     ExporterPolicy,
@@ -116,7 +116,7 @@ def test_policy_from_environment_and_flags() -> None:
     assert from_environment({}).exporter_policy == ExporterPolicy()
     with pytest.raises(SettingsError, match="SESMONITOR_ALLOW_TOLERATIONS"):
         from_environment({"SESMONITOR_ALLOW_TOLERATIONS": "maybe"})
-    args = _parser().parse_args(
+    args = build_parser().parse_args(
         ["--allowed-image=reg.example/c:*", "--allowed-service-account=mail/ses", "--no-allow-tolerations",
          "--allow-credentials-secrets"]
     )  # fmt: skip

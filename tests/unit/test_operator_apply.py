@@ -524,21 +524,23 @@ def test_settings_from_environment() -> None:
 
 
 def test_cli_flags_override_environment() -> None:
-    from sesmonitor.cli.operator_main import _parser, settings_from
+    from sesmonitor.cli.operator_main import build_parser, settings_from
 
     base = from_environment({"SESMONITOR_WATCH_NAMESPACES": "a", "SESMONITOR_PEERING": "p"})
-    args = _parser().parse_args(["-A", "--standalone", "--reconcile-interval", "1.5", "--log-format", "json"])
+    args = build_parser().parse_args(
+        ["-A", "--standalone", "--reconcile-interval", "1.5", "--log-format", "json"]
+    )
     settings = settings_from(args, base)
     assert settings.clusterwide
     assert settings.standalone
     assert settings.reconcile_interval == 1.5
     assert settings.log_format == "json"
-    args = _parser().parse_args(["-n", "x", "-n", "y", "--peering", "sesmonitor"])
+    args = build_parser().parse_args(["-n", "x", "-n", "y", "--peering", "sesmonitor"])
     settings = settings_from(args, base)
     assert settings.namespaces == ("x", "y")
     assert settings.peering_name == "sesmonitor"
     with pytest.raises(SystemExit):
-        _parser().parse_args(["-n", "x", "-A"])
+        build_parser().parse_args(["-n", "x", "-A"])
 
 
 def test_exporter_status_document_parsing() -> None:

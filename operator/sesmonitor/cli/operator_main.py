@@ -22,7 +22,7 @@ from sesmonitor.operator.settings import (
 )
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sesmonitor-operator",
         description="Reconcile SesMonitor objects into exporters, ServiceMonitors and PrometheusRules.",
@@ -144,7 +144,7 @@ def settings_from(args: argparse.Namespace, base: OperatorSettings) -> OperatorS
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args, from_environment())
     except SettingsError as exc:

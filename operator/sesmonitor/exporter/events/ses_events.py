@@ -22,7 +22,7 @@ Kind = Literal["send", "delivery", "bounce", "complaint", "delay", "reject"]
 
 CONFIGURATION_SET_TAG: Final = "ses:configuration-set"
 # eventType / notificationType -> (kind, the event's own object, its recipients list, recipient key)
-_TYPES: Final[dict[str, tuple[Kind, str, str | None, str | None]]] = {
+COUNTED_TYPES: Final[dict[str, tuple[Kind, str, str | None, str | None]]] = {
     "Send": ("send", "send", None, None),
     "Reject": ("reject", "reject", None, None),
     "Bounce": ("bounce", "bounce", "bouncedRecipients", "emailAddress"),
@@ -123,9 +123,9 @@ def parse(body: str) -> Parsed:
         raise MalformedMessage("neither eventType nor notificationType")
     if name in IGNORED_TYPES:
         return Parsed(None, name)
-    if name not in _TYPES:
+    if name not in COUNTED_TYPES:
         raise MalformedMessage(f"unknown event type {name!r}")
-    kind, object_key, list_key, key = _TYPES[name]
+    kind, object_key, list_key, key = COUNTED_TYPES[name]
     mail = event.get("mail")
     if not isinstance(mail, dict):
         raise MalformedMessage("mail: missing")
