@@ -1,4 +1,10 @@
-"""The SesMonitor API: spec and status models, validation, quantities and the generated CRD."""
+"""The SesMonitor API: spec and status models, validation, quantities and the generated CRD.
+
+In: a SesMonitor object as a mapping (from the API server, a YAML file or a test). Out: a validated,
+defaulted `SesMonitor` (or a `SpecError` naming the field), the status model the operator writes, the
+CRD (`crd`) and docs/configuration.md (`docs`) generated from the same models. Imports nothing of ours
+but the standard library and pydantic.
+"""
 
 from sesmonitor.api.crd import custom_resource_definition
 from sesmonitor.api.quantities import format_duration, format_percent, parse_duration, parse_percent
