@@ -21,6 +21,7 @@ DOCS = [
     "README.md",
     "docs/install.md",
     "deploy/helm/sesmonitor-operator/README.md",
+    "deploy/helm/sesmonitor-operator/Chart.yaml",  # Artifact Hub's images and links
     "deploy/gitops/argocd/application.yaml",
     "deploy/gitops/flux/ocirepository.yaml",
     "deploy/kustomize/overlays/example/kustomization.yaml",
@@ -30,6 +31,7 @@ EXAMPLES = {
     "image tag": re.compile(r"/sesmonitor:v?(\d+\.\d+\.\d+[\w.+-]*)"),
     "chart archive": re.compile(r"sesmonitor-operator-(\d+\.\d+\.\d+[\w.+-]*?)\.tgz"),
     "Git ref": re.compile(r"(?:\?ref=|targetRevision: |tag: )v(\d+\.\d+\.\d+[\w.+-]*)"),
+    "GitHub link": re.compile(r"/(?:tree|blob)/v(\d+\.\d+\.\d+[\w.+-]*)/"),
 }
 VERSION = re.compile(r"^\d+\.\d+\.\d+(?:[-+][\w.+-]+)?$")
 
