@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from sesmonitor.api import load
+from sesmonitor.operator.settings import CHILD_METADATA_ENV, from_environment
+from sesmonitor.render import render_all
 from support.tools import bin_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,3 +199,50 @@ def test_kubernetes_older_than_the_minimum_is_refused() -> None:
     assert proc.returncode != 0
     assert "kubeVersion: >=1.28.0-0" in proc.stderr, proc.stderr
     assert helm_template("--kube-version", "1.28.0").returncode == 0
+
+
+# --------------------------------------------------------------------------------------------------
+# helm template: serviceMonitor.* and prometheusRule.* reach every monitor's children
+# --------------------------------------------------------------------------------------------------
+
+
+def operator_environment(objects: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
+    (ctr,) = pod_spec(objects)["containers"]
+    return {e["name"]: e["value"] for e in ctr.get("env", []) if "value" in e}
+
+
+def test_chart_wide_selection_labels_reach_every_monitors_children() -> None:
+    """`release` set once in values, as kube-prometheus-stack users do, lands on the ServiceMonitor and
+    the PrometheusRule the operator renders from the Deployment's environment."""
+    objects = rendered(
+        "--set", "serviceMonitor.labels.release=kps",
+        "--set", "serviceMonitor.annotations.owner=platform",
+        "--set", "prometheusRule.labels.release=kps",
+        "--set", "prometheusRule.labels.role=alert-rules",
+    )  # fmt: skip
+    defaults = from_environment(operator_environment(objects)).render_defaults
+    monitor = load(
+        {
+            "apiVersion": "sesmonitor.io/v1alpha1",
+            "kind": "SesMonitor",
+            "metadata": {"name": "prod", "namespace": "mail"},
+            "spec": {"region": "eu-west-1"},
+        }
+    )
+    children = {obj["kind"]: obj["metadata"] for obj in render_all(monitor, defaults)}
+    assert children["ServiceMonitor"]["labels"]["release"] == "kps"
+    assert children["ServiceMonitor"]["annotations"] == {"owner": "platform"}
+    assert children["PrometheusRule"]["labels"]["release"] == "kps"
+    assert children["PrometheusRule"]["labels"]["role"] == "alert-rules"
+    assert "annotations" not in children["PrometheusRule"]
+
+
+def test_unset_child_metadata_adds_no_environment() -> None:
+    assert set(CHILD_METADATA_ENV) & set(operator_environment(rendered())) == set()
+    assert len(CHILD_METADATA_ENV) == 4
+
+
+def test_child_metadata_values_are_label_shaped() -> None:
+    proc = helm_template("--set", "serviceMonitor.labels.bad/key/x=1", check=False)
+    assert proc.returncode != 0
+    assert "bad/key/x" in proc.stderr, proc.stderr

@@ -85,6 +85,35 @@ def parse_exporter_resources(text: str, what: str) -> tuple[dict[str, str], dict
     return parts[0], parts[1]
 
 
+def parse_string_map(text: str, what: str) -> dict[str, str]:
+    """``{"release": "kube-prometheus-stack"}`` -> that map; strings only, as labels and annotations are."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise SettingsError(f"{what}: not JSON: {text!r}") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise SettingsError(f"{what}: expected an object of strings, got {text!r}")
+    return dict(value)
+
+
+# The chart's serviceMonitor.* and prometheusRule.* values: RenderDefaults' field for each variable.
+CHILD_METADATA_ENV: Final = {
+    "SESMONITOR_SERVICE_MONITOR_LABELS": "service_monitor_labels",
+    "SESMONITOR_SERVICE_MONITOR_ANNOTATIONS": "service_monitor_annotations",
+    "SESMONITOR_PROMETHEUS_RULE_LABELS": "prometheus_rule_labels",
+    "SESMONITOR_PROMETHEUS_RULE_ANNOTATIONS": "prometheus_rule_annotations",
+}
+
+
+def child_metadata_from_environment(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The operator-wide labels and annotations of ServiceMonitors and PrometheusRules, by field."""
+    return {
+        key: parse_string_map(env[name], name) for name, key in CHILD_METADATA_ENV.items() if env.get(name)
+    }
+
+
 def _split(text: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (text or "").split(",") if part.strip())
 
@@ -190,6 +219,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
     requests, limits = defaults.exporter_requests, defaults.exporter_limits
     if resources := env.get("SESMONITOR_EXPORTER_RESOURCES"):
         requests, limits = parse_exporter_resources(resources, "SESMONITOR_EXPORTER_RESOURCES")
+    metadata = child_metadata_from_environment(env)
     return OperatorSettings(
         namespaces=_split(env.get("SESMONITOR_WATCH_NAMESPACES")),
         reconcile_interval=(
@@ -213,6 +243,10 @@ def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
             ),
             exporter_requests=requests,
             exporter_limits=limits,
+            service_monitor_labels=metadata.get("service_monitor_labels", {}),
+            service_monitor_annotations=metadata.get("service_monitor_annotations", {}),
+            prometheus_rule_labels=metadata.get("prometheus_rule_labels", {}),
+            prometheus_rule_annotations=metadata.get("prometheus_rule_annotations", {}),
         ),
     )
 

@@ -16,3 +16,10 @@ class RenderDefaults:
     exporter_limits: dict[str, str] = field(default_factory=lambda: {"memory": "128Mi"})
     # The operator's own name, written as app.kubernetes.io/managed-by on every child.
     managed_by: str = "sesmonitor-operator"
+    # Operator-wide metadata of every ServiceMonitor and PrometheusRule (the chart's serviceMonitor.* and
+    # prometheusRule.* values: `release: <name>` for kube-prometheus-stack's selectors, once). A
+    # SesMonitor's spec.prometheus.serviceMonitorLabels / ruleLabels win key by key.
+    service_monitor_labels: dict[str, str] = field(default_factory=dict)
+    service_monitor_annotations: dict[str, str] = field(default_factory=dict)
+    prometheus_rule_labels: dict[str, str] = field(default_factory=dict)
+    prometheus_rule_annotations: dict[str, str] = field(default_factory=dict)

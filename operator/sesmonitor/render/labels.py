@@ -57,3 +57,11 @@ def common_labels(monitor: SesMonitor, defaults: RenderDefaults, component: str)
 def merged(extra: Mapping[str, str], ours: Mapping[str, str]) -> dict[str, str]:
     """User-supplied labels or annotations under ours: a user map can add, never replace, our keys."""
     return dict(sorted({**extra, **ours}.items()))
+
+
+def child_metadata(
+    operator_wide: Mapping[str, str], monitor_own: Mapping[str, str], ours: Mapping[str, str]
+) -> dict[str, str]:
+    """The labels (or annotations) of a ServiceMonitor or PrometheusRule: the operator-wide ones, the
+    SesMonitor's own over them key by key, and ours over both."""
+    return merged({**operator_wide, **monitor_own}, ours)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from sesmonitor.api import SesMonitor
@@ -11,8 +12,8 @@ from sesmonitor.render.labels import (
     COMPONENT_ALERTING,
     COMPONENT_EXPORTER,
     COMPONENT_MONITORING,
+    child_metadata,
     common_labels,
-    merged,
 )
 from sesmonitor.render.names import child_names
 from sesmonitor.render.promql import duration
@@ -20,6 +21,16 @@ from sesmonitor.render.rules import rule_groups
 from sesmonitor.render.workload import PORT_NAME
 
 MONITORING_API_VERSION: Final = "monitoring.coreos.com/v1"
+
+
+def _metadata(
+    name: str, namespace: str, labels: dict[str, str], annotations: Mapping[str, str]
+) -> dict[str, Any]:
+    """No empty annotations map: a child rendered before the chart had any stays byte-for-byte equal."""
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": labels}
+    if annotations:
+        metadata["annotations"] = dict(sorted(annotations.items()))
+    return metadata
 
 
 def service_monitor(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
@@ -34,13 +45,16 @@ def service_monitor(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, 
     return {
         "apiVersion": MONITORING_API_VERSION,
         "kind": "ServiceMonitor",
-        "metadata": {
-            "name": names.service_monitor,
-            "namespace": monitor.namespace,
-            "labels": merged(
-                prometheus.service_monitor_labels, common_labels(monitor, defaults, COMPONENT_MONITORING)
+        "metadata": _metadata(
+            names.service_monitor,
+            monitor.namespace,
+            child_metadata(
+                defaults.service_monitor_labels,
+                prometheus.service_monitor_labels,
+                common_labels(monitor, defaults, COMPONENT_MONITORING),
             ),
-        },
+            defaults.service_monitor_annotations,
+        ),
         "spec": {
             "namespaceSelector": {"matchNames": [monitor.namespace]},
             "selector": {"matchLabels": selector},
@@ -61,12 +75,15 @@ def prometheus_rule(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, 
     return {
         "apiVersion": MONITORING_API_VERSION,
         "kind": "PrometheusRule",
-        "metadata": {
-            "name": names.prometheus_rule,
-            "namespace": monitor.namespace,
-            "labels": merged(
-                monitor.spec.prometheus.rule_labels, common_labels(monitor, defaults, COMPONENT_ALERTING)
+        "metadata": _metadata(
+            names.prometheus_rule,
+            monitor.namespace,
+            child_metadata(
+                defaults.prometheus_rule_labels,
+                monitor.spec.prometheus.rule_labels,
+                common_labels(monitor, defaults, COMPONENT_ALERTING),
             ),
-        },
+            defaults.prometheus_rule_annotations,
+        ),
         "spec": {"groups": rule_groups(monitor)},
     }
