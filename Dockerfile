@@ -12,10 +12,10 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 RUN python -m venv /opt/sesmonitor
 # Dependencies first, from the locked set only: this layer is rebuilt when the lock changes, not
-# when the code does.
+# when the code does. --require-hashes: only the very wheels the lock names (scripts/lock.py).
 COPY requirements.lock ./
 RUN /opt/sesmonitor/bin/pip install --upgrade pip==25.3 \
- && /opt/sesmonitor/bin/pip install --only-binary=:all: -r requirements.lock
+ && /opt/sesmonitor/bin/pip install --require-hashes --only-binary=:all: -r requirements.lock
 COPY pyproject.toml README.md LICENSE ./
 COPY operator ./operator
 # The package itself, without dependencies (all locked above); then check that the set is

@@ -1,4 +1,4 @@
-.PHONY: setup test test-fast test-cluster test-cgroup2 check demo crd docs manifests image chart
+.PHONY: setup test test-fast test-cluster test-cgroup2 check demo crd docs manifests locks image chart
 
 setup:
 	bash scripts/setup.sh
@@ -46,6 +46,11 @@ docs: setup
 manifests: setup
 	cp crds/*.yaml deploy/helm/sesmonitor-operator/crds/
 	.venv/bin/python scripts/manifests.py
+
+# The --hash lines of the Python locks for their pins, after a pin changed (scripts/lock.py, with the
+# uv requirements-dev.lock pins): the image installs requirements.lock with --require-hashes.
+locks: setup
+	.venv/bin/python scripts/lock.py
 
 # The sesmonitor image from the Dockerfile with docker, podman or buildah (ENGINE=), tagged from the
 # chart (image.repository:appVersion) unless IMAGE= is given; PUSH=1 pushes it; PYTHON_IMAGE= picks

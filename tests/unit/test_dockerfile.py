@@ -195,7 +195,7 @@ def test_multi_stage_slim_non_root_one_image_for_both_roles() -> None:
     assert env["PATH"].startswith(f"{VENV}/bin:")
     # Dependencies come from the lock only, and the package itself adds none.
     runs = " ".join(rest for instruction, rest in build.instructions if instruction == "RUN")
-    assert "-r requirements.lock" in runs
+    assert "--require-hashes --only-binary=:all: -r requirements.lock" in runs
     assert "--no-deps ." in runs
     assert "uninstall -y pip" in runs
 
@@ -292,12 +292,15 @@ def wheelhouse(build: Stage) -> Path:
     with _locked(tools_root() / "wheels" / ".lock"):
         if not done.is_file():
             house.mkdir(parents=True, exist_ok=True)
-            proc = subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-                 "--dest", str(house), "-r", str(LOCK), *extra],
-                capture_output=True, text=True, check=False, timeout=600,
-            )  # fmt: skip
-            assert proc.returncode == 0, f"pip download for the wheelhouse failed:\n{proc.stderr[-3000:]}"
+            # Apart: the hashed lock puts its invocation in hash-checking mode, which the unhashed
+            # pip pin and build backend would fail.
+            for what in (["-r", str(LOCK)], extra):
+                proc = subprocess.run(
+                    [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+                     "--dest", str(house), *what],
+                    capture_output=True, text=True, check=False, timeout=600,
+                )  # fmt: skip
+                assert proc.returncode == 0, f"pip download for the wheelhouse failed:\n{proc.stderr[-3000:]}"
             done.write_text("\n".join(extra) + "\n")
     return house
 
