@@ -4,7 +4,8 @@
 # Usage: scripts/setup.sh [all|demo|checks|cluster]
 #   demo     what `make demo` runs: the cluster's Debian packages, .venv, the control plane, the node, the images
 #   checks   ruff, mypy, import-linter and the unit, rules and aws tiers: .venv, the scanners' .venv-scan,
-#            promtool, amtool, shellcheck, helm (the control plane build) and the lint tools
+#            promtool, amtool, shellcheck, helm (the control plane build), the lint tools and
+#            Renovate's validator (npm)
 #   cluster  the cluster and e2e tiers: what the demo needs
 #   all      (default) checks and cluster
 # One line per part when it starts and when it ends, with its time and the parts still to come.
@@ -14,8 +15,8 @@ cd "$(dirname "$0")/.."
 target=${1:-all}
 case $target in
   demo | cluster) parts=(apt venv controlplane node images) ;;
-  checks) parts=(apt venv scanners controlplane lint-tools) ;;
-  all) parts=(apt venv scanners controlplane lint-tools node images) ;;
+  checks) parts=(apt venv scanners controlplane lint-tools renovate) ;;
+  all) parts=(apt venv scanners controlplane lint-tools renovate node images) ;;
   *) echo "setup: unknown target '$target' (all, demo, checks, cluster)" >&2; exit 2 ;;
 esac
 wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
@@ -27,6 +28,7 @@ declare -A what=(
   [scanners]="security scanners (.venv-scan)"
   [controlplane]="control plane: etcd, helm, kube-apiserver, kube-controller-manager, kubectl (cold: ~9 min)"
   [lint-tools]="lint tools: actionlint, ct (cold: ~1 min)"
+  [renovate]="Renovate's config validator and Node 24, from npm (cold: ~40 s)"
   [node]="node: containerd, CoreDNS, prometheus-operator, Prometheus, kubelet, ... (cold: ~12-15 min)"
   [images]="images: Debian bookworm base, ours from the Dockerfile, Prometheus, ... (cold: ~2 min)"
 )
@@ -50,6 +52,7 @@ apt_packages() {
     command -v shellcheck >/dev/null || need+=(shellcheck) # workflows, build scripts
     # amtool for the unit tier (the node's Alertmanager image installs bookworm's own, whatever the host).
     command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+    command -v npm >/dev/null || need+=(npm) # Renovate's validator (tests/tools/renovate.sh)
   fi
   # The images' base is Debian bookworm on any host: on Ubuntu or Fedora mmdebstrap needs Debian's
   # keys (tests/node/test_images.py checks that it would use them).
@@ -124,6 +127,7 @@ for p in "${parts[@]}"; do
     scanners) part scanners scanners_venv ;;
     controlplane) part controlplane bash tests/controlplane/build.sh >/dev/null ;;
     lint-tools) part lint-tools bash tests/tools/build.sh >/dev/null ;;
+    renovate) part renovate bash tests/tools/renovate.sh >/dev/null ;;
     node) part node node ;;
     images) part images images ;;
   esac

@@ -9,6 +9,8 @@
 - ``runc_path()``: the runc the node's containerd uses (``tests/node/runc.sh``);
 - ``lint_tools_dir()``: the unit tier's linters (``tests/tools/build.sh``): ``bin/{actionlint,ct}`` and
   ct's default configuration (``etc/{chart_schema,lintconf}.yaml``).
+- ``renovate_dir()``: Renovate's validator and Node 24 from npm (``tests/tools/renovate.sh``):
+  ``node_modules/.bin/{node,renovate-config-validator,renovate}``.
 
 Each script returns at once when its outputs are there; otherwise it builds (progress on this process's
 stderr): 10-25 minutes for the control plane, 5-10 for the node, a few for the images.
@@ -26,6 +28,7 @@ BUILD_SCRIPT = TESTS / "controlplane" / "build.sh"
 NODE_BUILD_SCRIPT = TESTS / "node" / "build.sh"
 IMAGES_SCRIPT = TESTS / "node" / "images.sh"
 LINT_TOOLS_SCRIPT = TESTS / "tools" / "build.sh"
+RENOVATE_SCRIPT = TESTS / "tools" / "renovate.sh"
 RUNC_SCRIPT = TESTS / "node" / "runc.sh"
 
 
@@ -77,6 +80,11 @@ def images_dir() -> Path:
 @functools.cache
 def lint_tools_dir() -> Path:
     return _run_build(LINT_TOOLS_SCRIPT)
+
+
+@functools.cache
+def renovate_dir() -> Path:
+    return _run_build(RENOVATE_SCRIPT, holds="node_modules/")
 
 
 def images_listing() -> dict[str, Path]:
