@@ -2,8 +2,9 @@
 
 - ``renovate-config-validator --strict`` accepts it (and refuses a misspelt option: the check is live);
 - Renovate's own extraction (``--platform=local --dry-run=extract``: reads the work tree, asks no
-  registry; it lists files with git, so a new file counts once it is staged) finds every pin: each SHA-pinned action with its version comment, each Go module version
-  in the build scripts, each pin of the Python locks, the validator's own npm pins.
+  registry; it lists files with git, so a new file counts once it is staged) finds every pin: each
+  SHA-pinned action with its version comment, each Go module version in the build scripts, each pin
+  of the Python locks, the validator's own npm pins.
 """
 
 from __future__ import annotations
