@@ -11,21 +11,43 @@ from typing import Any, Final
 from sesmonitor.api import SesMonitor
 from sesmonitor.api.spec import queue_region
 
-READ_STATEMENTS: Final = (
-    {
-        "Sid": "SesMonitorReadSesMetrics",
-        "Effect": "Allow",
-        "Action": ["cloudwatch:GetMetricData"],
-        "Resource": "*",
-    },
-    {"Sid": "SesMonitorReadSesAccount", "Effect": "Allow", "Action": ["ses:GetAccount"], "Resource": "*"},
-    {
-        "Sid": "SesMonitorReadConfigurationSets",
-        "Effect": "Allow",
-        "Action": ["ses:GetConfigurationSet"],
-        "Resource": "arn:aws:ses:*:*:configuration-set/*",
-    },
+# The ARN partition of a region, by its prefix (botocore's endpoints data): an account, its roles and
+# its resources live in one partition, so the monitor's region says which (aws elsewhere). Not "arn:*":
+# every segment a wildcard is effectively "*" (parliament says so), and a policy of one partition
+# names nothing in another anyway.
+PARTITIONS: Final = (
+    ("cn-", "aws-cn"),  # China (Beijing, Ningxia)
+    ("us-gov-", "aws-us-gov"),  # AWS GovCloud (US)
+    ("us-iso-", "aws-iso"),
+    ("us-isob-", "aws-iso-b"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-isof-", "aws-iso-f"),
 )
+
+
+def partition(region: str) -> str:
+    """``aws``, ``aws-cn``, ``aws-us-gov``, ... for a region such as ``cn-north-1``."""
+    return next((name for prefix, name in PARTITIONS if region.startswith(prefix)), "aws")
+
+
+def read_statements(region: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "Sid": "SesMonitorReadSesMetrics",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:GetMetricData"],
+            "Resource": "*",
+        },
+        {"Sid": "SesMonitorReadSesAccount", "Effect": "Allow", "Action": ["ses:GetAccount"], "Resource": "*"},
+        {
+            "Sid": "SesMonitorReadConfigurationSets",
+            "Effect": "Allow",
+            "Action": ["ses:GetConfigurationSet"],
+            "Resource": f"arn:{partition(region)}:ses:*:*:configuration-set/*",
+        },
+    ]
+
+
 # Pause/resume a set (PutConfigurationSetSendingOptions), record it in the set's tags and read them back.
 # The account's ID comes from sts:GetCallerIdentity, which no policy can deny.
 PROTECTION_ACTIONS: Final = (
@@ -39,18 +61,19 @@ EVENTS_ACTIONS: Final = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueu
 
 
 def queue_arn(queue_url: str, region: str) -> str:
-    """arn:aws:sqs:<region>:<account>:<name> of a queue URL (.../<account>/<name>, any endpoint host)."""
+    """arn:<partition>:sqs:<region>:<account>:<name> of a queue URL (.../<account>/<name>, any host)."""
     match = re.match(r"^[a-z]+://[^/]+/([^/]+)/([^/?#]+)", queue_url)  # render does no I/O: no urllib
     account, name = match.groups() if match else ("*", "*")
-    return f"arn:aws:sqs:{region}:{account}:{name}"
+    return f"arn:{partition(region)}:sqs:{region}:{account}:{name}"
 
 
 def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
-    statements: list[dict[str, Any]] = [dict(s) for s in READ_STATEMENTS]
+    region = monitor.spec.region
+    statements = read_statements(region)
     protection = monitor.spec.protection
     if protection.mode != "Off":
         resources = [
-            f"arn:aws:ses:{monitor.spec.region}:*:configuration-set/{name}"
+            f"arn:{partition(region)}:ses:{region}:*:configuration-set/{name}"
             for name in protection.configuration_sets
         ]
         # DryRun reads its own earlier record only and writes nothing.
@@ -65,13 +88,13 @@ def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
         )
     events = monitor.spec.events
     if events is not None:
-        region = events.region or queue_region(events.queue_url) or monitor.spec.region
+        queue_at = events.region or queue_region(events.queue_url) or region
         statements.append(
             {
                 "Sid": "SesMonitorConsumeSesEvents",
                 "Effect": "Allow",
                 "Action": list(EVENTS_ACTIONS),
-                "Resource": queue_arn(events.queue_url, region),
+                "Resource": queue_arn(events.queue_url, queue_at),
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
