@@ -12,15 +12,17 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
 RUN python -m venv /opt/sesmonitor
 # Dependencies first, from the locked set only: this layer is rebuilt when the lock changes, not
-# when the code does. --require-hashes: only the very wheels the lock names (scripts/lock.py).
-COPY requirements.lock ./
-RUN /opt/sesmonitor/bin/pip install --upgrade pip==25.3 \
+# when the code does. --require-hashes: only the very wheels the locks name (scripts/lock.py), the
+# installers (pip, the build backend) as well.
+COPY requirements-build.lock requirements.lock ./
+RUN /opt/sesmonitor/bin/pip install --require-hashes --only-binary=:all: -r requirements-build.lock \
  && /opt/sesmonitor/bin/pip install --require-hashes --only-binary=:all: -r requirements.lock
 COPY pyproject.toml README.md LICENSE ./
 COPY operator ./operator
-# The package itself, without dependencies (all locked above); then check that the set is
-# consistent and drop the installers, which the final image has no use for.
-RUN /opt/sesmonitor/bin/pip install --no-deps . \
+# The package itself, without dependencies (all locked above) and built with the locked setuptools
+# (no isolated build fetching an unpinned one); then check that the set is consistent and drop the
+# installers, which the final image has no use for.
+RUN /opt/sesmonitor/bin/pip install --no-deps --no-build-isolation . \
  && /opt/sesmonitor/bin/pip check \
  && /opt/sesmonitor/bin/pip uninstall -y pip setuptools
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCKS = ("requirements.lock", "requirements-dev.lock", "requirements-scan.lock")
+LOCKS = ("requirements-build.lock", "requirements.lock", "requirements-dev.lock", "requirements-scan.lock")
 PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.+!_-]+)$")
 HASH = re.compile(r"^--hash=sha256:(?P<digest>[0-9a-f]{64})$")
 # The interpreter running this (the venv's: 3.11 as pyproject requires): a pin's Requires-Python

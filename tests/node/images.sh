@@ -356,7 +356,8 @@ ours_key() {
     declare -f make_ours
     file_hash "$repo/scripts/build-image.sh"
     git -C "$repo" ls-files --cached --others --exclude-standard -z -- \
-      Dockerfile .dockerignore LICENSE requirements.lock pyproject.toml README.md operator |
+      Dockerfile .dockerignore LICENSE requirements-build.lock requirements.lock pyproject.toml README.md \
+      operator |
       sort -zu | while IFS= read -r -d '' f; do [[ -f $repo/$f ]] && echo "$f $(file_hash "$repo/$f")"; done
   } | digest16
 }

@@ -25,6 +25,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +36,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 LOCK = ROOT / "requirements.lock"
+BUILD_LOCK = ROOT / "requirements-build.lock"  # pip and the build backend, hashed too
 HADOLINT = Path(sys.executable).parent / "hadolint"
 VENV = "/opt/sesmonitor"  # where the Dockerfile builds the virtual environment
-# The build backend that `pip install .` fetches for its isolated build (pyproject's build-system).
-BUILD_REQUIREMENTS = ("setuptools>=68",)
 
 
 @dataclass
@@ -196,7 +196,10 @@ def test_multi_stage_slim_non_root_one_image_for_both_roles() -> None:
     # Dependencies come from the lock only, and the package itself adds none.
     runs = " ".join(rest for instruction, rest in build.instructions if instruction == "RUN")
     assert "--require-hashes --only-binary=:all: -r requirements.lock" in runs
-    assert "--no-deps ." in runs
+    # The installers too: pip and the build backend from their hashed lock, no isolated build.
+    assert "--require-hashes --only-binary=:all: -r requirements-build.lock" in runs
+    assert "--no-deps --no-build-isolation ." in runs
+    assert not re.search(r"pip install (--upgrade )?pip", runs), "an unhashed pip upgrade"
     assert "uninstall -y pip" in runs
 
 
@@ -246,6 +249,17 @@ def test_the_build_context_is_what_the_dockerfile_copies_and_nothing_else() -> N
         assert dockerignored(left_out), left_out
 
 
+def test_the_locked_build_backend_is_the_one_pyproject_asks_for() -> None:
+    from packaging.requirements import Requirement
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    locked = dict(re.findall(r"^([\w.-]+)==(\S+)", BUILD_LOCK.read_text(), re.M))
+    assert set(locked) == {"pip", "setuptools"}
+    for text in pyproject["build-system"]["requires"]:
+        requirement = Requirement(text)
+        assert requirement.specifier.contains(locked[requirement.name]), (text, locked)
+
+
 def test_the_exporter_command_the_operator_renders_is_in_the_image() -> None:
     """The operator starts exporters with this image and `command: [sesmonitor-exporter]`."""
     from sesmonitor.render.workload import COMMAND, NONROOT_ID
@@ -265,11 +279,6 @@ def tools_root() -> Path:
     return Path(os.environ.get("SESMONITOR_TOOLS") or Path.home() / ".cache" / "sesmonitor-tools")
 
 
-def _pip_pins(runs: str) -> list[str]:
-    """``pip==X`` the Dockerfile upgrades to."""
-    return re.findall(r"\bpip==[0-9.]+", runs)
-
-
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -281,27 +290,22 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def wheelhouse(build: Stage) -> Path:
-    """Every wheel the build stage installs, downloaded once per (lock, pip pin, build backend)."""
-    runs = " ".join(rest for instruction, rest in build.instructions if instruction == "RUN")
-    extra = [*_pip_pins(runs), *BUILD_REQUIREMENTS]
-    key = hashlib.sha256(LOCK.read_bytes() + "\n".join(extra).encode()).hexdigest()[:16]
+def wheelhouse() -> Path:
+    """Every wheel the build stage installs, downloaded once per pair of locks (hashes checked)."""
+    key = hashlib.sha256(BUILD_LOCK.read_bytes() + LOCK.read_bytes()).hexdigest()[:16]
     tag = f"py{sys.version_info.major}{sys.version_info.minor}"
     house = tools_root() / "wheels" / f"{tag}-{key}"
     done = house / ".complete"
     with _locked(tools_root() / "wheels" / ".lock"):
         if not done.is_file():
             house.mkdir(parents=True, exist_ok=True)
-            # Apart: the hashed lock puts its invocation in hash-checking mode, which the unhashed
-            # pip pin and build backend would fail.
-            for what in (["-r", str(LOCK)], extra):
-                proc = subprocess.run(
-                    [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-                     "--dest", str(house), *what],
-                    capture_output=True, text=True, check=False, timeout=600,
-                )  # fmt: skip
-                assert proc.returncode == 0, f"pip download for the wheelhouse failed:\n{proc.stderr[-3000:]}"
-            done.write_text("\n".join(extra) + "\n")
+            proc = subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+                 "--require-hashes", "--dest", str(house), "-r", str(BUILD_LOCK), "-r", str(LOCK)],
+                capture_output=True, text=True, check=False, timeout=600,
+            )  # fmt: skip
+            assert proc.returncode == 0, f"pip download for the wheelhouse failed:\n{proc.stderr[-3000:]}"
+            done.write_text(key + "\n")
     return house
 
 
@@ -366,7 +370,7 @@ def run_build_stage(build: Stage, root: Path, house: Path) -> Path:
 @pytest.fixture(scope="module")
 def built_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build = _stages()[0]
-    house = wheelhouse(build)
+    house = wheelhouse()
     return run_build_stage(build, tmp_path_factory.mktemp("image"), house)
 
 

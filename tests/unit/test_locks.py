@@ -31,8 +31,11 @@ DIGEST_A, DIGEST_B = "a" * 64, "b" * 64
 def test_every_pin_is_exact_and_hashed(name: str) -> None:
     lines = lock.parse((ROOT / name).read_text(), name)
     pins = [line for line in lines if isinstance(line, lock.Pin)]
-    assert len(pins) > 30, name
     assert lock.problems(lines, name) == []
+    if name == "requirements-build.lock":  # the image's installers only
+        assert sorted(pin.name for pin in pins) == ["pip", "setuptools"]
+        return
+    assert len(pins) > 30, name
     # sha256 of every file of the pinned version: a package with compiled parts has more than one.
     assert max(len(pin.hashes) for pin in pins) > 10, name
 

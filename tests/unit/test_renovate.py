@@ -148,12 +148,15 @@ def test_every_go_pin_of_the_build_scripts_is_found_as_a_go_module() -> None:
     }
 
 
-@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-dev.lock", "requirements-scan.lock"])
+@pytest.mark.parametrize(
+    "lock",
+    ["requirements-build.lock", "requirements.lock", "requirements-dev.lock", "requirements-scan.lock"],
+)
 def test_every_pin_of_the_python_locks_is_found(lock: str) -> None:
     pins = re.findall(r"^([A-Za-z0-9][\w.-]*)==(\S+)", (ROOT / lock).read_text(), re.M)
     found = [(dep["depName"], dep["currentValue"]) for file, dep in deps("pip_requirements") if file == lock]
     assert sorted(found) == sorted((name, f"=={version}") for name, version in pins)
-    assert len(found) > 30
+    assert len(found) >= 2
 
 
 def test_the_validators_own_pins_are_found() -> None:
