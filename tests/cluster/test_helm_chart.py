@@ -481,6 +481,9 @@ def test_helm_install_then_the_operator_reconciles_under_the_chart_identity(
                 "image": {"digest": DIGEST},
                 "liveness": {"port": port},
                 "reconcileInterval": "2s",
+                # kube-prometheus-stack's selection label, once for every monitor (the monitor sets none).
+                "serviceMonitor": {"labels": {"release": "kube-prometheus-stack"}},
+                "prometheusRule": {"labels": {"release": "kube-prometheus-stack"}, "annotations": {"a": "1"}},
                 "monitors": [{"name": "ses", "namespace": monitor_ns, "spec": {"region": "eu-west-1"}}],
             }
         )
@@ -571,6 +574,10 @@ def test_helm_install_then_the_operator_reconciles_under_the_chart_identity(
         found = children(control_plane, monitor_ns, "ses")
         (exporter,) = found["deployment"]["spec"]["template"]["spec"]["containers"]
         assert exporter["image"] == f"ghcr.io/sesmonitor/sesmonitor@{DIGEST}"  # the chart's image, by digest
+        for kind in ("servicemonitor", "prometheusrule"):
+            assert found[kind]["metadata"]["labels"]["release"] == "kube-prometheus-stack", kind
+        assert found["prometheusrule"]["metadata"]["annotations"]["a"] == "1"
+        assert "release" not in found["deployment"]["metadata"]["labels"]
         status = get_json(control_plane, "sesmonitor", "ses", "-n", monitor_ns)
         assert status is not None
         assert status["status"]["observedGeneration"] == status["metadata"]["generation"]
