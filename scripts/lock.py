@@ -93,7 +93,7 @@ def format_lock(lines: list[Line]) -> str:
         if isinstance(line, str):
             out.append(line)
             continue
-        hashes = sorted(set(line.hashes))
+        hashes = list(dict.fromkeys(line.hashes))  # as found (uv's order, or Renovate's hashin's)
         out.append(f"{line.name}=={line.version}" + (" \\" if hashes else ""))
         out += [
             f"    --hash=sha256:{h}" + (" \\" if n < len(hashes) - 1 else "") for n, h in enumerate(hashes)

@@ -66,8 +66,8 @@ def test_parse_and_format_a_pin_with_a_note() -> None:
     assert lock.problems(lines) == ["lock: foo_bar==1.0 has no --hash"]
     foo.hashes = [DIGEST_B, DIGEST_A, DIGEST_B]
     assert lock.format_lock(lines) == (
-        f"# head\n-r base.lock\n\nfoo_bar==1.0 \\\n    --hash=sha256:{DIGEST_A} \\\n"
-        f"    --hash=sha256:{DIGEST_B}\n    # why\nbaz==2.0 \\\n    --hash=sha256:{DIGEST_B}\n"
+        f"# head\n-r base.lock\n\nfoo_bar==1.0 \\\n    --hash=sha256:{DIGEST_B} \\\n"
+        f"    --hash=sha256:{DIGEST_A}\n    # why\nbaz==2.0 \\\n    --hash=sha256:{DIGEST_B}\n"
     )
     assert lock.problems(
         lock.parse(lock.format_lock(lines) + "Foo.Bar==1.1 \\\n    --hash=sha256:" + DIGEST_A)
