@@ -4,9 +4,13 @@ the SesMonitor's own spec.prometheus labels and under the operator's own."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
+import jsonpatch
 import pytest
+import yaml
 
 from sesmonitor.api import SesMonitor, load
 from sesmonitor.operator.settings import SettingsError, from_environment
@@ -115,3 +119,19 @@ def test_the_operator_reads_them_from_its_environment() -> None:
 def test_a_bad_value_names_the_variable(value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=f"SESMONITOR_PROMETHEUS_RULE_LABELS: {message}"):
         from_environment({"SESMONITOR_PROMETHEUS_RULE_LABELS": value})
+
+
+def test_install_mds_kustomize_patch_gives_the_base_the_same_labels() -> None:
+    """The patch docs/install.md shows for Kustomize users, applied to the base's Deployment."""
+    root = Path(__file__).resolve().parents[2]
+    section = (root / "docs" / "install.md").read_text().split("## kubectl and Kustomize", 1)[1]
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if "patches:" in b]
+    (patch,) = yaml.safe_load(block)["patches"]
+    deployment = yaml.safe_load((root / "deploy" / "kustomize" / "base" / "deployment.yaml").read_text())
+    assert patch["target"] == {"kind": "Deployment", "name": deployment["metadata"]["name"]}
+    patched = jsonpatch.apply_patch(deployment, yaml.safe_load(patch["patch"]))
+    (container,) = patched["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
+    defaults = from_environment(env).render_defaults
+    assert defaults.service_monitor_labels == RELEASE
+    assert defaults.prometheus_rule_labels == RELEASE
