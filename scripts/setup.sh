@@ -27,7 +27,7 @@ declare -A what=(
   [venv]="Python packages (.venv)"
   [scanners]="security scanners (.venv-scan)"
   [controlplane]="control plane: etcd, helm, kube-apiserver, kube-controller-manager, kubectl (cold: ~9 min)"
-  [lint-tools]="lint tools: actionlint, ct (cold: ~1 min)"
+  [lint-tools]="lint tools: actionlint, ct; kstatus-check, argocd-health (cold: ~1.5 min)"
   [renovate]="Renovate's config validator and Node 24, from npm (cold: ~40 s)"
   [node]="node: containerd, CoreDNS, prometheus-operator, Prometheus, kubelet, ... (cold: ~12-15 min)"
   [images]="images: Debian bookworm base, ours from the Dockerfile, Prometheus, ... (cold: ~2 min)"
@@ -115,6 +115,7 @@ scanners_venv() {
   fi
 }
 
+lint_tools() { bash tests/tools/build.sh >/dev/null && bash tests/tools/build.sh gitops >/dev/null; }
 node_bin=""
 node() { node_bin=$(bash tests/node/build.sh)/bin; }
 # The images the node runs (ours from the Dockerfile): rebuilt only where their inputs changed.
@@ -126,7 +127,7 @@ for p in "${parts[@]}"; do
     venv) part venv python_venv ;;
     scanners) part scanners scanners_venv ;;
     controlplane) part controlplane bash tests/controlplane/build.sh >/dev/null ;;
-    lint-tools) part lint-tools bash tests/tools/build.sh >/dev/null ;;
+    lint-tools) part lint-tools lint_tools ;;
     renovate) part renovate bash tests/tools/renovate.sh >/dev/null ;;
     node) part node node ;;
     images) part images images ;;

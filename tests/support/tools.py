@@ -8,7 +8,9 @@
 - ``images_listing()``: the container images (``tests/node/images.sh``), as ``{ref: OCI archive}``;
 - ``runc_path()``: the runc the node's containerd uses (``tests/node/runc.sh``);
 - ``lint_tools_dir()``: the unit tier's linters (``tests/tools/build.sh``): ``bin/{actionlint,ct}`` and
-  ct's default configuration (``etc/{chart_schema,lintconf}.yaml``).
+  ct's default configuration (``etc/{chart_schema,lintconf}.yaml``);
+- ``gitops_tools_dir()``: what Flux and Argo CD make of an object (``tests/tools/build.sh gitops``):
+  ``bin/kstatus-check`` (cli-utils' kstatus) and ``bin/argocd-health`` (a health.lua on gopher-lua);
 - ``renovate_dir()``: Renovate's validator and Node 24 from npm (``tests/tools/renovate.sh``):
   ``node_modules/.bin/{node,renovate-config-validator,renovate}``.
 
@@ -85,6 +87,11 @@ def lint_tools_dir() -> Path:
 @functools.cache
 def renovate_dir() -> Path:
     return _run_build(RENOVATE_SCRIPT, holds="node_modules/")
+
+
+@functools.cache
+def gitops_tools_dir() -> Path:
+    return _run_build(LINT_TOOLS_SCRIPT, "gitops")
 
 
 def images_listing() -> dict[str, Path]:
