@@ -64,7 +64,10 @@ def server_defaults(obj: dict[str, Any]) -> dict[str, Any]:
             for group in resources.values():
                 for key, value in list(group.items()):
                     group[key] = str(value)
-        obj["status"] = {"replicas": 0}
+        # A Deployment controller that rolls out at once (test_reconcile_a_rollout_is_reconciling
+        # holds one back).
+        replicas = obj["spec"].get("replicas", 1)
+        obj["status"] = {"replicas": replicas, "updatedReplicas": replicas, "availableReplicas": replicas}
     return obj
 
 
@@ -653,3 +656,41 @@ def test_reconcile_transient_failure_is_reconciling_and_retried() -> None:
     del world.api.apply_errors["Service"]
     world.reconciler.reconcile("mail", "prod")
     assert {c["type"] for c in world.status["conditions"]}.isdisjoint({"Reconciling", "Stalled"})
+
+
+def test_reconcile_a_rollout_is_reconciling_and_a_new_pod_that_cannot_pull_is_stalled() -> None:
+    world = World()
+    world.reconciler.reconcile("mail", "prod")
+    deployment = world.api.objects[("apps/v1", "Deployment", "mail", "sesmon-prod")]
+    deployment["status"]["updatedReplicas"] = 0  # the old pod still serves /status
+    labels = deployment["spec"]["selector"]["matchLabels"]
+    new_pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "sesmon-prod-2", "namespace": "mail", "labels": labels},
+        "status": {"phase": "Pending"},
+    }
+    world.api.objects[("v1", "Pod", "mail", "sesmon-prod-2")] = new_pod
+    world.reconciler.reconcile("mail", "prod")
+    by_type = {c["type"]: c for c in world.status["conditions"]}
+    assert by_type["Ready"]["status"] == "True"  # the monitor works meanwhile
+    reconciling = by_type["Reconciling"]
+    assert (reconciling["status"], reconciling["reason"]) == ("True", "RollingOut")
+    assert reconciling["message"] == (
+        "the exporter is rolling out: Deployment sesmon-prod: 0 of 1 exporter pods updated"
+        " (exporter pod sesmon-prod-2 is pending)"
+    )
+    waiting = {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "x:2": not found'}
+    new_pod["status"]["containerStatuses"] = [{"state": {"waiting": waiting}}]
+    world.reconciler.reconcile("mail", "prod")
+    by_type = {c["type"]: c for c in world.status["conditions"]}
+    assert "Reconciling" not in by_type
+    stalled = by_type["Stalled"]
+    assert (stalled["status"], stalled["reason"]) == ("True", "ImagePullBackOff")
+    assert 'Back-off pulling image "x:2": not found' in stalled["message"]
+    deployment["status"]["updatedReplicas"] = 1  # rolled back or fixed: the old ReplicaSet serves
+    del world.api.objects[("v1", "Pod", "mail", "sesmon-prod-2")]
+    lists = len(world.api.lists)
+    world.reconciler.reconcile("mail", "prod")
+    assert {c["type"] for c in world.status["conditions"]}.isdisjoint({"Reconciling", "Stalled"})
+    assert len(world.api.lists) == lists  # rolled out and serving: no pod is read

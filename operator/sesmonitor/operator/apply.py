@@ -76,6 +76,9 @@ class ApplyReport:
     unchanged: list[str] = field(default_factory=list)
     failed: list[ChildFailure] = field(default_factory=list)
     pruned: list[str] = field(default_factory=list)  # "<kind> <name>: <field> (<n> times)"
+    # "<kind> <name>" -> the object as read, or as the API server returned our write: the GET is made
+    # anyway, and the Deployment's says whether the exporter is rolled out.
+    live: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def writes(self) -> int:
@@ -291,9 +294,11 @@ def apply_children(
             if live is None:
                 stored = api.apply(desired, field_manager)
                 report.created.append(label)
+                report.live[label] = stored
                 if dropped := pruned_fields(desired, stored):
                     report.pruned.append(_describe_pruned(label, dropped))
                 continue
+            report.live[label] = live
             changed = differences(desired, live)
             dropped = pruned_fields(desired, live)
             if dropped and _hash_of(live) == _hash_of(desired):
@@ -302,6 +307,7 @@ def apply_children(
                 report.pruned.append(_describe_pruned(label, dropped))
             if changed:
                 stored = api.apply(desired, field_manager)
+                report.live[label] = stored
                 shown = ", ".join(changed[:5]) + (", ..." if len(changed) > 5 else "")
                 report.updated.append(f"{label} ({shown})")
                 if dropped := pruned_fields(desired, stored):

@@ -56,7 +56,11 @@ def _container_problem(pod: str, statuses: Sequence[Mapping[str, Any]]) -> PodPr
         if reason in WAITING_PROBLEMS:
             message = str(waiting.get("message") or "").strip()
             detail = f": {message}" if message else ""
-            return PodProblem(reason, f"exporter pod {pod}: {reason}{detail}{_terminated(status)}")
+            return PodProblem(
+                reason,
+                f"exporter pod {pod}: {reason}{detail}{_terminated(status)}",
+                int(status.get("restartCount") or 0),
+            )
     return None
 
 
@@ -98,4 +102,27 @@ def diagnose(deployment: Mapping[str, Any] | None, pods: Sequence[Mapping[str, A
     ready = _conditions(pod).get("Ready")
     if phase == "Running" and (ready is None or ready.get("status") != "True"):
         return PodProblem(EXPORTER_STARTING, f"exporter pod {name} is running but does not serve yet")
+    return None
+
+
+def rollout_progress(deployment: Mapping[str, Any] | None) -> str | None:
+    """How far the exporter's Deployment is from rolled out (kstatus's reading of a Deployment), or
+    None when it is: every replica updated and available and the newest generation observed."""
+    if deployment is None:
+        return None
+    name = str((deployment.get("metadata") or {}).get("name") or "?")
+    generation = (deployment.get("metadata") or {}).get("generation")
+    status = deployment.get("status") or {}
+    if generation is not None and status.get("observedGeneration") != generation:
+        return f"Deployment {name}: generation {generation} is not observed yet"
+    wanted = int((deployment.get("spec") or {}).get("replicas", 1))
+    updated = int(status.get("updatedReplicas") or 0)
+    available = int(status.get("availableReplicas") or 0)
+    total = int(status.get("replicas") or 0)
+    if updated < wanted:
+        return f"Deployment {name}: {updated} of {wanted} exporter pods updated"
+    if total > updated:
+        return f"Deployment {name}: {total - updated} old exporter pods are terminating"
+    if available < updated:
+        return f"Deployment {name}: {available} of {updated} updated exporter pods available"
     return None

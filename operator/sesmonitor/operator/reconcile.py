@@ -30,7 +30,7 @@ from sesmonitor.operator.apply import ApplyReport, OwnerReference, apply_childre
 from sesmonitor.operator.events import Poster, announce
 from sesmonitor.operator.exporter_client import fetch_status
 from sesmonitor.operator.kube import Api, KubeError
-from sesmonitor.operator.pods import diagnose
+from sesmonitor.operator.pods import diagnose, rollout_progress
 from sesmonitor.operator.policy import POLICY_DENIED, check, denial_message
 from sesmonitor.operator.protection import (
     protection_events,
@@ -147,7 +147,7 @@ class Reconciler:
         elif outcome.reason == POLICY_DENIED:
             reading = ExporterReading(error="the operator's exporter policy refused this spec")
         else:
-            reading = self._read_exporter(monitor)
+            reading = self._read_exporter(monitor, report)
         if monitor is not None and report is not None:  # rendered and applied: the ConfigMap exists
             self._pass_resumes(obj, monitor)
         written, events = self._write_status(obj, monitor, outcome, reading, previous)
@@ -223,14 +223,19 @@ class Reconciler:
         logger.info("%s: resume of %s written to ConfigMap %s", monitor.key, ", ".join(asked), name)
         return True
 
-    def _read_exporter(self, monitor: SesMonitor) -> ExporterReading:
+    def _read_exporter(self, monitor: SesMonitor, report: ApplyReport | None) -> ExporterReading:
         namespace, name = monitor.namespace, monitor.name
         url = self.settings.exporter_status_url(namespace, name, child_names(name).service)
         reading = self.fetch(url, self.settings.exporter_timeout)
-        if reading.status is not None:
+        # The Deployment as the apply read (or wrote) it: a rollout under way is Reconciling (kstatus).
+        live = report.live.get(f"Deployment {child_names(name).deployment}") if report else None
+        rollout = rollout_progress(live)
+        if rollout is not None:
+            reading = dataclasses.replace(reading, rollout=rollout)
+        if reading.status is not None and rollout is None:
             return reading
-        # Unreachable: the pods usually say why (image pull, scheduling, crash loop). Read-only, and
-        # only while the exporter cannot be read, so a monitor at rest makes no such request.
+        # Unreachable or rolling out: the pods usually say why (image pull, scheduling, crash loop).
+        # Read-only, and only then, so a monitor at rest makes no such request.
         try:
             pods = self.api.list_objects("v1", "Pod", namespace, selector_labels(monitor))
             deployment = (

@@ -25,6 +25,7 @@ class PodProblem:
 
     reason: str
     message: str
+    restarts: int = 0  # the container's restartCount (kstatus: a crash loop stalls past a count)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class ExporterReading:
     error: str | None = None
     url: str | None = None
     workload: PodProblem | None = None
+    rollout: str | None = None  # how far the exporter's Deployment is from rolled out (pods.py)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ In: what a reconcile pass saw (`shapes.ReconcileOutcome`), the exporter's /statu
 (`shapes.ExporterReading`), the spec, the previous status and `now`. Out: the new status, the merge
 patch that writes it (None when nothing changed) and the `shapes.ConditionChange`s to announce.
 
-Families: `ready` (Reconciled, Ready, Reconciling, Stalled), `exporter_ready`, `rates`
-(BounceRateHealthy, ComplaintRateHealthy), `account` (AccountHealthy, ConfigurationSetCounts),
-`events_received`, `protection`; `aws_errors` turns an exporter's AWS error into a reason.
+Families: `ready` (Reconciled, Ready, Reconciling, Stalled, the last two as `kstatus` decides them),
+`exporter_ready`, `rates` (BounceRateHealthy, ComplaintRateHealthy), `account` (AccountHealthy,
+ConfigurationSetCounts), `events_received`, `protection`; `aws_errors` turns an exporter's AWS error
+into a reason.
 """

@@ -16,6 +16,8 @@ from sesmonitor.contract import ExporterStatus
 AWS_ACCESS_DENIED: Final = "AWSAccessDenied"
 AWS_CREDENTIALS_EXPIRED: Final = "AWSCredentialsExpired"
 AWS_NO_CREDENTIALS: Final = "AWSNoCredentials"
+# Keys AWS does not know or a signature it rejects, a web identity token STS refuses.
+AWS_INVALID_CREDENTIALS: Final = "AWSInvalidCredentials"
 AWS_THROTTLED: Final = "AWSThrottled"
 AWS_UNREACHABLE: Final = "AWSUnreachable"
 AWS_SERVER_ERROR: Final = "AWSServerError"
@@ -27,6 +29,11 @@ _BY_CODE: Final = {
     "ExpiredTokenException": AWS_CREDENTIALS_EXPIRED,
     "RequestExpired": AWS_CREDENTIALS_EXPIRED,
     "TokenRefreshRequired": AWS_CREDENTIALS_EXPIRED,
+    "InvalidClientTokenId": AWS_INVALID_CREDENTIALS,
+    "UnrecognizedClientException": AWS_INVALID_CREDENTIALS,
+    "SignatureDoesNotMatch": AWS_INVALID_CREDENTIALS,
+    "IncompleteSignature": AWS_INVALID_CREDENTIALS,
+    "InvalidIdentityToken": AWS_INVALID_CREDENTIALS,
     "NoCredentialsError": AWS_NO_CREDENTIALS,
     "PartialCredentialsError": AWS_NO_CREDENTIALS,
     "CredentialRetrievalError": AWS_NO_CREDENTIALS,

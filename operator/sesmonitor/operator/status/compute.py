@@ -165,7 +165,8 @@ def compute_status(
 ) -> dict[str, Any]:
     """The complete new status (only the keys the CRD defines; absent means unset)."""
     previous = previous or {}
-    conditions = evaluate(monitor_key, spec, outcome, reading) + progress_conditions(outcome)
+    conditions = evaluate(monitor_key, spec, outcome, reading)
+    conditions += progress_conditions(outcome, conditions[0], reading)
     status: dict[str, Any] = {}
     # This generation was acted on, successfully or not: kstatus reads a lagging observedGeneration as
     # "in progress" whatever happened, so a failure must advance it and say Reconciling or Stalled.

@@ -18,10 +18,9 @@ from sesmonitor.api.status import (
     EXPORTER_READY,
     READY,
     RECONCILED,
-    RECONCILING,
-    STALLED,
 )
-from sesmonitor.operator.shapes import APPLIED, Condition, ReconcileOutcome
+from sesmonitor.operator.shapes import APPLIED, Condition, ExporterReading, ReconcileOutcome
+from sesmonitor.operator.status.kstatus import progress
 
 MONITORING: Final = "Monitoring"
 # Ready summarises whether the monitor works; the first of these not True gives its reason. The
@@ -56,11 +55,10 @@ def ready_condition(conditions: Sequence[Condition]) -> Condition:
     )
 
 
-def progress_conditions(outcome: ReconcileOutcome) -> list[Condition]:
-    """kstatus's abnormal-true conditions, present only while reconciling fails: Reconciling while a
-    retry will fix it, Stalled when only a person can."""
-    if outcome.ok:
-        return []
-    if outcome.transient:
-        return [Condition(RECONCILING, "True", outcome.reason, f"retrying: {outcome.message}")]
-    return [Condition(STALLED, "True", outcome.reason, outcome.message)]
+def progress_conditions(
+    outcome: ReconcileOutcome, ready: Condition | None = None, reading: ExporterReading | None = None
+) -> list[Condition]:
+    """kstatus's Stalled or Reconciling, whenever Ready is not True or a rollout is under way
+    (sesmonitor.operator.status.kstatus decides)."""
+    found = progress(outcome, ready, reading)
+    return [] if found is None else [Condition(found.type, "True", found.reason, found.message)]
