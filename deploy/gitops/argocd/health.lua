@@ -15,7 +15,8 @@ end
 local generation = obj.metadata.generation
 local observed = obj.status.observedGeneration
 if generation ~= nil and observed ~= nil and observed ~= generation then
-  hs.message = "generation " .. generation .. " is not observed yet (the status is of " .. observed .. ")"
+  -- kstatus's words
+  hs.message = "SesMonitor generation is " .. generation .. ", but latest observed generation is " .. observed
   return hs
 end
 local found = {}

@@ -1,10 +1,11 @@
 """kstatus's abnormal-true conditions, Stalled and Reconciling, from what a pass saw. Pure.
 
-kstatus (``sigs.k8s.io/cli-utils`` ``status.Compute``: Flux's health checks, ``kpt``, ``kubectl
-wait --for=condition=Stalled``) reads a custom resource by these two alone, after a lagging
-``observedGeneration``: Stalled=True is Failed, Reconciling=True is InProgress, neither is Current.
-It never reads Ready. So whenever Ready is not True, exactly one of them is set, and they say which
-way it goes:
+kstatus (``sigs.k8s.io/cli-utils`` ``status.Compute``: Flux's health checks, ``kpt``) reads a
+custom resource by a lagging ``observedGeneration`` (InProgress), then these two (Stalled=True is
+Failed, Reconciling=True InProgress), and only without either by Ready (True is Current, anything else
+InProgress: a failure that needs a person would wait out every timeout). So whenever Ready is not
+True exactly one of them is set, saying which way it goes (``kubectl wait --for=condition=Stalled``
+and Argo CD's health.lua, deploy/gitops/argocd/, read them too):
 
 - Stalled: only a person can fix it. An apply refused for good (invalid spec, RBAC, policy, a missing
   CRD); AWS refusing the exporter's identity (access denied, keys AWS does not know, expired or absent
