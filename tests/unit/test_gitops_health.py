@@ -289,6 +289,16 @@ def test_argocd_cm_snippet_is_the_health_lua() -> None:
     assert data == {"resource.customizations.health.sesmonitor.io_SesMonitor": HEALTH_LUA.read_text()}
 
 
+def test_the_docs_name_the_key_argo_cd_reads() -> None:
+    """install.md and the chart's README tell Argo CD users to paste this key: Argo CD reads no
+    kstatus conditions without it."""
+    (key,) = yaml.safe_load(ARGOCD_CM.read_text())["data"]
+    for doc in (ROOT / "docs" / "install.md", ROOT / "deploy" / "helm" / "sesmonitor-operator" / "README.md"):
+        text = doc.read_text()
+        assert key in text, doc
+        assert "deploy/gitops/argocd/argocd-cm-health.yaml" in text, doc
+
+
 def test_health_lua_needs_no_string_library() -> None:
     """Argo CD runs argocd-cm's scripts without Lua's standard libraries unless useOpenLibs is set;
     the runner opens only what Argo CD opens, and this keeps the script from relying on more."""
