@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from operator_helpers import condition as condition_of
 
+from support.gitops_health import argocd_health, kstatus
 from support.kube_cluster import NodeCluster
 from support.live_ses import SesAccountProcess
 from support.tools import crds_dir, tools_dir
 from support.user_stack import readme_helm_install
-from support.waiting import wait_for
+from support.waiting import scaled, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "sesmonitor-operator"
@@ -75,6 +77,15 @@ def ses(kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory) -> 
     ).start()
     yield account
     account.stop()
+
+
+def allow_exporter_images(cluster: NodeCluster, *images: str) -> None:
+    """`helm upgrade --reuse-values` with only ``images`` in the exporter policy's allowedImages."""
+    helm = [str(tools_dir() / "bin" / "helm"), "upgrade", "sesmonitor-operator", str(CHART)]
+    allowed = f"--set=exporter.policy.allowedImages={{{','.join(images)}}}"
+    proc = cluster.run_with_kubeconfig([*helm, "-n", RELEASE_NAMESPACE, "--reuse-values", allowed], cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    wait_operator_rolled_out(cluster)
 
 
 def monitor(namespace: str, endpoint_url: str, **spec: Any) -> dict[str, Any]:
@@ -272,17 +283,7 @@ def test_exporter_image_not_allowed_then_allowed_but_missing_says_so(
     assert exporter_pods(installed, ns) == []
     assert installed.kubectl("-n", ns, "get", "deployments", "-o", "name").stdout.strip() == ""
 
-    helm = [str(tools_dir() / "bin" / "helm"), "upgrade", "sesmonitor-operator", str(CHART)]
-    upgrade = [
-        *helm,
-        "-n",
-        RELEASE_NAMESPACE,
-        "--reuse-values",
-        f"--set=exporter.policy.allowedImages={{{image}}}",
-    ]
-    proc = installed.run_with_kubeconfig(upgrade, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr
-    wait_operator_rolled_out(installed)
+    allow_exporter_images(installed, image)
 
     def pull_error() -> dict[str, Any] | None:
         exporter = condition(installed, ns, "ExporterReady")
@@ -361,6 +362,81 @@ def test_missing_credentials_secret_says_so(installed: NodeCluster, ses: SesAcco
 
     exporter_condition = wait_for(explained, 180, "ExporterReady to name the missing Secret")
     assert "ses-monitor-aws" in exporter_condition["message"]
+
+
+# --------------------------------------------------------------------------------------------------
+# What `kubectl wait`, kstatus (Flux's health checks) and Argo CD's health.lua make of it (issue 19)
+
+
+def kubectl_wait(cluster: NodeCluster, namespace: str, condition_type: str, seconds: float) -> None:
+    """`kubectl wait --for=condition=TYPE sesmonitor/ses`: returns once it holds, fails after ``seconds``."""
+    cluster.kubectl(
+        "-n", namespace, "wait", f"--for=condition={condition_type}", "sesmonitor/ses",
+        f"--timeout={scaled(seconds):.0f}s", timeout=seconds + 30,
+    )  # fmt: skip
+
+
+def gitops_readings(
+    cluster: NodeCluster, namespace: str
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """ses as the API server has it, with what kstatus and Argo CD read in that very object."""
+    obj: dict[str, Any] = cluster.kubectl_json("-n", namespace, "get", "sesmonitor", "ses")
+    ((flux,), (argo,)) = kstatus([obj]), argocd_health([obj])
+    return obj, flux, argo
+
+
+def test_a_working_monitor_is_ready_for_kubectl_wait_kstatus_and_argo_cd(
+    installed: NodeCluster, mail_exporter: dict[str, Any]
+) -> None:
+    kubectl_wait(installed, "mail", "Ready", 240)
+
+    def current() -> tuple[dict[str, Any], dict[str, str], dict[str, str]] | None:
+        read = gitops_readings(installed, "mail")
+        return read if (read[1]["status"], read[2]["status"]) == ("Current", "Healthy") else None
+
+    obj, flux, argo = wait_for(current, 60, "kstatus Current and Argo CD Healthy")
+    ready_condition = condition_of(obj, "Ready")
+    assert flux["message"] == "Resource is Ready"
+    assert argo["message"] == f"{ready_condition['reason']}: {ready_condition['message']}"
+    assert condition_of(obj, "Stalled").get("status") != "True", obj["status"]
+
+
+def test_aws_access_denied_stalls_for_kubectl_wait_kstatus_and_argo_cd(
+    installed: NodeCluster, denied_ses: SesAccountProcess
+) -> None:
+    """AWS denying the exporter's identity is Stalled with AWS's words: a Flux Kustomization fails with
+    them at once instead of waiting out its timeout, and Argo CD shows the Application Degraded."""
+    ns = new_namespace(installed, "stalled-denied")
+    installed.apply(monitor(ns, denied_ses.endpoint_url))
+    kubectl_wait(installed, ns, "Stalled", 240)
+
+    obj, flux, argo = gitops_readings(installed, ns)
+    stalled = condition_of(obj, "Stalled")
+    assert (stalled["status"], stalled["reason"]) == ("True", "AWSAccessDenied"), obj["status"]
+    assert "is not authorized to perform this action" in stalled["message"], stalled
+    assert condition_of(obj, "Ready")["status"] == "False", obj["status"]
+    assert flux == {"status": "Failed", "message": stalled["message"]}
+    assert argo == {"status": "Degraded", "message": f"{stalled['reason']}: {stalled['message']}"}
+
+
+def test_an_image_that_cannot_be_pulled_stalls_for_kubectl_wait_kstatus_and_argo_cd(
+    installed: NodeCluster, ses: SesAccountProcess
+) -> None:
+    """An allowed image that does not exist: the kubelet's pull error is Stalled, its words the message."""
+    image = "registry.example/sesmonitor/sesmonitor:0.0.0-unpullable"
+    allow_exporter_images(installed, image)
+    ns = new_namespace(installed, "stalled-image")
+    installed.apply(monitor(ns, ses.endpoint_url, exporter={"image": image}))
+    kubectl_wait(installed, ns, "Stalled", 240)
+
+    obj, flux, argo = gitops_readings(installed, ns)
+    stalled = condition_of(obj, "Stalled")
+    assert stalled["status"] == "True", obj["status"]
+    # The kubelet alternates between the two while it backs off; both stall.
+    assert stalled["reason"] in ("ImagePullBackOff", "ErrImagePull"), stalled
+    assert "0.0.0-unpullable" in stalled["message"], stalled
+    assert flux == {"status": "Failed", "message": stalled["message"]}
+    assert argo == {"status": "Degraded", "message": f"{stalled['reason']}: {stalled['message']}"}
 
 
 def docs_own_registry_install() -> list[str]:

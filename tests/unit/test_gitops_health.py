@@ -14,8 +14,6 @@ Both are built by ``tests/tools/build.sh gitops`` (scripts/setup.sh does it).
 from __future__ import annotations
 
 import datetime
-import json
-import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,10 +26,9 @@ from sesmonitor.contract import ApiHealth, ExporterStatus, RateStatus, empty_acc
 from sesmonitor.operator.pods import diagnose, rollout_progress
 from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
 from sesmonitor.operator.status.compute import compute_status
-from support.tools import gitops_tools_dir
+from support.gitops_health import HEALTH_LUA, argocd_health, kstatus
 
 ROOT = Path(__file__).resolve().parents[2]
-HEALTH_LUA = ROOT / "deploy" / "gitops" / "argocd" / "health.lua"
 ARGOCD_CM = ROOT / "deploy" / "gitops" / "argocd" / "argocd-cm-health.yaml"
 NAMESPACE, NAME = "mail", "prod"
 KEY = f"{NAMESPACE}/{NAME}"
@@ -229,23 +226,11 @@ def sesmonitor(state: State) -> dict[str, Any]:
     }
 
 
-def run(args: list[str], objects: list[dict[str, Any]]) -> list[dict[str, str]]:
-    stdin = "".join(json.dumps(obj) + "\n" for obj in objects)
-    proc = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=60, check=False)
-    assert proc.returncode == 0, proc.stderr
-    results = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert len(results) == len(objects), proc.stdout
-    return results
-
-
 @pytest.fixture(scope="module")
 def readings() -> dict[str, tuple[dict[str, str], dict[str, str]]]:
     """Each state's (kstatus, Argo CD) result: one run of each program over every state."""
-    tools = gitops_tools_dir() / "bin"
     objects = [sesmonitor(state) for state in STATES.values()]
-    kstatus = run([str(tools / "kstatus-check")], objects)
-    argocd = run([str(tools / "argocd-health"), str(HEALTH_LUA)], objects)
-    return dict(zip(STATES, zip(kstatus, argocd, strict=True), strict=True))
+    return dict(zip(STATES, zip(kstatus(objects), argocd_health(objects), strict=True), strict=True))
 
 
 @pytest.mark.parametrize("name", list(STATES))
@@ -253,15 +238,15 @@ def test_every_state_reads_the_same_in_kstatus_and_argo_cd(
     name: str, readings: dict[str, tuple[dict[str, str], dict[str, str]]]
 ) -> None:
     state = STATES[name]
-    kstatus, argocd = readings[name]
-    assert kstatus["status"] == state.kstatus, kstatus
-    assert argocd["status"] == state.argocd, argocd
+    flux, argo = readings[name]
+    assert flux["status"] == state.kstatus, flux
+    assert argo["status"] == state.argocd, argo
     if state.kstatus == "Current":
-        assert kstatus["message"] == "Resource is Ready"
-        assert argocd["message"].startswith("Monitoring: reconciled; the exporter serves fresh data")
+        assert flux["message"] == "Resource is Ready"
+        assert argo["message"].startswith("Monitoring: reconciled; the exporter serves fresh data")
     else:
-        assert state.words in kstatus["message"], kstatus
-        assert state.words in argocd["message"], argocd
+        assert state.words in flux["message"], flux
+        assert state.words in argo["message"], argo
 
 
 def test_the_states_cover_what_the_issue_names() -> None:
@@ -277,8 +262,7 @@ def test_argo_cd_reads_an_older_operators_status_and_none() -> None:
     old["status"]["conditions"] = [c for c in old["status"]["conditions"] if c["type"] != "Stalled"]
     new = sesmonitor(STATES["healthy"])
     del new["status"]
-    tools = gitops_tools_dir() / "bin"
-    degraded, waiting = run([str(tools / "argocd-health"), str(HEALTH_LUA)], [old, new])
+    degraded, waiting = argocd_health([old, new])
     assert degraded["status"] == "Degraded"
     assert degraded["message"].startswith("AWSAccessDenied: ExporterReady: the exporter has no complete read")
     assert waiting == {"status": "Progressing", "message": "waiting for the operator to report the status"}
