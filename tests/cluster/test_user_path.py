@@ -17,7 +17,7 @@ from operator_helpers import condition as condition_of
 from support.gitops_health import argocd_health, kstatus
 from support.kube_cluster import NodeCluster
 from support.live_ses import SesAccountProcess
-from support.tools import crds_dir, tools_dir
+from support.tools import crds_dir, gitops_tools_dir, tools_dir
 from support.user_stack import readme_helm_install
 from support.waiting import scaled, wait_for
 
@@ -368,6 +368,12 @@ def test_missing_credentials_secret_says_so(installed: NodeCluster, ses: SesAcco
 # What `kubectl wait`, kstatus (Flux's health checks) and Argo CD's health.lua make of it (issue 19)
 
 
+@pytest.fixture(scope="module")
+def gitops_tools() -> Path:
+    """kstatus-check and argocd-health, resolved before any wait starts: a cold build takes a minute."""
+    return gitops_tools_dir()
+
+
 def kubectl_wait(cluster: NodeCluster, namespace: str, condition_type: str, seconds: float) -> None:
     """`kubectl wait --for=condition=TYPE sesmonitor/ses`: returns once it holds, fails after ``seconds``."""
     cluster.kubectl(
@@ -385,6 +391,7 @@ def gitops_readings(
     return obj, flux, argo
 
 
+@pytest.mark.usefixtures("gitops_tools")
 def test_a_working_monitor_is_ready_for_kubectl_wait_kstatus_and_argo_cd(
     installed: NodeCluster, mail_exporter: dict[str, Any]
 ) -> None:
@@ -401,6 +408,7 @@ def test_a_working_monitor_is_ready_for_kubectl_wait_kstatus_and_argo_cd(
     assert condition_of(obj, "Stalled").get("status") != "True", obj["status"]
 
 
+@pytest.mark.usefixtures("gitops_tools")
 def test_aws_access_denied_stalls_for_kubectl_wait_kstatus_and_argo_cd(
     installed: NodeCluster, denied_ses: SesAccountProcess
 ) -> None:
@@ -419,6 +427,7 @@ def test_aws_access_denied_stalls_for_kubectl_wait_kstatus_and_argo_cd(
     assert argo == {"status": "Degraded", "message": f"{stalled['reason']}: {stalled['message']}"}
 
 
+@pytest.mark.usefixtures("gitops_tools")
 def test_an_image_that_cannot_be_pulled_stalls_for_kubectl_wait_kstatus_and_argo_cd(
     installed: NodeCluster, ses: SesAccountProcess
 ) -> None:
