@@ -25,8 +25,9 @@ CONFIGURATION_SET_COUNTS: Final = "ConfigurationSetCounts"
 EVENTS_RECEIVED: Final = "EventsReceived"
 # Only with spec.protection in DryRun or Enforce: which sets are paused (or would be) and why.
 PROTECTION: Final = "Protection"
-# kstatus's abnormal-true conditions, present only while reconciling fails (Flux and Argo CD read
-# them): Reconciling while retries will fix it, Stalled when they will not.
+# kstatus's abnormal-true conditions, present only while the monitor does not work or rolls out (Flux
+# reads them; Argo CD through deploy/gitops/argocd/health.lua): Reconciling while it will fix itself,
+# Stalled when only a person can (sesmonitor.operator.status.kstatus).
 RECONCILING: Final = "Reconciling"
 STALLED: Final = "Stalled"
 CONDITION_TYPES: Final = (

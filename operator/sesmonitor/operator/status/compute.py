@@ -7,9 +7,9 @@ pass that changes nothing writes nothing.
 
 Conditions follow metav1.Condition: ``lastTransitionTime`` moves only when ``status`` changes, not
 when the reason or message does. ``status.observedGeneration`` advances for every generation acted
-on; a failed pass says ``Reconciling=True`` when it will retry and fix itself (409, 429, 5xx, no
-answer) and ``Stalled=True`` only when it will not (an invalid spec, a request forbidden by RBAC or
-policy, a missing CRD): kstatus (Flux, Argo CD) reads Stalled as failed, Reconciling as in progress.
+on; whenever Ready is not True, ``Reconciling=True`` says it will fix itself and ``Stalled=True`` that
+only a person can (`sesmonitor.operator.status.kstatus` decides): kstatus (Flux) reads Stalled as
+failed, Reconciling as in progress, and so does Argo CD with deploy/gitops/argocd/health.lua.
 
 What ``Ready`` means: `sesmonitor.operator.status.ready`. Each condition family has its module in
 this package; `evaluate` asks each of them.
