@@ -1,8 +1,9 @@
 """Why an exporter cannot be reached, from its Deployment and pods as the API server has them. Pure.
 
-Read only when the exporter's ``/status`` cannot be: "connection refused" says nothing, while the pod
-says "ImagePullBackOff: ... not found", "0/3 nodes are available: ..." or how the container last
-exited. The reasons are the kubelet's and the scheduler's own words (one CamelCase word each), so they
+Read only when the exporter's ``/status`` cannot be or its Deployment rolls out (`rollout_progress`,
+from the Deployment the apply read): "connection refused" says nothing, while the pod says
+"ImagePullBackOff: ... not found", "0/3 nodes are available: ..." or how the container last exited.
+The reasons are the kubelet's and the scheduler's own words (one CamelCase word each), so they
 match what ``kubectl describe pod`` shows.
 """
 

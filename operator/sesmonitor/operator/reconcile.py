@@ -3,7 +3,8 @@
 1. read the SesMonitor fresh (the handler's copy may be stale), validate it and check it against
    the operator's exporter policy (`sesmonitor.operator.policy`; a refused one gets nothing);
 2. render its children (`sesmonitor.render`) and apply those that are missing or differ;
-3. read the exporter's ``/status``; when it cannot be read, its Deployment and pods, to say why;
+3. read the exporter's ``/status``; when it cannot be read or its Deployment (as the apply saw it)
+   rolls out, its pods, to say why;
 4. compute the status; write it only if it changed;
 5. post Events for conditions that changed.
 
