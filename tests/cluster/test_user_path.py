@@ -1,6 +1,10 @@
 """The path a user takes, on the real node: `helm install` as README says, the operator Pod under its
 ServiceAccount, a SesMonitor, the exporter Pod from our image reading (simulated) SES, and
 `kubectl get sesmon` showing the rates the operator read through the exporter's Service DNS name.
+
+Each story's SesMonitor is applied at once, right after the install (``staged``): their exporter Pods
+are scheduled, started and read AWS side by side, so the tests mostly find their condition already
+there instead of each waiting a minute of its own for a Pod and a first read.
 """
 
 from __future__ import annotations
@@ -122,6 +126,84 @@ def exporter_pods(cluster: NodeCluster, namespace: str) -> list[dict[str, Any]]:
     return pods(cluster, namespace, "app.kubernetes.io/component=exporter")
 
 
+POD_STATES = {
+    # More memory than the node has: the scheduler's own message.
+    "unschedulable": (
+        {"exporter": {"resources": {"requests": {"memory": "900Gi"}, "limits": {"memory": "900Gi"}}}},
+        {"Unschedulable"},
+        "Insufficient memory",
+    ),
+    # Too little memory to import boto3: the kernel kills it, the kubelet backs off.
+    "oom": (
+        {"exporter": {"resources": {"requests": {"memory": "8Mi"}, "limits": {"memory": "8Mi"}}}},
+        {"CrashLoopBackOff", "RunContainerError", "CreateContainerError"},
+        "exporter pod",
+    ),
+}
+
+
+MISSING_IMAGE = "registry.example/sesmonitor/sesmonitor:0.0.0-missing"
+# namespace -> (the account it reads, its spec beyond region and aws, with the credentials Secret?)
+STORIES: dict[str, tuple[str, dict[str, Any], bool]] = {
+    "mail": ("ses", {}, True),
+    "denied": ("denied", {}, True),
+    "outage": ("outage", {}, True),
+    "badimage": ("ses", {"exporter": {"image": MISSING_IMAGE}}, True),
+    "nosecret": ("ses", {}, False),
+    **{f"pod-{case}": ("ses", spec, True) for case, (spec, _, _) in POD_STATES.items()},
+}
+
+
+@pytest.fixture(scope="module")
+def denied_ses(
+    kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SesAccountProcess]:
+    """An account whose every call is denied, as with IRSA or IAM set up wrong from the first start."""
+    account = SesAccountProcess(
+        "healthy", tmp_path_factory.mktemp("denied"), name="ses-denied", host=kube_cluster.net.host_ip
+    ).start()
+    account.control("POST", "faults", {"operation": "*", "kind": "access_denied"})
+    yield account
+    account.stop()
+
+
+@pytest.fixture(scope="module")
+def outage_ses(
+    kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SesAccountProcess]:
+    """The seed account that `test_exporter_pod_deleted_is_restored_...` takes away mid-test."""
+    account = SesAccountProcess(
+        "seed", tmp_path_factory.mktemp("outage"), name="ses-outage", host=kube_cluster.net.host_ip
+    ).start()
+    yield account
+    account.stop()
+
+
+@pytest.fixture(scope="module")
+def staged(
+    installed: NodeCluster,
+    ses: SesAccountProcess,
+    denied_ses: SesAccountProcess,
+    outage_ses: SesAccountProcess,
+) -> NodeCluster:
+    """Every story's namespace and SesMonitor (``STORIES``), applied together."""
+    accounts = {"ses": ses, "denied": denied_ses, "outage": outage_ses}
+    for ns, (account, spec, with_secret) in STORIES.items():
+        if with_secret:
+            new_namespace(installed, ns)
+        else:
+            installed.kubectl("create", "namespace", ns)
+        installed.apply(monitor(ns, accounts[account].endpoint_url, **spec))
+    return installed
+
+
+@pytest.fixture(scope="module")
+def missing_image_allowed(staged: NodeCluster) -> str:
+    """The chart's exporter policy, upgraded to allow ``MISSING_IMAGE`` (badimage/ses's image)."""
+    allow_exporter_images(staged, MISSING_IMAGE)
+    return MISSING_IMAGE
+
+
 def test_operator_pod_runs_under_its_service_account(installed: NodeCluster) -> None:
     (pod,) = pods(installed, RELEASE_NAMESPACE, "app.kubernetes.io/name=sesmonitor-operator")
     assert pod["spec"]["serviceAccountName"] == "sesmonitor-operator"
@@ -132,10 +214,9 @@ def test_operator_pod_runs_under_its_service_account(installed: NodeCluster) -> 
 
 
 @pytest.fixture(scope="module")
-def mail_exporter(installed: NodeCluster, ses: SesAccountProcess) -> dict[str, Any]:
+def mail_exporter(staged: NodeCluster) -> dict[str, Any]:
     """The exporter Pod of mail/ses (examples/static-credentials.yaml's shape), once Ready."""
-    ns = new_namespace(installed, "mail")
-    installed.apply(monitor(ns, ses.endpoint_url))
+    installed, ns = staged, "mail"
 
     def exporter_ready() -> dict[str, Any] | None:
         found = exporter_pods(installed, ns)
@@ -198,20 +279,8 @@ def test_exporter_serves_over_ipv6_too(installed: NodeCluster, mail_exporter: di
 # Failure paths, as a user meets them
 
 
-@pytest.fixture
-def denied_ses(kube_cluster: NodeCluster, tmp_path: Path) -> Iterator[SesAccountProcess]:
-    """An account whose every call is denied, as with IRSA or IAM set up wrong from the first start."""
-    account = SesAccountProcess("healthy", tmp_path, name="ses-denied", host=kube_cluster.net.host_ip).start()
-    account.control("POST", "faults", {"operation": "*", "kind": "access_denied"})
-    yield account
-    account.stop()
-
-
-def test_aws_denied_from_the_first_start_shows_the_aws_error(
-    installed: NodeCluster, denied_ses: SesAccountProcess
-) -> None:
-    ns = new_namespace(installed, "denied")
-    installed.apply(monitor(ns, denied_ses.endpoint_url))
+def test_aws_denied_from_the_first_start_shows_the_aws_error(staged: NodeCluster) -> None:
+    installed, ns = staged, "denied"
 
     def denied() -> dict[str, Any] | None:
         ready = condition(installed, ns, "Ready")
@@ -229,51 +298,42 @@ def test_aws_denied_from_the_first_start_shows_the_aws_error(
 
 
 def test_exporter_pod_deleted_is_restored_and_aws_unreachable_keeps_last_values(
-    installed: NodeCluster, tmp_path: Path
+    staged: NodeCluster, outage_ses: SesAccountProcess
 ) -> None:
-    account = SesAccountProcess("seed", tmp_path, name="ses-outage", host=installed.net.host_ip).start()
-    try:
-        ns = new_namespace(installed, "outage")
-        installed.apply(monitor(ns, account.endpoint_url))
-        wait_for(
-            lambda: (condition(installed, ns, "Ready").get("status") == "True") or None,
-            240,
-            "the monitor Ready",
-        )
-        (first,) = exporter_pods(installed, ns)
-        bounce = installed.kubectl_json("-n", ns, "get", "sesmonitor", "ses")["status"]["bounceRate"]
+    installed, ns, account = staged, "outage", outage_ses
+    wait_for(
+        lambda: (condition(installed, ns, "Ready").get("status") == "True") or None,
+        240,
+        "the monitor Ready",
+    )
+    (first,) = exporter_pods(installed, ns)
+    bounce = installed.kubectl_json("-n", ns, "get", "sesmonitor", "ses")["status"]["bounceRate"]
 
-        installed.kubectl("-n", ns, "delete", "pod", first["metadata"]["name"], "--wait=false")
+    installed.kubectl("-n", ns, "delete", "pod", first["metadata"]["name"], "--wait=false")
 
-        def replaced() -> dict[str, Any] | None:
-            found = [
-                p for p in exporter_pods(installed, ns) if p["metadata"]["uid"] != first["metadata"]["uid"]
-            ]
-            return found[0] if len(found) == 1 and ready(found[0]) else None
+    def replaced() -> dict[str, Any] | None:
+        found = [p for p in exporter_pods(installed, ns) if p["metadata"]["uid"] != first["metadata"]["uid"]]
+        return found[0] if len(found) == 1 and ready(found[0]) else None
 
-        wait_for(replaced, 180, "a new exporter pod, Ready")
+    wait_for(replaced, 180, "a new exporter pod, Ready")
 
-        account.kill()  # AWS unreachable from now on
+    account.kill()  # AWS unreachable from now on
 
-        def unreachable() -> dict[str, Any] | None:
-            exporter = condition(installed, ns, "ExporterReady")
-            return exporter if exporter.get("reason") == "AWSUnreachable" else None
+    def unreachable() -> dict[str, Any] | None:
+        exporter = condition(installed, ns, "ExporterReady")
+        return exporter if exporter.get("reason") == "AWSUnreachable" else None
 
-        wait_for(unreachable, 240, "ExporterReady to say AWS is unreachable")
-        status = installed.kubectl_json("-n", ns, "get", "sesmonitor", "ses")["status"]
-        assert status["bounceRate"] == bounce  # the last values are kept
-    finally:
-        account.stop()
+    wait_for(unreachable, 240, "ExporterReady to say AWS is unreachable")
+    status = installed.kubectl_json("-n", ns, "get", "sesmonitor", "ses")["status"]
+    assert status["bounceRate"] == bounce  # the last values are kept
 
 
 def test_exporter_image_not_allowed_then_allowed_but_missing_says_so(
-    installed: NodeCluster, ses: SesAccountProcess
+    staged: NodeCluster, request: pytest.FixtureRequest
 ) -> None:
     """An image the chart's policy does not allow creates nothing; once an admin allows it (a private
     mirror, say) and the tag does not exist, the kubelet's pull error is the status."""
-    ns = new_namespace(installed, "badimage")
-    image = "registry.example/sesmonitor/sesmonitor:0.0.0-missing"
-    installed.apply(monitor(ns, ses.endpoint_url, exporter={"image": image}))
+    installed, ns, image = staged, "badimage", MISSING_IMAGE
 
     def denied() -> dict[str, Any] | None:
         ready_condition = condition(installed, ns, "Ready")
@@ -283,7 +343,7 @@ def test_exporter_image_not_allowed_then_allowed_but_missing_says_so(
     assert exporter_pods(installed, ns) == []
     assert installed.kubectl("-n", ns, "get", "deployments", "-o", "name").stdout.strip() == ""
 
-    allow_exporter_images(installed, image)
+    request.getfixturevalue("missing_image_allowed")
 
     def pull_error() -> dict[str, Any] | None:
         exporter = condition(installed, ns, "ExporterReady")
@@ -318,30 +378,11 @@ def test_operator_pod_deleted_mid_reconcile_converges_without_duplicates(
             assert len(names) == 1, (ns, kind, names)
 
 
-POD_STATES = {
-    # More memory than the node has: the scheduler's own message.
-    "unschedulable": (
-        {"exporter": {"resources": {"requests": {"memory": "900Gi"}, "limits": {"memory": "900Gi"}}}},
-        {"Unschedulable"},
-        "Insufficient memory",
-    ),
-    # Too little memory to import boto3: the kernel kills it, the kubelet backs off.
-    "oom": (
-        {"exporter": {"resources": {"requests": {"memory": "8Mi"}, "limits": {"memory": "8Mi"}}}},
-        {"CrashLoopBackOff", "RunContainerError", "CreateContainerError"},
-        "exporter pod",
-    ),
-}
-
-
 @pytest.mark.parametrize("case", sorted(POD_STATES))
-def test_exporter_pod_states_reach_the_status(
-    installed: NodeCluster, ses: SesAccountProcess, case: str
-) -> None:
+def test_exporter_pod_states_reach_the_status(staged: NodeCluster, case: str) -> None:
     """What the real scheduler and kubelet say about the exporter's pod is the status' reason."""
-    spec, reasons, words = POD_STATES[case]
-    ns = new_namespace(installed, f"pod-{case}")
-    installed.apply(monitor(ns, ses.endpoint_url, **spec))
+    _, reasons, words = POD_STATES[case]
+    installed, ns = staged, f"pod-{case}"
 
     def explained() -> dict[str, Any] | None:
         exporter = condition(installed, ns, "ExporterReady")
@@ -351,10 +392,8 @@ def test_exporter_pod_states_reach_the_status(
     assert words in exporter_condition["message"], exporter_condition
 
 
-def test_missing_credentials_secret_says_so(installed: NodeCluster, ses: SesAccountProcess) -> None:
-    ns = "nosecret"
-    installed.kubectl("create", "namespace", ns)  # and no Secret ses-monitor-aws in it
-    installed.apply(monitor(ns, ses.endpoint_url))
+def test_missing_credentials_secret_says_so(staged: NodeCluster) -> None:
+    installed, ns = staged, "nosecret"  # a namespace without the Secret ses-monitor-aws
 
     def explained() -> dict[str, Any] | None:
         exporter = condition(installed, ns, "ExporterReady")
@@ -409,13 +448,10 @@ def test_a_working_monitor_is_ready_for_kubectl_wait_kstatus_and_argo_cd(
 
 
 @pytest.mark.usefixtures("gitops_tools")
-def test_aws_access_denied_stalls_for_kubectl_wait_kstatus_and_argo_cd(
-    installed: NodeCluster, denied_ses: SesAccountProcess
-) -> None:
+def test_aws_access_denied_stalls_for_kubectl_wait_kstatus_and_argo_cd(staged: NodeCluster) -> None:
     """AWS denying the exporter's identity is Stalled with AWS's words: a Flux Kustomization fails with
     them at once instead of waiting out its timeout, and Argo CD shows the Application Degraded."""
-    ns = new_namespace(installed, "stalled-denied")
-    installed.apply(monitor(ns, denied_ses.endpoint_url))
+    installed, ns = staged, "denied"
     kubectl_wait(installed, ns, "Stalled", 240)
 
     obj, flux, argo = gitops_readings(installed, ns)
@@ -429,21 +465,22 @@ def test_aws_access_denied_stalls_for_kubectl_wait_kstatus_and_argo_cd(
 
 @pytest.mark.usefixtures("gitops_tools")
 def test_an_image_that_cannot_be_pulled_stalls_for_kubectl_wait_kstatus_and_argo_cd(
-    installed: NodeCluster, ses: SesAccountProcess
+    staged: NodeCluster, missing_image_allowed: str
 ) -> None:
     """An allowed image that does not exist: the kubelet's pull error is Stalled, its words the message."""
-    image = "registry.example/sesmonitor/sesmonitor:0.0.0-unpullable"
-    allow_exporter_images(installed, image)
-    ns = new_namespace(installed, "stalled-image")
-    installed.apply(monitor(ns, ses.endpoint_url, exporter={"image": image}))
+    installed, ns = staged, "badimage"  # PolicyDenied (also Stalled) until the image was allowed
     kubectl_wait(installed, ns, "Stalled", 240)
 
-    obj, flux, argo = gitops_readings(installed, ns)
+    def pull_stalled() -> tuple[dict[str, Any], dict[str, str], dict[str, str]] | None:
+        read = gitops_readings(installed, ns)
+        # The kubelet alternates between the two while it backs off; both stall.
+        reason = condition_of(read[0], "Stalled").get("reason")
+        return read if reason in ("ImagePullBackOff", "ErrImagePull") else None
+
+    obj, flux, argo = wait_for(pull_stalled, 240, "Stalled to name the image pull failure")
     stalled = condition_of(obj, "Stalled")
     assert stalled["status"] == "True", obj["status"]
-    # The kubelet alternates between the two while it backs off; both stall.
-    assert stalled["reason"] in ("ImagePullBackOff", "ErrImagePull"), stalled
-    assert "0.0.0-unpullable" in stalled["message"], stalled
+    assert "0.0.0-missing" in stalled["message"], stalled
     assert flux == {"status": "Failed", "message": stalled["message"]}
     assert argo == {"status": "Degraded", "message": f"{stalled['reason']}: {stalled['message']}"}
 
@@ -472,7 +509,12 @@ def test_the_docs_own_registry_install_runs_a_locally_built_image(
     proc = installed.run_with_kubeconfig([helm, *docs_own_registry_install()[1:]], cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     wait_operator_rolled_out(installed)
-    (operator_pod,) = pods(installed, RELEASE_NAMESPACE, "app.kubernetes.io/name=sesmonitor-operator")
+    # The uninstalled release's pod may still be shutting down (helm's --wait does not wait for pods).
+    (operator_pod,) = [
+        pod
+        for pod in pods(installed, RELEASE_NAMESPACE, "app.kubernetes.io/name=sesmonitor-operator")
+        if "deletionTimestamp" not in pod["metadata"]
+    ]
     assert operator_pod["spec"]["containers"][0]["image"] == "registry.example/sesmonitor:0.1.0"
 
     ns = new_namespace(installed, "own-registry")
