@@ -169,6 +169,38 @@ def test_invalid_specs_name_the_field(patch: dict[str, Any], path: str) -> None:
     assert any(problem.startswith(path) for problem in caught.value.problems), caught.value.problems
 
 
+# Each field kind's own words (sesmonitor.api.fields), whole: the bound in seconds, the percent range,
+# the format parse_percent names where an optional percent has no pattern in Python.
+MESSAGES: list[tuple[dict[str, Any], str]] = [
+    ({"window": "1m"}, "spec.window: '1m' must be between 300s and 86400s"),
+    ({"alerting": {"for": "25h"}}, "spec.alerting.for: '25h' must be between 0s and 86400s"),
+    ({"protection": {"holdFor": "30s"}}, "spec.protection.holdFor: '30s' must be between 60s and 21600s"),
+    (
+        {"prometheus": {"scrapeInterval": ""}},
+        "spec.prometheus.scrapeInterval: String should have at least 2 characters",
+    ),
+    (
+        {"thresholds": {"sendQuota": "0%"}},
+        "spec.thresholds.sendQuota: '0%' must be greater than 0% and at most 100%",
+    ),
+    (
+        {"protection": {"complaintRate": "x"}},
+        "spec.protection.complaintRate: 'x' is not a percentage such as '5%' or '0.1%'",
+    ),
+    (
+        {"alerting": {"severities": {"warning": "x" * 64}}},
+        "spec.alerting.severities.warning: String should have at most 63 characters",
+    ),
+]
+
+
+@pytest.mark.parametrize(("patch", "message"), MESSAGES, ids=[m for _, m in MESSAGES])
+def test_field_kinds_say_what_is_wrong(patch: dict[str, Any], message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(_merge(BASE, patch))
+    assert caught.value.problems == [message]
+
+
 def test_load_checks_the_envelope() -> None:
     with pytest.raises(SpecError) as caught:
         load({"apiVersion": "v1", "kind": "Pod", "metadata": {}, "spec": {}, "extra": 1})

@@ -8,11 +8,21 @@ and once as Python validators for `sesmonitor validate` and `render`. Tests prov
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sesmonitor.api.quantities import DURATION_PATTERN, PERCENT_PATTERN, parse_duration, parse_percent
+from sesmonitor.api.fields import (
+    ConfigurationSetName,
+    DurationRange,
+    Text,
+    configuration_set_list,
+    percent,
+    percent_cel,
+    section,
+    string_map,
+)
+from sesmonitor.api.quantities import parse_duration, parse_percent
 
 GROUP: Final = "sesmonitor.io"
 VERSION: Final = "v1alpha1"
@@ -30,7 +40,6 @@ REGION_PATTERN: Final = (
     r"-(central|north|south|east|west|northeast|northwest|southeast|southwest)-[1-9]$"
 )
 ROLE_ARN_PATTERN: Final = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$"
-CONFIGURATION_SET_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
 LABEL_VALUE_PATTERN: Final = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 DNS_LABEL_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 URL_PATTERN: Final = r"^https?://[^\s]+$"
@@ -39,96 +48,23 @@ SQS_QUEUE_URL_PATTERN: Final = r"^https?://[^\s/]+/[0-9]{12}/[A-Za-z0-9_-]{1,80}
 SQS_REGIONAL_HOST: Final = r"^https://sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
 MAX_TOP_DOMAINS: Final = 100
 
-MIN_WINDOW_SECONDS: Final = 5 * 60
-MAX_WINDOW_SECONDS: Final = 24 * 3600
-MIN_REFRESH_SECONDS: Final = 60
-MAX_LOOKBACK_SECONDS: Final = 24 * 3600
-
-
-def _percent_cel(self_expr: str) -> str:
-    return f"double({self_expr}.replace('%', ''))"
-
-
-def _checked_percent(value: str) -> str:
-    parse_percent(value)
-    return value
-
-
-def _bounded_duration(low: int, high: int) -> AfterValidator:
-    def check(value: str) -> str:
-        seconds = parse_duration(value)
-        if not low <= seconds <= high:
-            raise ValueError(f"{value!r} must be between {low}s and {high}s")
-        return value
-
-    return AfterValidator(check)
-
-
-def _cel_duration_bounds(low: str, high: str) -> dict[str, Any]:
-    return {
-        "rule": f"duration(self) >= duration('{low}') && duration(self) <= duration('{high}')",
-        "message": f"must be between {low} and {high}",
-    }
-
-
-def _duration(
-    description: str,
-    default: str,
-    low_text: str,
-    high_text: str,
-    alias: str | None = None,
-) -> Any:
-    return Field(
-        default=default,
-        alias=alias,
-        description=description,
-        pattern=DURATION_PATTERN,
-        min_length=2,
-        max_length=16,
-        json_schema_extra={"x-kubernetes-validations": [_cel_duration_bounds(low_text, high_text)]},
-    )
-
-
-Percent = Annotated[str, AfterValidator(_checked_percent)]
-Duration5mTo24h = Annotated[str, _bounded_duration(MIN_WINDOW_SECONDS, MAX_WINDOW_SECONDS)]
-Refresh = Annotated[str, _bounded_duration(MIN_REFRESH_SECONDS, 3600)]
-Lookback = Annotated[str, _bounded_duration(MIN_REFRESH_SECONDS, MAX_LOOKBACK_SECONDS)]
-AlertDuration = Annotated[str, _bounded_duration(0, MAX_WINDOW_SECONDS)]
-ScrapeInterval = Annotated[str, _bounded_duration(5, 3600)]
+# The spec's scalar kinds (sesmonitor.api.fields), each field below names one.
+REGION: Final = Text(REGION_PATTERN, max_length=32)
+NAME: Final = Text(DNS_LABEL_PATTERN, max_length=253)  # a Secret's or ServiceAccount's
+SECRET_KEY: Final = Text(max_length=253)
+LABEL_VALUE: Final = Text(LABEL_VALUE_PATTERN, max_length=63)
+URL: Final = Text(URL_PATTERN, max_length=2048)
+QUEUE_URL: Final = Text(SQS_QUEUE_URL_PATTERN, max_length=2048)
+ROLE_ARN: Final = Text(ROLE_ARN_PATTERN, max_length=600)
+EXTERNAL_ID: Final = Text(min_length=2, max_length=1224)
+WINDOW: Final = DurationRange("5m", "24h")
+REFRESH: Final = DurationRange("60s", "1h")
+LOOKBACK: Final = DurationRange("60s", "24h")
+ALERT_DURATION: Final = DurationRange("0s", "24h", min_length=None)
+SCRAPE_INTERVAL: Final = DurationRange("5s", "1h")
+HOLD_FOR: Final = DurationRange("1m", "6h")
+COOLDOWN: Final = DurationRange("0s", "24h")
 StringMap = dict[str, str]
-
-
-def _percent_field(description: str, default: str) -> Any:
-    return Field(
-        default=default,
-        description=description,
-        pattern=PERCENT_PATTERN,
-        max_length=10,
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": f"{_percent_cel('self')} > 0.0 && {_percent_cel('self')} <= 100.0",
-                    "message": "must be greater than 0% and at most 100%",
-                }
-            ]
-        },
-    )
-
-
-def _compact(value: Any) -> Any:
-    if isinstance(value, dict):
-        items = {key: _compact(item) for key, item in value.items() if item is not None}
-        return {key: item for key, item in items.items() if item not in ({}, [])}
-    return value
-
-
-def _object_default(model: type[BaseModel]) -> dict[str, Any]:
-    """An object field's default with its nested defaults filled in.
-
-    The API server checks a default against the object's CEL rules as written, without first applying
-    the defaults of the fields inside it, so `{}` would fail rules such as warning < critical.
-    """
-    return {"default": _compact(model().model_dump(by_alias=True))}
 
 
 class _Model(BaseModel):
@@ -142,15 +78,15 @@ class ThresholdPair(_Model):
         json_schema_extra={
             "x-kubernetes-validations": [
                 {
-                    "rule": f"{_percent_cel('self.warning')} < {_percent_cel('self.critical')}",
+                    "rule": f"{percent_cel('self.warning')} < {percent_cel('self.critical')}",
                     "message": "warning must be lower than critical",
                 }
             ]
         }
     )
 
-    warning: Percent
-    critical: Percent
+    warning: str
+    critical: str
 
     @model_validator(mode="after")
     def _warning_below_critical(self) -> ThresholdPair:
@@ -162,151 +98,88 @@ class ThresholdPair(_Model):
 class BounceRateThresholds(ThresholdPair):
     """Bounce rate levels. AWS reviews an account at 5% and may pause its sending at 10%."""
 
-    warning: Percent = _percent_field("Alert as a warning at this average bounce rate.", "5%")
-    critical: Percent = _percent_field("Alert as critical at this average bounce rate.", "10%")
+    warning: str = percent("Alert as a warning at this average bounce rate.", "5%")
+    critical: str = percent("Alert as critical at this average bounce rate.", "10%")
 
 
 class ComplaintRateThresholds(ThresholdPair):
     """Complaint rate levels. AWS reviews an account at 0.1% and may pause its sending at 0.5%."""
 
-    warning: Percent = _percent_field("Alert as a warning at this average complaint rate.", "0.1%")
-    critical: Percent = _percent_field("Alert as critical at this average complaint rate.", "0.5%")
+    warning: str = percent("Alert as a warning at this average complaint rate.", "0.1%")
+    critical: str = percent("Alert as critical at this average complaint rate.", "0.5%")
 
 
 class Thresholds(_Model):
     """Alert levels, as percent strings such as "5%" or "0.1%"."""
 
-    bounce_rate: BounceRateThresholds = Field(
-        default_factory=BounceRateThresholds,
+    bounce_rate: BounceRateThresholds = section(
+        BounceRateThresholds,
+        "Bounce rate levels (defaults: 5% warning, 10% critical, AWS's review and pause levels).",
         alias="bounceRate",
-        description="Bounce rate levels (defaults: 5% warning, 10% critical, AWS's review and pause levels).",
-        json_schema_extra=_object_default(BounceRateThresholds),
     )
-    complaint_rate: ComplaintRateThresholds = Field(
-        default_factory=ComplaintRateThresholds,
+    complaint_rate: ComplaintRateThresholds = section(
+        ComplaintRateThresholds,
+        "Complaint rate levels (defaults: 0.1% warning, 0.5% critical, AWS's levels).",
         alias="complaintRate",
-        description="Complaint rate levels (defaults: 0.1% warning, 0.5% critical, AWS's levels).",
-        json_schema_extra=_object_default(ComplaintRateThresholds),
     )
-    send_quota: Percent = Field(
-        default="80%",
-        alias="sendQuota",
-        description="Warn when this share of the 24-hour sending quota (Max24HourSend) is used.",
-        pattern=PERCENT_PATTERN,
-        max_length=10,
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": f"{_percent_cel('self')} > 0.0 && {_percent_cel('self')} <= 100.0",
-                    "message": "must be greater than 0% and at most 100%",
-                }
-            ]
-        },
+    send_quota: str = percent(
+        "Warn when this share of the 24-hour sending quota (Max24HourSend) is used.", "80%", alias="sendQuota"
     )
 
 
 class Severities(_Model):
     """`severity` label values for the two alert levels."""
 
-    warning: str = Field(
-        default="warning",
-        description="Severity label of warning alerts.",
-        pattern=LABEL_VALUE_PATTERN,
-        max_length=63,
-    )
-    critical: str = Field(
-        default="critical",
-        description="Severity label of critical alerts.",
-        pattern=LABEL_VALUE_PATTERN,
-        max_length=63,
-    )
+    warning: str = LABEL_VALUE("Severity label of warning alerts.", "warning")
+    critical: str = LABEL_VALUE("Severity label of critical alerts.", "critical")
 
 
 class Alerting(_Model):
     """How the rendered alerts behave and are routed."""
 
-    for_: AlertDuration = Field(
-        default="5m",
-        alias="for",
-        description="How long a condition must hold before its alert fires (Prometheus `for`).",
-        pattern=DURATION_PATTERN,
-        max_length=16,
-        json_schema_extra={"x-kubernetes-validations": [_cel_duration_bounds("0s", "24h")]},
+    for_: str = ALERT_DURATION(
+        "How long a condition must hold before its alert fires (Prometheus `for`).", "5m", alias="for"
     )
-    keep_firing_for: AlertDuration = Field(
-        default="15m",
+    keep_firing_for: str = ALERT_DURATION(
+        "How long an alert keeps firing after its condition clears (Prometheus `keep_firing_for`),"
+        " so a rate hovering at the threshold does not page twice.",
+        "15m",
         alias="keepFiringFor",
-        description=(
-            "How long an alert keeps firing after its condition clears (Prometheus `keep_firing_for`),"
-            " so a rate hovering at the threshold does not page twice."
-        ),
-        pattern=DURATION_PATTERN,
-        max_length=16,
-        json_schema_extra={"x-kubernetes-validations": [_cel_duration_bounds("0s", "24h")]},
     )
-    labels: StringMap = Field(
-        default_factory=dict,
-        description="Labels added to every alert, for Alertmanager routing (e.g. team: mail).",
-        max_length=32,
-    )
-    annotations: StringMap = Field(
-        default_factory=dict,
-        description="Annotations added to every alert (e.g. runbook_url).",
-        max_length=32,
-    )
-    severities: Severities = Field(
-        default_factory=Severities,
-        description="The value of the `severity` label for each alert level, to match your routing tree.",
-        json_schema_extra=_object_default(Severities),
+    labels: StringMap = string_map("Labels added to every alert, for Alertmanager routing (e.g. team: mail).")
+    annotations: StringMap = string_map("Annotations added to every alert (e.g. runbook_url).")
+    severities: Severities = section(
+        Severities, "The value of the `severity` label for each alert level, to match your routing tree."
     )
 
 
 class SecretRef(_Model):
     """Static AWS keys in a Secret of the SesMonitor's namespace (prefer IRSA or Pod Identity)."""
 
-    name: str = Field(description="Name of the Secret.", pattern=DNS_LABEL_PATTERN, max_length=253)
-    access_key_id_key: str = Field(
-        default="AWS_ACCESS_KEY_ID",
-        alias="accessKeyIDKey",
-        description="Key in the Secret that holds the access key ID.",
-        max_length=253,
+    name: str = NAME("Name of the Secret.")
+    access_key_id_key: str = SECRET_KEY(
+        "Key in the Secret that holds the access key ID.", "AWS_ACCESS_KEY_ID", alias="accessKeyIDKey"
     )
-    secret_access_key_key: str = Field(
-        default="AWS_SECRET_ACCESS_KEY",
+    secret_access_key_key: str = SECRET_KEY(
+        "Key in the Secret that holds the secret access key.",
+        "AWS_SECRET_ACCESS_KEY",
         alias="secretAccessKeyKey",
-        description="Key in the Secret that holds the secret access key.",
-        max_length=253,
     )
 
 
 class Endpoints(_Model):
     """One endpoint per AWS service, as VPC interface endpoints are (each overrides `endpointURL`)."""
 
-    cloudwatch: str | None = Field(
-        default=None,
+    cloudwatch: str | None = URL(
+        "CloudWatch (monitoring) endpoint, e.g. a VPC endpoint's https://vpce-....monitoring....",
+        None,
         alias="cloudWatch",
-        description="CloudWatch (monitoring) endpoint, e.g. a VPC endpoint's https://vpce-....monitoring....",
-        pattern=URL_PATTERN,
-        max_length=2048,
     )
-    sesv2: str | None = Field(
-        default=None,
-        description="SESv2 (email) endpoint, e.g. a VPC endpoint's https://vpce-....email....",
-        pattern=URL_PATTERN,
-        max_length=2048,
+    sesv2: str | None = URL("SESv2 (email) endpoint, e.g. a VPC endpoint's https://vpce-....email....", None)
+    sts: str | None = URL(
+        "STS endpoint, used to assume roleArn, e.g. a VPC endpoint's https://vpce-....sts....", None
     )
-    sts: str | None = Field(
-        default=None,
-        description="STS endpoint, used to assume roleArn, e.g. a VPC endpoint's https://vpce-....sts....",
-        pattern=URL_PATTERN,
-        max_length=2048,
-    )
-    sqs: str | None = Field(
-        default=None,
-        description="SQS endpoint (spec.events), e.g. a VPC endpoint's https://vpce-....sqs....",
-        pattern=URL_PATTERN,
-        max_length=2048,
-    )
+    sqs: str | None = URL("SQS endpoint (spec.events), e.g. a VPC endpoint's https://vpce-....sqs....", None)
 
 
 class Aws(_Model):
@@ -327,41 +200,27 @@ class Aws(_Model):
         }
     )
 
-    role_arn: str | None = Field(
-        default=None,
-        alias="roleArn",
-        description="IAM role to assume; credentials are refreshed before they expire.",
-        pattern=ROLE_ARN_PATTERN,
-        max_length=600,
+    role_arn: str | None = ROLE_ARN(
+        "IAM role to assume; credentials are refreshed before they expire.", None, alias="roleArn"
     )
-    external_id: str | None = Field(
-        default=None,
-        alias="externalId",
-        description="External ID the role's trust policy requires.",
-        min_length=2,
-        max_length=1224,
+    external_id: str | None = EXTERNAL_ID(
+        "External ID the role's trust policy requires.", None, alias="externalId"
     )
-    service_account_name: str | None = Field(
-        default=None,
+    service_account_name: str | None = NAME(
+        "ServiceAccount the exporter runs as, annotated for IRSA or bound by EKS Pod Identity.",
+        None,
         alias="serviceAccountName",
-        description="ServiceAccount the exporter runs as, annotated for IRSA or bound by EKS Pod Identity.",
-        pattern=DNS_LABEL_PATTERN,
-        max_length=253,
     )
     credentials_secret_ref: SecretRef | None = Field(
         default=None,
         alias="credentialsSecretRef",
         description="A Secret in this namespace with static keys, for clusters outside AWS.",
     )
-    endpoint_url: str | None = Field(
-        default=None,
+    endpoint_url: str | None = URL(
+        "One URL for every AWS service the exporter calls (a local emulator); for VPC endpoints,"
+        " which are per service, use `endpoints`.",
+        None,
         alias="endpointURL",
-        description=(
-            "One URL for every AWS service the exporter calls (a local emulator); for VPC endpoints,"
-            " which are per service, use `endpoints`."
-        ),
-        pattern=URL_PATTERN,
-        max_length=2048,
     )
     endpoints: Endpoints = Field(
         default_factory=Endpoints,
@@ -402,21 +261,14 @@ class Events(_Model):
         }
     )
 
-    queue_url: str = Field(
+    queue_url: str = QUEUE_URL(
+        "URL of the SQS queue SES events reach (through an SNS subscription, wrapped or with raw"
+        " message delivery, an EventBridge rule, or identity feedback notifications), e.g."
+        " https://sqs.us-east-1.amazonaws.com/111122223333/ses-events.",
         alias="queueURL",
-        description=(
-            "URL of the SQS queue SES events reach (through an SNS subscription, wrapped or with raw"
-            " message delivery, an EventBridge rule, or identity feedback notifications), e.g."
-            " https://sqs.us-east-1.amazonaws.com/111122223333/ses-events."
-        ),
-        pattern=SQS_QUEUE_URL_PATTERN,
-        max_length=2048,
     )
-    region: str | None = Field(
-        default=None,
-        description="The queue's region when it is not spec.region (read from queueURL when it says).",
-        pattern=REGION_PATTERN,
-        max_length=32,
+    region: str | None = REGION(
+        "The queue's region when it is not spec.region (read from queueURL when it says).", None
     )
     top_domains: int = Field(
         default=20,
@@ -495,38 +347,19 @@ class Exporter(_Model):
     resources: Resources | None = Field(
         default=None, description="Resources; defaults to the operator's configured exporter resources."
     )
-    refresh_interval: Refresh = _duration(
+    refresh_interval: str = REFRESH(
         "How often AWS is read (60s at least: CloudWatch's SES metrics have one-minute resolution).",
         "60s",
-        "60s",
-        "1h",
         alias="refreshInterval",
     )
-    lookback: Lookback = _duration(
+    lookback: str = LOOKBACK(
         "How old a datapoint may be and still be served; reputation metrics are published only while"
         " mail is sent, so this bridges quiet periods.",
         "2h",
-        "60s",
-        "24h",
     )
-    pod_labels: StringMap = Field(
-        default_factory=dict,
-        alias="podLabels",
-        description="Extra labels on the exporter pod.",
-        max_length=32,
-    )
-    pod_annotations: StringMap = Field(
-        default_factory=dict,
-        alias="podAnnotations",
-        description="Extra annotations on the exporter pod.",
-        max_length=32,
-    )
-    node_selector: StringMap = Field(
-        default_factory=dict,
-        alias="nodeSelector",
-        description="Node selector for the exporter pod.",
-        max_length=32,
-    )
+    pod_labels: StringMap = string_map("Extra labels on the exporter pod.", alias="podLabels")
+    pod_annotations: StringMap = string_map("Extra annotations on the exporter pod.", alias="podAnnotations")
+    node_selector: StringMap = string_map("Node selector for the exporter pod.", alias="nodeSelector")
     tolerations: list[Toleration] = Field(
         default_factory=list, description="Tolerations for the exporter pod.", max_length=32
     )
@@ -543,48 +376,21 @@ class Exporter(_Model):
 class Prometheus(_Model):
     """How Prometheus (through prometheus-operator) finds the exporter and the rules."""
 
-    scrape_interval: ScrapeInterval = _duration(
+    scrape_interval: str = SCRAPE_INTERVAL(
         "How often Prometheus scrapes the exporter; scrapes read a cache and never call AWS.",
         "60s",
-        "5s",
-        "1h",
         alias="scrapeInterval",
     )
-    service_monitor_labels: StringMap = Field(
-        default_factory=dict,
+    service_monitor_labels: StringMap = string_map(
+        "Extra ServiceMonitor labels, to match Prometheus's serviceMonitorSelector (e.g. release).",
         alias="serviceMonitorLabels",
-        description=(
-            "Extra ServiceMonitor labels, to match Prometheus's serviceMonitorSelector (e.g. release)."
-        ),
-        max_length=32,
     )
-    rule_labels: StringMap = Field(
-        default_factory=dict,
-        alias="ruleLabels",
-        description="Extra PrometheusRule labels, to match Prometheus's ruleSelector (e.g. release).",
-        max_length=32,
+    rule_labels: StringMap = string_map(
+        "Extra PrometheusRule labels, to match Prometheus's ruleSelector (e.g. release).", alias="ruleLabels"
     )
 
 
 PROTECTION_MODES: Final = ("Off", "DryRun", "Enforce")
-
-
-def _optional_percent_field(description: str, alias: str) -> Any:
-    return Field(
-        default=None,
-        alias=alias,
-        description=description,
-        max_length=10,
-        json_schema_extra={
-            "pattern": PERCENT_PATTERN,  # pydantic leaves a pattern of an optional field out of the schema
-            "x-kubernetes-validations": [
-                {
-                    "rule": f"{_percent_cel('self')} > 0.0 && {_percent_cel('self')} <= 100.0",
-                    "message": "must be greater than 0% and at most 100%",
-                }
-            ],
-        },
-    )
 
 
 class Protection(_Model):
@@ -616,34 +422,27 @@ class Protection(_Model):
             " without any write to AWS. Enforce: pause the set (SESv2 PutConfigurationSetSendingOptions)."
         ),
     )
-    configuration_sets: list[Annotated[str, Field(pattern=CONFIGURATION_SET_PATTERN, max_length=64)]] = Field(
-        default_factory=list,
-        alias="configurationSets",
-        description="The configuration sets (each also in configurationSets) that may be paused; no other.",
-        max_length=20,
-        json_schema_extra={"x-kubernetes-list-type": "set"},
+    configuration_sets: list[ConfigurationSetName] = configuration_set_list(
+        "The configuration sets (each also in configurationSets) that may be paused; no other."
     )
-    bounce_rate: Percent | None = _optional_percent_field(
+    bounce_rate: str | None = percent(
         "Pause a set whose own bounce rate reaches this level (default: thresholds.bounceRate.critical).",
-        "bounceRate",
+        None,
+        alias="bounceRate",
     )
-    complaint_rate: Percent | None = _optional_percent_field(
+    complaint_rate: str | None = percent(
         "Pause a set whose own complaint rate reaches this level"
         " (default: thresholds.complaintRate.critical).",
-        "complaintRate",
+        None,
+        alias="complaintRate",
     )
-    hold_for: Annotated[str, _bounded_duration(60, 6 * 3600)] = _duration(
+    hold_for: str = HOLD_FOR(
         "How long every datapoint of a set's rate must stay at or above its level before the set is paused.",
         "10m",
-        "1m",
-        "6h",
         alias="holdFor",
     )
-    cooldown: Annotated[str, _bounded_duration(0, MAX_WINDOW_SECONDS)] = _duration(
-        "After a resume, how long no new pause of that set happens (the rate needs time to come down).",
-        "1h",
-        "0s",
-        "24h",
+    cooldown: str = COOLDOWN(
+        "After a resume, how long no new pause of that set happens (the rate needs time to come down).", "1h"
     )
 
     @model_validator(mode="after")
@@ -688,72 +487,35 @@ class SesMonitorSpec(_Model):
         }
     )
 
-    region: str = Field(
-        description="AWS region of the SES account, e.g. us-east-1.", pattern=REGION_PATTERN, max_length=32
+    region: str = REGION("AWS region of the SES account, e.g. us-east-1.")
+    window: str = WINDOW(
+        "Range of avg_over_time() in the alerts: long enough to bridge the gaps between sending bursts.", "1h"
     )
-    window: Duration5mTo24h = _duration(
-        "Range of avg_over_time() in the alerts: long enough to bridge the gaps between sending bursts.",
-        "1h",
-        "5m",
-        "24h",
+    thresholds: Thresholds = section(
+        Thresholds, "Alert levels for the bounce and complaint rates and the send quota."
     )
-    thresholds: Thresholds = Field(
-        default_factory=Thresholds,
-        description="Alert levels for the bounce and complaint rates and the send quota.",
-        json_schema_extra=_object_default(Thresholds),
+    alerting: Alerting = section(Alerting, "Alert timing, routing labels and annotations.")
+    configuration_sets: list[ConfigurationSetName] = configuration_set_list(
+        "SES configuration sets to watch beside the whole account."
     )
-    alerting: Alerting = Field(
-        default_factory=Alerting,
-        description="Alert timing, routing labels and annotations.",
-        json_schema_extra=_object_default(Alerting),
-    )
-    configuration_sets: list[Annotated[str, Field(pattern=CONFIGURATION_SET_PATTERN, max_length=64)]] = Field(
-        default_factory=list,
-        alias="configurationSets",
-        description="SES configuration sets to watch beside the whole account.",
-        max_length=20,
-        json_schema_extra={"x-kubernetes-list-type": "set"},
-    )
-    configuration_set_counts: list[
-        Annotated[str, Field(pattern=CONFIGURATION_SET_PATTERN, max_length=64)]
-    ] = Field(
-        default_factory=list,
+    configuration_set_counts: list[ConfigurationSetName] = configuration_set_list(
+        "Configuration sets (each also in configurationSets) whose Send, Delivery, Bounce, Complaint"
+        " and Reject counts are read. CloudWatch has them only when the set has a CloudWatch event"
+        " destination with exactly the ses:configuration-set dimension; otherwise they are 5 empty"
+        " metrics billed per set per minute, so they are opt-in. The status says when a listed"
+        " set's counts never have data.",
         alias="configurationSetCounts",
-        description=(
-            "Configuration sets (each also in configurationSets) whose Send, Delivery, Bounce, Complaint"
-            " and Reject counts are read. CloudWatch has them only when the set has a CloudWatch event"
-            " destination with exactly the ses:configuration-set dimension; otherwise they are 5 empty"
-            " metrics billed per set per minute, so they are opt-in. The status says when a listed"
-            " set's counts never have data."
-        ),
-        max_length=20,
-        json_schema_extra={"x-kubernetes-list-type": "set"},
     )
-    aws: Aws = Field(
-        default_factory=Aws,
-        description="Identity and endpoint used to read CloudWatch and SES.",
-        json_schema_extra=_object_default(Aws),
-    )
-    exporter: Exporter = Field(
-        default_factory=Exporter,
-        description="The exporter that reads AWS.",
-        json_schema_extra=_object_default(Exporter),
-    )
-    prometheus: Prometheus = Field(
-        default_factory=Prometheus,
-        description="Scraping and rule discovery settings.",
-        json_schema_extra=_object_default(Prometheus),
-    )
+    aws: Aws = section(Aws, "Identity and endpoint used to read CloudWatch and SES.")
+    exporter: Exporter = section(Exporter, "The exporter that reads AWS.")
+    prometheus: Prometheus = section(Prometheus, "Scraping and rule discovery settings.")
     events: Events | None = Field(
         default=None,
         description="Optional: an SQS queue of SES events, for bounce and complaint types and domains.",
     )
-    protection: Protection = Field(
-        default_factory=Protection,
-        description=(
-            "Opt-in: pause an offending configuration set before AWS pauses the account (docs/protection.md)."
-        ),
-        json_schema_extra=_object_default(Protection),
+    protection: Protection = section(
+        Protection,
+        "Opt-in: pause an offending configuration set before AWS pauses the account (docs/protection.md).",
     )
 
     @model_validator(mode="after")

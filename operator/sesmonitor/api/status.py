@@ -6,6 +6,9 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sesmonitor.api.fields import Text
+
+RATE: Final = Text(max_length=16)  # a percent as the exporter formats it, e.g. 14.32%
 REASON_PATTERN: Final = r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
 CONDITION_TYPE_PATTERN: Final = (
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
@@ -130,26 +133,15 @@ class SesMonitorStatus(_Status):
         max_length=16,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
-    bounce_rate: str | None = Field(
-        default=None,
-        alias="bounceRate",
-        description="Newest reputation bounce rate, e.g. 14.32%.",
-        max_length=16,
+    bounce_rate: str | None = RATE("Newest reputation bounce rate, e.g. 14.32%.", None, alias="bounceRate")
+    bounce_rate_window_average: str | None = RATE(
+        "Mean bounce rate over spec.window, as the exporter saw it.", None, alias="bounceRateWindowAverage"
     )
-    bounce_rate_window_average: str | None = Field(
-        default=None,
-        alias="bounceRateWindowAverage",
-        description="Mean bounce rate over spec.window, as the exporter saw it.",
-        max_length=16,
-    )
-    complaint_rate: str | None = Field(
-        default=None, alias="complaintRate", description="Newest reputation complaint rate.", max_length=16
-    )
-    complaint_rate_window_average: str | None = Field(
-        default=None,
+    complaint_rate: str | None = RATE("Newest reputation complaint rate.", None, alias="complaintRate")
+    complaint_rate_window_average: str | None = RATE(
+        "Mean complaint rate over spec.window, as the exporter saw it.",
+        None,
         alias="complaintRateWindowAverage",
-        description="Mean complaint rate over spec.window, as the exporter saw it.",
-        max_length=16,
     )
     enforcement_status: str | None = Field(
         default=None,
