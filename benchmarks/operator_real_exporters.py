@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from support.controlplane import WRITE_VERBS  # noqa: E402
 from support.kube_cluster import NodeCluster  # noqa: E402
 from support.live_ses import SesAccountProcess  # noqa: E402
+from support.monitors import monitor_document  # noqa: E402
 from support.tools import crds_dir, tools_dir  # noqa: E402
 from support.user_stack import readme_helm_install  # noqa: E402
 
@@ -62,15 +63,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def monitor(name: str, namespace: str, endpoint_url: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "sesmonitor.io/v1alpha1",
-        "kind": "SesMonitor",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "region": "us-east-1",
-            "aws": {"endpointURL": endpoint_url, "credentialsSecretRef": {"name": "ses-monitor-aws"}},
-        },
-    }
+    aws = {"endpointURL": endpoint_url, "credentialsSecretRef": {"name": "ses-monitor-aws"}}
+    return monitor_document({"aws": aws}, name=name, namespace=namespace)
 
 
 def statuses(cluster: NodeCluster) -> dict[str, dict[str, Any]]:

@@ -83,6 +83,7 @@ from operator_helpers import (  # noqa: E402
 )
 
 from support.controlplane import WRITE_VERBS, ControlPlane, free_port  # noqa: E402
+from support.monitors import monitor_document  # noqa: E402
 from support.tools import bin_dir, crds_dir  # noqa: E402
 
 PROMETHEUS_OPERATOR_CRDS = (
@@ -275,12 +276,7 @@ class Admin:
         self.must(
             "POST",
             f"/apis/{GROUP_VERSION}/namespaces/{namespace}/sesmonitors",
-            {
-                "apiVersion": GROUP_VERSION,
-                "kind": "SesMonitor",
-                "metadata": {"name": name, "namespace": namespace},
-                "spec": {"region": "eu-west-1"},
-            },
+            monitor_document(name=name, namespace=namespace, region="eu-west-1"),
         )
 
     def update_monitor(self, namespace: str, name: str) -> None:

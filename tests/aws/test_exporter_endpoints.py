@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from sesmonitor.api import load
 from sesmonitor.render.workload import exporter_config
+from support.monitors import load_monitor
 from support.moto_ses import FaultProxy, SimulatedSes
 
 
@@ -53,22 +53,17 @@ def test_a_service_without_its_own_endpoint_uses_the_shared_one(vpc_endpoints, m
 
 
 def test_spec_endpoints_reach_the_exporter_config():
-    monitor = load(
+    monitor = load_monitor(
         {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": "prod", "namespace": "mail"},
-            "spec": {
-                "region": "eu-west-1",
-                "aws": {
-                    "endpointURL": "http://emulator:4566",
-                    "endpoints": {
-                        "cloudWatch": "https://vpce-1.monitoring.eu-west-1.vpce.amazonaws.com",
-                        "sesv2": "https://vpce-2.email.eu-west-1.vpce.amazonaws.com",
-                    },
+            "aws": {
+                "endpointURL": "http://emulator:4566",
+                "endpoints": {
+                    "cloudWatch": "https://vpce-1.monitoring.eu-west-1.vpce.amazonaws.com",
+                    "sesv2": "https://vpce-2.email.eu-west-1.vpce.amazonaws.com",
                 },
             },
-        }
+        },
+        region="eu-west-1",
     )
     config = exporter_config(monitor)
     assert config.endpoint("cloudwatch") == "https://vpce-1.monitoring.eu-west-1.vpce.amazonaws.com"

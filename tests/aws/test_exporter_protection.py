@@ -16,6 +16,7 @@ from sesmonitor.contract import RESUME_FILE_NAME, ExporterStatus, ProtectionConf
 from sesmonitor.exporter import Exporter
 from sesmonitor.exporter.model.protection import rfc3339
 from support.exporter_checks import FakeClock, get, sample, scrape_metrics
+from support.monitors import load_monitor
 from support.waiting import wait_for
 
 SETS = ("marketing", "transactional")
@@ -195,7 +196,6 @@ def test_a_set_paused_by_someone_else_is_never_resumed(simulated_ses, make_expor
 
 
 def test_iam_policy_covers_exactly_what_protection_calls(simulated_ses, make_exporter, tmp_path):
-    from sesmonitor.api import load
     from sesmonitor.render.iam import iam_policy
 
     ses, exporter, clock = start(simulated_ses, make_exporter, control_dir=tmp_path)
@@ -204,17 +204,8 @@ def test_iam_policy_covers_exactly_what_protection_calls(simulated_ses, make_exp
     ask_resume(tmp_path, clock, "marketing")
     exporter.refresher.refresh_once(clock.advance(60))  # resumes it
     assert ses.proxy.sending_enabled("marketing")
-    monitor = load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": "prod", "namespace": "mail"},
-            "spec": {
-                "region": "us-east-1",
-                "configurationSets": list(SETS),
-                "protection": {"mode": "Enforce", "configurationSets": list(SETS)},
-            },
-        }
+    monitor = load_monitor(
+        {"configurationSets": list(SETS), "protection": {"mode": "Enforce", "configurationSets": list(SETS)}}
     )
     allowed = {a for s in iam_policy(monitor)["Statement"] for a in s["Action"]}
     prefix = {"monitoring": "cloudwatch", "ses": "ses", "sts": "sts"}

@@ -4,11 +4,11 @@ configuration set whose reputation metrics are disabled (SESv2 GetConfigurationS
 from __future__ import annotations
 
 from sesmonitor import metrics
-from sesmonitor.api import load
 from sesmonitor.contract import ExporterStatus
 from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
 from sesmonitor.operator.status.compute import evaluate
 from support.exporter_checks import MONITOR, FakeClock, get, sample, scrape_metrics
+from support.monitors import load_monitor
 
 COMPLAINT = metrics.COMPLAINT_RATE
 BOUNCE = metrics.BOUNCE_RATE
@@ -16,13 +16,8 @@ BOUNCE = metrics.BOUNCE_RATE
 
 def conditions(status: ExporterStatus, sets: tuple[str, ...] = ()) -> dict[str, tuple[str, str, str]]:
     namespace, name = MONITOR.split("/")
-    monitor = load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {"region": status.region, "configurationSets": list(sets)},
-        }
+    monitor = load_monitor(
+        {"configurationSets": list(sets)}, name=name, namespace=namespace, region=status.region
     )
     reading = ExporterReading(status=status)
     return {

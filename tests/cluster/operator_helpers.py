@@ -26,6 +26,7 @@ import yaml
 
 from sesmonitor.contract import ExporterStatus, empty_account, empty_rate
 from support.controlplane import Cluster, free_port
+from support.monitors import monitor_document
 from support.tools import tools_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -251,12 +252,9 @@ class OperatorProcess:
 
 
 def sesmonitor(name: str, namespace: str, spec: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "apiVersion": "sesmonitor.io/v1alpha1",
-        "kind": "SesMonitor",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": spec if spec is not None else {"region": "eu-west-1"},
-    }
+    return monitor_document(
+        spec if spec is not None else {"region": "eu-west-1"}, name=name, namespace=namespace, region=None
+    )
 
 
 def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from operator_helpers import condition as condition_of
 from support.gitops_health import argocd_health, kstatus
 from support.kube_cluster import NodeCluster
 from support.live_ses import SesAccountProcess
+from support.monitors import monitor_document
 from support.tools import crds_dir, gitops_tools_dir, tools_dir
 from support.user_stack import readme_helm_install
 from support.waiting import scaled, wait_for
@@ -93,16 +94,8 @@ def allow_exporter_images(cluster: NodeCluster, *images: str) -> None:
 
 
 def monitor(namespace: str, endpoint_url: str, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "sesmonitor.io/v1alpha1",
-        "kind": "SesMonitor",
-        "metadata": {"name": "ses", "namespace": namespace},
-        "spec": {
-            "region": "us-east-1",
-            "aws": {"endpointURL": endpoint_url, "credentialsSecretRef": {"name": "ses-monitor-aws"}},
-            **spec,
-        },
-    }
+    aws = {"endpointURL": endpoint_url, "credentialsSecretRef": {"name": "ses-monitor-aws"}}
+    return monitor_document({"aws": aws, **spec}, name="ses", namespace=namespace)
 
 
 def new_namespace(cluster: NodeCluster, name: str) -> str:

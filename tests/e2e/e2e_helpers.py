@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from support.live_ses import SesAccountProcess
+from support.monitors import monitor_document
 from support.user_stack import CREDENTIALS_SECRET, RELEASE, MonitorRef, UserStack
 from support.waiting import wait_for
 from support.webhook_receiver import alerts_of
@@ -50,19 +51,14 @@ def manifest(
     prometheus: dict[str, Any] = {"scrapeInterval": "5s"}
     if release_label:
         prometheus |= {"serviceMonitorLabels": {"release": RELEASE}, "ruleLabels": {"release": RELEASE}}
-    return {
-        "apiVersion": "sesmonitor.io/v1alpha1",
-        "kind": "SesMonitor",
-        "metadata": {"name": ref[1], "namespace": ref[0]},
-        "spec": {
-            "region": REGION,
-            "window": "5m",
-            "alerting": {"for": "30s", "keepFiringFor": keep_firing_for, "labels": {"team": "mail"}},
-            "aws": {"endpointURL": endpoint_url, "credentialsSecretRef": {"name": CREDENTIALS_SECRET}},
-            "exporter": {"refreshInterval": "60s", "lookback": lookback},
-            "prometheus": prometheus,
-        },
+    spec = {
+        "window": "5m",
+        "alerting": {"for": "30s", "keepFiringFor": keep_firing_for, "labels": {"team": "mail"}},
+        "aws": {"endpointURL": endpoint_url, "credentialsSecretRef": {"name": CREDENTIALS_SECRET}},
+        "exporter": {"refreshInterval": "60s", "lookback": lookback},
+        "prometheus": prometheus,
     }
+    return monitor_document(spec, name=ref[1], namespace=ref[0], region=REGION)
 
 
 def naive_rule(refresh_phase: float) -> dict[str, Any]:

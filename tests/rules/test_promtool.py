@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from sesmonitor import metrics
-from sesmonitor.api import SesMonitor, load
+from sesmonitor.api import SesMonitor
 from sesmonitor.render import child_names
 from sesmonitor.render.rules import (
     ACCOUNT_ALERTS,
@@ -37,6 +37,7 @@ from sesmonitor.render.rules import (
     SENDING_PAUSED,
     rule_groups,
 )
+from support.monitors import load_monitor
 
 ROOT = Path(__file__).resolve().parents[2]
 NAME, NAMESPACE, REGION = "example", "mail", "us-east-1"
@@ -74,15 +75,7 @@ NAIVE_GROUP = {
 
 
 def monitor(spec: dict[str, Any] | None = None) -> SesMonitor:
-    merged = {**BASE_SPEC, **(spec or {})}
-    return load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": NAME, "namespace": NAMESPACE},
-            "spec": merged,
-        }
-    )
+    return load_monitor({**BASE_SPEC, **(spec or {})}, name=NAME, namespace=NAMESPACE)
 
 
 def rules_for(mon: SesMonitor, annotations: bool = True) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from sesmonitor.api import (
 )
 from sesmonitor.api.crd import openapi_schema
 from sesmonitor.api.spec import SesMonitorSpec
+from support.monitors import load_monitor, monitor_document
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_FILE = ROOT / "crds" / "sesmonitor.io_sesmonitors.yaml"
@@ -207,33 +208,15 @@ def test_load_checks_the_envelope() -> None:
     text = str(caught.value)
     for fragment in ("apiVersion", "kind", "metadata.name", "extra: unknown field", "spec.region"):
         assert fragment in text
-    monitor = load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": "prod", "namespace": "mail"},
-            "spec": BASE,
-        }
-    )
+    monitor = load_monitor(BASE)
     assert monitor.key == "mail/prod"
 
 
 @pytest.mark.parametrize(
     ("doc", "fragment"),
     [
-        (
-            {
-                "apiVersion": "sesmonitor.io/v1alpha1",
-                "kind": "SesMonitor",
-                "metadata": {"name": "a"},
-                "spec": 3,
-            },
-            "spec:",
-        ),
-        (
-            {"apiVersion": "sesmonitor.io/v1alpha1", "kind": "SesMonitor", "metadata": "a", "spec": BASE},
-            "metadata:",
-        ),
+        (monitor_document(name="a", namespace=None) | {"spec": 3}, "spec:"),
+        (monitor_document(BASE) | {"metadata": "a"}, "metadata:"),
         ([1, 2], "document:"),
     ],
 )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sesmonitor.api import load, parse_spec
+from sesmonitor.api import parse_spec
 from sesmonitor.contract import (
     ApiHealth,
     ConfigError,
@@ -23,6 +23,7 @@ from sesmonitor.contract import (
 from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
 from sesmonitor.operator.status.compute import compute_status
 from sesmonitor.render.workload import exporter_config
+from support.monitors import load_monitor
 
 CRD = Path(__file__).resolve().parents[2] / "crds" / "sesmonitor.io_sesmonitors.yaml"
 KEY = "mail/prod"
@@ -30,14 +31,7 @@ T0 = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
 
 
 def monitor(spec: dict[str, Any]) -> Any:
-    return load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": "prod", "namespace": "mail"},
-            "spec": {"region": "us-east-1", **spec},
-        }
-    )
+    return load_monitor(spec)
 
 
 def test_counts_are_opt_in_and_reach_the_exporter_config() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sesmonitor.api import load, parse_spec
+from sesmonitor.api import parse_spec
 from sesmonitor.contract import (
     ApiHealth,
     EventsStatus,
@@ -27,17 +27,14 @@ from sesmonitor.render.event_rules import EVENT_ALERTS
 from sesmonitor.render.iam import iam_policy, queue_arn
 from sesmonitor.render.rules import rule_groups
 from sesmonitor.render.workload import exporter_config
+from support.monitors import load_monitor
 
 QUEUE = "https://sqs.eu-west-1.amazonaws.com/111122223333/ses-events"
 T0 = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
 
 
 def monitor(events: dict[str, Any] | None) -> Any:
-    spec: dict[str, Any] = {"region": "us-east-1"}
-    if events is not None:
-        spec["events"] = events
-    return load({"apiVersion": "sesmonitor.io/v1alpha1", "kind": "SesMonitor",
-                 "metadata": {"name": "prod", "namespace": "mail"}, "spec": spec})  # fmt: skip
+    return load_monitor({} if events is None else {"events": events})
 
 
 def test_exporter_config_carries_the_queue_and_its_region_from_the_url() -> None:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from test_operator_apply import MONITOR, FakeApi, World
 
-from sesmonitor.api import load
 from sesmonitor.cli.operator_main import build_parser, settings_from
 from sesmonitor.operator.policy import (
     POLICY_DENIED,
@@ -22,19 +21,13 @@ from sesmonitor.operator.policy import (
 from sesmonitor.operator.reconcile import ReconcileFailed
 from sesmonitor.operator.settings import OperatorSettings, SettingsError, from_environment, validate
 from sesmonitor.render import RenderDefaults, render_all
+from support.monitors import load_monitor
 
 DEFAULT = "ghcr.io/sesmonitor/sesmonitor:0.1.0"
 
 
 def monitor(spec: dict[str, Any], namespace: str = "mail") -> Any:
-    return load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": "prod", "namespace": namespace},
-            "spec": {"region": "eu-west-1", **spec},
-        }
-    )
+    return load_monitor(spec, namespace=namespace, region="eu-west-1")
 
 
 @pytest.mark.parametrize(

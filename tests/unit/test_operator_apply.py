@@ -31,13 +31,9 @@ from sesmonitor.operator.settings import (
 )
 from sesmonitor.operator.shapes import ExporterReading
 from sesmonitor.render import RenderDefaults, render_all
+from support.monitors import monitor_document
 
-MONITOR = {
-    "apiVersion": "sesmonitor.io/v1alpha1",
-    "kind": "SesMonitor",
-    "metadata": {"name": "prod", "namespace": "mail", "uid": "uid-1", "generation": 1},
-    "spec": {"region": "eu-west-1"},
-}
+MONITOR = monitor_document(region="eu-west-1", uid="uid-1", generation=1)
 OWNER = OwnerReference("sesmonitor.io/v1alpha1", "SesMonitor", "prod", "uid-1")
 
 

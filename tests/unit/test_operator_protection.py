@@ -11,11 +11,11 @@ from typing import Any
 
 from test_operator_apply import MONITOR, FakeApi, World, exporter_doc
 
-from sesmonitor.api import load
 from sesmonitor.contract import CONFIG_FILE_NAME, RESUME_FILE_NAME, ProtectedSetStatus
 from sesmonitor.operator.kube import KubeError
 from sesmonitor.operator.protection import protection_events, resume_data, resume_requests, stored_requests
 from sesmonitor.operator.status.protection import protection_condition
+from support.monitors import load_monitor
 
 SPEC = {
     "region": "eu-west-1",
@@ -181,14 +181,7 @@ def test_resume_data_keeps_the_newest_request_of_protected_sets_only() -> None:
 
 
 def test_condition_cases() -> None:
-    spec = load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": "p"},
-            "spec": SPEC,
-        }
-    ).spec
+    spec = load_monitor(SPEC, name="p", namespace=None).spec
     failed = {"configurationSet": "marketing", "state": "watching", "lastError": "AccessDeniedException: no"}
     would = {
         "configurationSet": "marketing",
@@ -207,14 +200,7 @@ def test_condition_cases() -> None:
         condition = protection_condition(spec, "mail", "p", sets, None)
         assert condition is not None
         assert (condition.status, condition.reason) == expected, sets
-    off = load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": "p"},
-            "spec": {"region": "eu-west-1"},
-        }
-    )
+    off = load_monitor(name="p", namespace=None, region="eu-west-1")
     assert protection_condition(off.spec, "mail", "p", [], None) is None
     assert [e.reason for e in protection_events([], [would])] == ["WouldPauseConfigurationSet"]
     other_failed = {**failed, "configurationSet": "transactional"}

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from sesmonitor.api import SpecError, load
+from sesmonitor.api import SpecError
 from sesmonitor.contract import ConfigError, ExporterConfig, ProtectionConfig
 from sesmonitor.exporter.model import record as r
 from sesmonitor.exporter.model.series import Series
 from sesmonitor.exporter.protection import decide as p
 from sesmonitor.exporter.protection.protector import record_of, tags_of
 from sesmonitor.render.workload import exporter_config
+from support.monitors import load_monitor
 
 MONITOR = "mail/prod"
 NOW = 1_800_000_000.0
@@ -167,14 +168,7 @@ def test_record_round_trips_through_tags() -> None:
 
 
 def monitor(protection: dict[str, Any], sets: tuple[str, ...] = ("marketing", "transactional")) -> Any:
-    return load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": "prod", "namespace": "mail"},
-            "spec": {"region": "us-east-1", "configurationSets": list(sets), "protection": protection},
-        }
-    )
+    return load_monitor({"configurationSets": list(sets), "protection": protection})
 
 
 def test_spec_renders_levels_from_the_critical_thresholds() -> None:

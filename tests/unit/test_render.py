@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sesmonitor.api import SesMonitor, load
+from sesmonitor.api import SesMonitor
 from sesmonitor.contract import (
     CONFIG_FILE_NAME,
     CONFIG_MOUNT_PATH,
@@ -28,6 +28,7 @@ from sesmonitor.render import RenderDefaults, child_names, render_all
 from sesmonitor.render.labels import CONFIG_HASH_ANNOTATION, MONITOR_LABEL, label_value
 from sesmonitor.render.rules import rule_groups
 from sesmonitor.render.workload import config_hash, exporter_config
+from support.monitors import load_monitor
 
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -37,17 +38,7 @@ KINDS = ["ConfigMap", "Deployment", "Service", "ServiceMonitor", "PrometheusRule
 def make(
     spec: dict[str, Any] | None = None, name: str = "example", namespace: str | None = "mail"
 ) -> SesMonitor:
-    metadata: dict[str, Any] = {"name": name}
-    if namespace is not None:
-        metadata["namespace"] = namespace
-    return load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": metadata,
-            "spec": {"region": "us-east-1", **(spec or {})},
-        }
-    )
+    return load_monitor(spec, name=name, namespace=namespace)
 
 
 def objects(monitor: SesMonitor, defaults: RenderDefaults | None = None) -> dict[str, dict[str, Any]]:
@@ -451,14 +442,7 @@ def test_defaults_are_not_mutated() -> None:
 
 
 def test_a_window_longer_than_the_lookback_is_a_valid_exporter_config() -> None:
-    monitor = load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": "day", "namespace": "mail"},
-            "spec": {"region": "us-east-1", "window": "24h"},
-        }
-    )
+    monitor = load_monitor({"window": "24h"}, name="day")
     data = objects(monitor)["ConfigMap"]["data"]
     config = ExporterConfig.from_json(data[CONFIG_FILE_NAME])
     assert (config.window_seconds, config.lookback_seconds) == (86400, 7200)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sesmonitor import metrics
-from sesmonitor.api import SesMonitor, load
+from sesmonitor.api import SesMonitor
 from sesmonitor.render import child_names
 from sesmonitor.render import rules as rules_module
 from sesmonitor.render.promql import any_of, fraction, quote
@@ -24,6 +24,7 @@ from sesmonitor.render.rules import (
     rule_file,
     rule_groups,
 )
+from support.monitors import load_monitor
 
 SELECTOR = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}")
 # Every metric name `sesmonitor.metrics` defines (its string constants that are series names).
@@ -37,14 +38,7 @@ KNOWN_METRICS = {
 
 
 def make(spec: dict[str, Any] | None = None, name: str = "example", namespace: str = "mail") -> SesMonitor:
-    return load(
-        {
-            "apiVersion": "sesmonitor.io/v1alpha1",
-            "kind": "SesMonitor",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {"region": "us-east-1", **(spec or {})},
-        }
-    )
+    return load_monitor(spec, name=name, namespace=namespace)
 
 
 def rules_of(monitor: SesMonitor) -> list[dict[str, Any]]:
