@@ -15,8 +15,8 @@ from sesmonitor.operator.status.compute import evaluate
 from sesmonitor.operator.status.events_received import breakdown_text
 from support.exporter_checks import MONITOR, REGION, get, names, sample, scrape_metrics
 from support.moto_ses import BAD_LIST_DOMAIN, SCENARIOS, SimulatedSes
-from support.ses_event_queue import EventPipeline, event_pipeline
 from support.ses_notifications import event, eventbridge_envelope, identity_notification
+from support.simulated_aws.sqs_sns import EventPipeline, event_pipeline
 
 BOUNCES = metrics.EVENTS_BOUNCES_TOTAL
 OK = ReconcileOutcome(True)

@@ -15,8 +15,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from support import cbor
 from support.moto_ses import SCENARIOS
+from support.simulated_aws import cbor
 
 SIGV4 = (
     "AWS4-HMAC-SHA256 Credential=testing/20261128/us-east-1/monitoring/aws4_request, "
@@ -249,3 +249,25 @@ def test_https_proxy_mode_reaches_moto_without_an_endpoint_url(simulated_ses, tm
     assert metrics == [{"Namespace": "AWS/SES", "MetricName": "Send", "Dimensions": []}]
     recorded = ses.proxy.requests("ListMetrics")
     assert [(r.service, r.protocol, r.status) for r in recorded] == [("monitoring", "json", 200)]
+
+
+def test_moto_lacks_what_the_sesv2_stand_ins_answer(simulated_ses):
+    """simulated_aws.sesv2's docstring, checked against moto itself: a moto that gains these calls
+    fails here, and the stand-in can go."""
+    ses = simulated_ses("healthy", configuration_sets=["marketing"])
+    direct = ses.client("sesv2", direct=True)
+    with pytest.raises(ClientError):  # GetAccount: not implemented
+        direct.get_account()
+    with pytest.raises(ClientError) as missing:  # PutConfigurationSetSendingOptions: 404
+        direct.put_configuration_set_sending_options(ConfigurationSetName="marketing", SendingEnabled=False)
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    # GetConfigurationSet is moto's own, ReputationOptions right, SendingOptions wrong.
+    got = direct.get_configuration_set(ConfigurationSetName="marketing")
+    assert got["ReputationOptions"]["ReputationMetricsEnabled"] is True
+    assert got.get("SendingOptions", {}).get("SendingEnabled") is not True
+    # Through the proxy all three answer as SES does.
+    proxied = ses.client("sesv2")
+    assert proxied.get_account()["EnforcementStatus"] == "HEALTHY"
+    proxied.put_configuration_set_sending_options(ConfigurationSetName="marketing", SendingEnabled=False)
+    got = proxied.get_configuration_set(ConfigurationSetName="marketing")
+    assert got["SendingOptions"] == {"SendingEnabled": False}

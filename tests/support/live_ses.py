@@ -37,7 +37,7 @@ if __package__ in (None, ""):  # run as a script: make `support` importable
 from support.controlplane import free_port
 from support.moto_ses import MINUTE, SCENARIOS, Scenario, SimulatedSes, seed_scenario
 from support.processes import ManagedProcess
-from support.ses_event_queue import event_pipeline
+from support.simulated_aws.sqs_sns import event_pipeline
 
 __all__ = ["LiveFeeder", "SesAccountProcess", "compressed"]
 
@@ -127,7 +127,7 @@ class LiveFeeder:
 
 class EventFeeder:
     """Publishes each minute's SES events (`Scenario.events`) to the account's SNS topic as it starts,
-    from the seeding on; SNS delivers them to the queue (support.ses_event_queue)."""
+    from the seeding on; SNS delivers them to the queue (support.simulated_aws.sqs_sns)."""
 
     def __init__(self, ses: SimulatedSes, clock: Callable[[], float] = time.time) -> None:
         assert ses.scenario.events is not None
