@@ -212,7 +212,7 @@ def test_user_kubeconfig_identity(control_plane: Cluster) -> None:
 
 def test_startup_failure_reports_the_log_tail(tmp_path: Path) -> None:
     with pytest.raises(
-        ControlPlaneError, match=r"kube-apiserver exited with \d+ during startup(.|\n)*no-such"
+        ControlPlaneError, match=r"kube-apiserver exited with \d+ before it was ready(.|\n)*no-such"
     ):
         ControlPlane(
             bin_dir(),

@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from support.processes import die_with_parent, tail
+from support.processes import die_with_parent, wait_child_ready
 from support.waiting import scaled, wait_for
 
 __all__ = [
@@ -685,25 +685,16 @@ class ControlPlane(Cluster):
 
     def _wait(self, name: str, ready: Callable[[], bool]) -> None:
         """Wait until ``ready()``; fail with the log tail if the process exits or time runs out."""
-        proc = self._procs[name]
         started = time.monotonic()
-        deadline = started + scaled(self.startup_timeout)
-        while True:
-            code = proc.poll()
-            if code is not None:
-                raise ControlPlaneError(
-                    f"{name} exited with {code} during startup; log {self.log_path(name)}:\n"
-                    f"{tail(self.log_path(name), 40)}"
-                )
-            with contextlib.suppress(Exception):
-                if ready():
-                    break
-            if time.monotonic() > deadline:
-                raise ControlPlaneError(
-                    f"{name} not ready after {self.startup_timeout}s; log {self.log_path(name)}:\n"
-                    f"{tail(self.log_path(name), 40)}"
-                )
-            time.sleep(0.2)
+        wait_child_ready(
+            self._procs[name],
+            ready,
+            name=name,
+            log_path=self.log_path(name),
+            timeout=scaled(self.startup_timeout),
+            error=ControlPlaneError,
+            log_lines=40,
+        )
         self.start_seconds[name] = time.monotonic() - started
 
     def _start_etcd(self) -> None:

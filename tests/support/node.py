@@ -39,7 +39,7 @@ from typing import IO
 import yaml
 
 from support.controlplane import ControlPlane, _kubeconfig, _write_private
-from support.processes import die_with_parent, tail
+from support.processes import die_with_parent, tail, wait_child_ready
 from support.tools import runc_path
 from support.waiting import scaled
 
@@ -331,22 +331,15 @@ class NodeProcess:
         return self.proc.poll() is None
 
     def wait_ready(self, ready: Callable[[], bool], timeout: float) -> None:
-        timeout = scaled(timeout)
-        deadline = time.monotonic() + timeout
-        while True:
-            if not self.running():
-                raise NodeError(
-                    f"{self.name} exited with {self.proc.returncode}; log {self.log_path}:\n"
-                    f"{tail(self.log_path, 40)}"
-                )
-            with contextlib.suppress(Exception):
-                if ready():
-                    return
-            if time.monotonic() > deadline:
-                raise NodeError(
-                    f"{self.name} not ready after {timeout}s; log {self.log_path}:\n{tail(self.log_path, 40)}"
-                )
-            time.sleep(0.2)
+        wait_child_ready(
+            self.proc,
+            ready,
+            name=self.name,
+            log_path=self.log_path,
+            timeout=scaled(timeout),
+            error=NodeError,
+            log_lines=40,
+        )
 
     def stop(self, timeout: float = 15) -> None:
         if self.running():

@@ -49,6 +49,36 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
+def wait_child_ready(
+    proc: subprocess.Popen[bytes] | None,
+    ready: Callable[[], bool],
+    *,
+    name: str,
+    log_path: Path,
+    timeout: float,
+    what: str = "ready",
+    error: type[Exception] = ProcessError,
+    log_lines: int = 30,
+) -> None:
+    """Poll `ready()` (an exception counts as not yet) until true. `error`, with the log's tail, when the
+    child exits first (or never started) or after `timeout` seconds: the one startup wait of the harness."""
+    deadline = time.monotonic() + timeout
+    while True:
+        code = None if proc is None else proc.poll()
+        if proc is None or code is not None:
+            raise error(f"{name} exited with {code} before it was {what}; {_log_tail(log_path, log_lines)}")
+        with contextlib.suppress(Exception):
+            if ready():
+                return
+        if time.monotonic() > deadline:
+            raise error(f"{name} not {what} after {timeout}s; {_log_tail(log_path, log_lines)}")
+        time.sleep(0.2)
+
+
+def _log_tail(path: Path, lines: int) -> str:
+    return f"log {path}:\n{tail(path, lines)}"
+
+
 class ManagedProcess:
     """One child process with its stdout+stderr in `log_path`."""
 
@@ -97,22 +127,7 @@ class ManagedProcess:
 
     def wait_ready(self, ready: Callable[[], bool], timeout: float = 60, what: str = "ready") -> None:
         """Poll `ready()` until true; ProcessError (with the log tail) if the child exits or time runs out."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc is None or self.proc.poll() is not None:
-                code = None if self.proc is None else self.proc.returncode
-                raise ProcessError(
-                    f"{self.name} exited with {code} before it was {what}; log {self.log_path}:\n"
-                    f"{tail(self.log_path)}"
-                )
-            with contextlib.suppress(Exception):
-                if ready():
-                    return
-            if time.monotonic() > deadline:
-                raise ProcessError(
-                    f"{self.name} not {what} after {timeout}s; log {self.log_path}:\n{tail(self.log_path)}"
-                )
-            time.sleep(0.2)
+        wait_child_ready(self.proc, ready, name=self.name, log_path=self.log_path, timeout=timeout, what=what)
 
     def signal(self, sig: int) -> None:
         if self.running() and self.proc is not None:

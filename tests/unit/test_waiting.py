@@ -1,11 +1,15 @@
-"""support.waiting: the harness's one wait helper returns the value and, on timeout, says why."""
+"""support.waiting and the startup wait of support.processes: they return when ready and say why not."""
 
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from support.processes import ProcessError, wait_child_ready
 from support.waiting import NotYet, WaitTimeout, wait_for
 
 
@@ -37,3 +41,29 @@ def test_an_error_type_of_the_callers_choice() -> None:
 
     with pytest.raises(RuntimeError, match=r"the audit log; last: FileNotFoundError: audit.log"):
         wait_for(probe, 0.1, "the audit log", interval=0.05, error=RuntimeError)
+
+
+def _child(code: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT)
+
+
+def test_a_child_that_exits_first_fails_with_its_log_tail(tmp_path: Path) -> None:
+    log = tmp_path / "child.log"
+    proc = _child("print('bad flag'); raise SystemExit(3)", log)
+    proc.wait()
+    with pytest.raises(ProcessError, match=r"child exited with 3 before it was serving; log .*\nbad flag"):
+        wait_child_ready(proc, lambda: False, name="child", log_path=log, timeout=5, what="serving")
+
+
+def test_a_child_waits_until_ready_or_times_out(tmp_path: Path) -> None:
+    log = tmp_path / "child.log"
+    proc = _child("import time; time.sleep(30)", log)
+    try:
+        polls = itertools.count()
+        wait_child_ready(proc, lambda: next(polls) == 2, name="child", log_path=log, timeout=5)
+        with pytest.raises(RuntimeError, match=r"^child not ready after 0.3s; log "):
+            wait_child_ready(proc, lambda: 1 / 0, name="child", log_path=log, timeout=0.3, error=RuntimeError)
+    finally:
+        proc.kill()
+        proc.wait()
