@@ -62,7 +62,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,7 @@ from operator_helpers import (  # noqa: E402
 )
 
 from support.controlplane import WRITE_VERBS, ControlPlane, free_port  # noqa: E402
+from support.http_servers import QuietHandler  # noqa: E402
 from support.monitors import monitor_document  # noqa: E402
 from support.tools import bin_dir, crds_dir  # noqa: E402
 
@@ -146,7 +147,7 @@ def serve_stand_in(port_file: Path) -> None:
     count = [0]
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
@@ -163,14 +164,7 @@ def serve_stand_in(port_file: Path) -> None:
             else:
                 self.send_error(404)
                 return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            self.send_body(200, body)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

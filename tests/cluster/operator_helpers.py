@@ -14,11 +14,9 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ import yaml
 
 from sesmonitor.contract import ExporterStatus, empty_account, empty_rate
 from support.controlplane import Cluster, free_port
+from support.http_servers import BackgroundServer, QuietHandler
 from support.monitors import monitor_document
 from support.tools import tools_dir
 
@@ -119,7 +118,7 @@ class StandInExporters:
         self.requests: list[str] = []
         documents, requests = self.documents, self.requests
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 requests.append(self.path)
                 parts = self.path.strip("/").split("/")
@@ -127,20 +126,11 @@ class StandInExporters:
                 if doc is None:
                     self.send_error(404, "no such exporter")
                     return
-                body = as_served(doc, time.time()).to_json().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_body(200, as_served(doc, time.time()).to_json().encode())
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self._http = BackgroundServer(Handler, name="stand-in-exporters")
+        self.port = self._http.port
+        self._http.start()
 
     @property
     def url_template(self) -> str:
@@ -152,8 +142,7 @@ class StandInExporters:
         return doc
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._http.stop()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,9 +22,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make `support` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from support.http_servers import BackgroundServer, QuietHandler
 
 __all__ = ["Notification", "WebhookReceiver", "alerts_of", "format_notification"]
 
@@ -70,31 +74,24 @@ class WebhookReceiver:
         self.on_notification = on_notification
         self._notifications: list[Notification] = []
         self._lock = threading.Condition()
-        self.server = ThreadingHTTPServer((host, port), self._handler())
-        self.server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._http = BackgroundServer(self._handler(), host, port, name="webhook")
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text("[]\n")
 
     @property
     def port(self) -> int:
-        return int(self.server.server_address[1])
+        return self._http.port
 
     def url(self, receiver: str = "webhook") -> str:
         return f"http://{self.host}:{self.port}/{receiver}"
 
     def start(self) -> WebhookReceiver:
-        self._thread = threading.Thread(target=self.server.serve_forever, name="webhook", daemon=True)
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self.server.shutdown()
-            self._thread.join(5)
-            self._thread = None
-        self.server.server_close()
+        self._http.stop()
 
     def __enter__(self) -> WebhookReceiver:
         return self.start()
@@ -134,10 +131,10 @@ class WebhookReceiver:
         if self.on_notification is not None:
             self.on_notification(doc)
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _handler(self) -> type[QuietHandler]:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 try:
@@ -149,20 +146,10 @@ class WebhookReceiver:
                     self.send_error(400, "not a JSON object")
                     return
                 receiver._record(self.path.strip("/") or "webhook", doc)
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                self.send_body(200, b"", ())
 
             def do_GET(self) -> None:
-                body = json.dumps(receiver.notifications()).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                self.send_body(200, json.dumps(receiver.notifications()).encode())
 
         return Handler
 

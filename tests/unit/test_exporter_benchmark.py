@@ -8,14 +8,14 @@ import importlib.util
 import itertools
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+
+from support.http_servers import BackgroundServer, QuietHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 MINUTE = 60
@@ -60,26 +60,17 @@ def test_bursts_keep_the_seed_pattern(bench: ModuleType) -> None:
     assert gaps == {MINUTE, (bench.BURST_EVERY - bench.BURST_MINUTES + 1) * MINUTE}
 
 
-class _NoSesSeries(BaseHTTPRequestHandler):
+class _NoSesSeries(QuietHandler):
     def do_GET(self) -> None:
-        body = b"# HELP up whatever\nup 1\ncloudwatch_exporter_scrape_error 0.0\n"
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+        self.send_body(200, b"# HELP up whatever\nup 1\ncloudwatch_exporter_scrape_error 0.0\n", ())
 
 
 @pytest.fixture
 def peer_without_ses_series() -> Iterator[int]:
-    server = HTTPServer(("127.0.0.1", 0), _NoSesSeries)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    server = BackgroundServer(_NoSesSeries)
+    server.start()
+    yield server.port
+    server.stop()
 
 
 def test_a_peer_without_data_reports_what_it_served_and_its_log(

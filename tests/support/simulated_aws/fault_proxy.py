@@ -22,9 +22,9 @@ import time
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from support.http_servers import BackgroundServer, QuietHandler
 from support.simulated_aws import cbor_bridge, sesv2
 from support.simulated_aws.cloudwatch import unique_metrics
 from support.simulated_aws.control import CONTROL_PREFIX, control
@@ -64,26 +64,18 @@ class FaultProxy:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         cbor_bridge.cloudwatch_model()  # loaded now, not during a client's first CBOR request
-        self.server = ThreadingHTTPServer((host, port), _make_handler(self))
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 128
-        self._thread: threading.Thread | None = None
+        self._http = BackgroundServer(_make_handler(self), host, port, name="fault-proxy")
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._http.host}:{self._http.port}"
 
     def start(self) -> FaultProxy:
-        self._thread = threading.Thread(target=self.server.serve_forever, name="fault-proxy", daemon=True)
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        if self._thread:
-            self._thread.join(5)
+        self._http.stop()
 
     # -- recording
     def record(self, req: RecordedRequest) -> None:
@@ -142,12 +134,9 @@ class FaultProxy:
         self.sesv2.set_account(**fields)
 
 
-def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+def _make_handler(proxy: FaultProxy) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
 
         def _body(self) -> bytes:
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -164,14 +153,7 @@ def _make_handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             return self.rfile.read(length) if length else b""
 
         def _reply(self, status: int, body: bytes, headers: Iterable[tuple[str, str]] = ()) -> None:
-            self.send_response(status)
-            for name, value in headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("x-amzn-RequestId", "sesmonitor-proxy")
-            self.end_headers()
-            self.wfile.write(body)
-            self.wfile.flush()
+            self.send_body(status, body, [*headers, ("x-amzn-RequestId", "sesmonitor-proxy")])
 
         def do_GET(self) -> None:
             self._handle("GET")
