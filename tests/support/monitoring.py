@@ -1,6 +1,6 @@
 """The real prometheus-operator on the test cluster, set up the way kube-prometheus-stack does it.
 
-    stack = MonitoringStack(cluster, webhook_url=hooks.url).install()
+    stack = MonitoringStack(cluster, node_ip, webhook_url=hooks.url).install()
     stack.prometheus.query("up")                    # Prometheus' HTTP API through its NodePort
     stack.alertmanager_alerts()
 
@@ -26,6 +26,7 @@ import json
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -133,28 +134,23 @@ class PrometheusAPI:
         return active
 
 
+@dataclass(eq=False)
 class MonitoringStack:
-    def __init__(
-        self,
-        cluster: Cluster,
-        node_ip: str,
-        *,
-        webhook_url: Callable[[str], str],
-        namespace: str = NAMESPACE,
-        release: str = RELEASE,
-        evaluation_interval: str = "2s",
-        images: Sequence[str] = (),
-    ) -> None:
-        """``images``: the image references the node has (default: ``tests/node/images.sh``'s); the
-        Prometheus and Alertmanager ones are picked from them, their tags are the versions."""
-        self.cluster = cluster
-        self.node_ip = node_ip
-        self.webhook_url = webhook_url
-        self.namespace = namespace
-        self.release = release
-        self.evaluation_interval = evaluation_interval
+    """``images``: the image references the node has (default: ``tests/node/images.sh``'s); the
+    Prometheus and Alertmanager ones are picked from them, their tags are the versions."""
+
+    cluster: Cluster
+    node_ip: str
+    _: KW_ONLY
+    webhook_url: Callable[[str], str]
+    namespace: str = NAMESPACE
+    release: str = RELEASE
+    evaluation_interval: str = "2s"
+    images: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
         self.example = node_tools_dir() / "prometheus-operator"
-        self._images = images or sorted(images_listing())
+        self._images = self.images or sorted(images_listing())
         self._urls: dict[str, str] = {}
 
     def image(self, repository: str) -> str:

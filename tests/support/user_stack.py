@@ -36,6 +36,7 @@ import shlex
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,32 +80,26 @@ def _ready(pod: Mapping[str, Any]) -> bool:
     )
 
 
+@dataclass(eq=False)
 class UserStack:
-    def __init__(
-        self,
-        workdir: Path,
-        *,
-        cluster: Cluster | None = None,
-        host_ip: str | None = None,
-        node_ip: str | None = None,
-        reconcile_interval: str = "5s",
-        webhook_port: int = 0,
-        on_notification: Callable[[Notification], None] | None = None,
-        log: Callable[[str], None] = lambda _msg: None,
-    ) -> None:
-        """``cluster``: one to use (not stopped here); None: a NodeCluster is started (and stopped).
-        ``host_ip``: where pods reach this machine; ``node_ip``: where this machine reaches NodePorts
-        (both known for a NodeCluster; for another cluster ``host_ip`` is needed, ``node_ip`` defaults
-        to the first node's InternalIP)."""
-        self.workdir = Path(workdir)
-        self.cluster = cluster
-        self.owns_cluster = cluster is None
-        self._host_ip = host_ip
-        self._node_ip = node_ip
-        self.reconcile_interval = reconcile_interval
-        self.webhook_port = webhook_port
-        self.on_notification = on_notification
-        self.log = log
+    """``cluster``: one to use (not stopped here); None: a NodeCluster is started (and stopped).
+    ``host_ip``: where pods reach this machine; ``node_ip``: where this machine reaches NodePorts
+    (both known for a NodeCluster; for another cluster ``host_ip`` is needed, ``node_ip`` defaults
+    to the first node's InternalIP)."""
+
+    workdir: Path
+    _: KW_ONLY
+    cluster: Cluster | None = None
+    host_ip: str | None = None
+    node_ip: str | None = None
+    reconcile_interval: str = "5s"
+    webhook_port: int = 0
+    on_notification: Callable[[Notification], None] | None = None
+    log: Callable[[str], None] = lambda _msg: None
+
+    def __post_init__(self) -> None:
+        self.workdir = Path(self.workdir)
+        self.owns_cluster = self.cluster is None
         self.accounts: dict[str, SesAccountProcess] = {}
         self.webhook: WebhookReceiver | None = None
         self.monitoring: MonitoringStack | None = None
@@ -118,27 +113,27 @@ class UserStack:
             raise RuntimeError("the cluster is not started")
         return self.cluster
 
-    @property
-    def host_ip(self) -> str:
-        if self._host_ip is None:
+    def reached_host_ip(self) -> str:
+        """``host_ip``, or for a NodeCluster the host end of its node's veth."""
+        if self.host_ip is None:
             cluster = self.require_cluster()
             if not isinstance(cluster, NodeCluster):
                 raise RuntimeError("host_ip is needed: the address pods reach this machine at")
-            self._host_ip = cluster.net.host_ip
-        return self._host_ip
+            self.host_ip = cluster.net.host_ip
+        return self.host_ip
 
-    @property
-    def node_ip(self) -> str:
-        if self._node_ip is None:
+    def reached_node_ip(self) -> str:
+        """``node_ip``, or the NodeCluster's node address, or the first node's InternalIP."""
+        if self.node_ip is None:
             cluster = self.require_cluster()
             if isinstance(cluster, NodeCluster):
-                self._node_ip = cluster.net.node_ip
+                self.node_ip = cluster.net.node_ip
             else:
                 node = cluster.kubectl_json("get", "nodes")["items"][0]
-                self._node_ip = next(
+                self.node_ip = next(
                     a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"
                 )
-        return self._node_ip
+        return self.node_ip
 
     @property
     def prometheus(self) -> PrometheusAPI:
@@ -170,7 +165,7 @@ class UserStack:
         SesAccountProcess. Without ``wait``, ``start()`` waits for it (accounts seed in parallel)."""
         name = name or f"ses-{scenario}"
         account = SesAccountProcess(
-            scenario, self.workdir / "ses", name=name, host=self.host_ip, **kwargs
+            scenario, self.workdir / "ses", name=name, host=self.reached_host_ip(), **kwargs
         ).start(wait=wait)
         self.accounts[name] = account
         self.log(f"simulated SES account {name!r} ({scenario}) at {account.endpoint_url}")
@@ -183,7 +178,7 @@ class UserStack:
         self.start_cluster()
         self.webhook = WebhookReceiver(
             self.workdir / "notifications.json",
-            host=self.host_ip,
+            host=self.reached_host_ip(),
             port=self.webhook_port,
             on_notification=self.on_notification,
         ).start()
@@ -199,7 +194,7 @@ class UserStack:
     def install_monitoring(self) -> MonitoringStack:
         started = time.monotonic()
         self.monitoring = MonitoringStack(
-            self.require_cluster(), self.node_ip, webhook_url=self.require_webhook().url
+            self.require_cluster(), self.reached_node_ip(), webhook_url=self.require_webhook().url
         ).install()
         self.timings["monitoring"] = time.monotonic() - started
         self.log(
