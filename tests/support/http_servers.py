@@ -2,6 +2,7 @@
 
 `QuietHandler`: a request handler that logs nothing to stderr and answers a body with its length.
 `BackgroundServer`: a threading HTTP server on a daemon thread, started and stopped once.
+`Served`: start() / stop() / `with` for a class that serves through a BackgroundServer.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 JSON = (("Content-Type", "application/json"),)
 
@@ -63,3 +64,20 @@ class BackgroundServer:
             self._thread.join(5)
             self._thread = None
         self.server.server_close()
+
+
+class Served:
+    _http: BackgroundServer
+
+    def start(self) -> Self:
+        self._http.start()
+        return self
+
+    def stop(self) -> None:
+        self._http.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

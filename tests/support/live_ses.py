@@ -22,7 +22,6 @@ import argparse
 import dataclasses
 import json
 import math
-import signal
 import sys
 import threading
 import time
@@ -35,7 +34,16 @@ if __package__ in (None, ""):  # run as a script: make `support` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from support.controlplane import free_port
-from support.moto_ses import MINUTE, SCENARIOS, Scenario, SimulatedSes, seed_scenario
+from support.moto_ses import (
+    MINUTE,
+    SCENARIOS,
+    Scenario,
+    SimulatedSes,
+    account_arguments,
+    account_options,
+    seed_scenario,
+    stop_on_signal,
+)
 from support.processes import ManagedProcess
 from support.simulated_aws.sqs_sns import event_pipeline
 
@@ -156,25 +164,10 @@ class EventFeeder:
 
 
 def start_account(
-    scenario: str,
-    *,
-    burst_every: int = 0,
-    burst_minutes: int = 0,
-    port: int = 0,
-    region: str = "us-east-1",
-    hours: float = 3.0,
-    configuration_sets: Sequence[str] = (),
-    live: bool = True,
-    host: str = "127.0.0.1",
+    scenario: str, *, burst_every: int = 0, burst_minutes: int = 0, live: bool = True, **account: Any
 ) -> tuple[SimulatedSes, LiveFeeder | None]:
-    ses = SimulatedSes(
-        scenario,
-        region=region,
-        configuration_sets=configuration_sets,
-        hours=hours,
-        proxy_port=port,
-        host=host,
-    )
+    """`account`: SimulatedSes's keyword arguments (region, configuration_sets, hours, host, proxy_port)."""
+    ses = SimulatedSes(scenario, **account)
     if burst_every:
         ses.scenario = compressed(ses.scenario, burst_every, burst_minutes or 1)
     ses.start()
@@ -273,12 +266,7 @@ class SesAccountProcess:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve a simulated SES account that keeps sending mail.")
-    parser.add_argument("--scenario", default="seed", choices=sorted(SCENARIOS))
-    parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("--configuration-set", action="append", default=[])
-    parser.add_argument("--hours", type=float, default=3.0)
-    parser.add_argument("--port", type=int, default=0, help="proxy port (0: any free port)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
+    account_arguments(parser)
     parser.add_argument("--burst-every", type=int, default=0, help="minutes between bursts (compress)")
     parser.add_argument("--burst-minutes", type=int, default=1, help="minutes of mail per burst")
     parser.add_argument("--no-live", action="store_true", help="seed only; write no new minutes")
@@ -288,16 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.scenario,
         burst_every=args.burst_every,
         burst_minutes=args.burst_minutes,
-        port=args.port,
-        region=args.region,
-        hours=args.hours,
-        configuration_sets=args.configuration_set,
         live=not args.no_live,
-        host=args.host,
+        **account_options(args),
     )
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_on_signal()
     doc = {"endpoint_url": ses.endpoint_url, "scenario": args.scenario}
     if getattr(ses, "events_queue_url", None):
         doc["events_queue_url"] = ses.events_queue_url  # type: ignore[attr-defined]

@@ -151,26 +151,42 @@ class SimulatedSes:
         self.stop()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Serve a simulated SES account (moto + fault proxy).")
+def account_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of an account served on its own (this module's CLI and support.live_ses's)."""
     parser.add_argument("--scenario", default="seed", choices=sorted(SCENARIOS))
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--configuration-set", action="append", default=[])
     parser.add_argument("--hours", type=float, default=3.0)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="address to serve on")
     parser.add_argument("--port", type=int, default=0, help="proxy port (0: any free port)")
-    args = parser.parse_args(argv)
-    ses = SimulatedSes(
-        args.scenario,
-        region=args.region,
-        configuration_sets=args.configuration_set,
-        hours=args.hours,
-        host=args.host,
-        proxy_port=args.port,
-    ).start()
+
+
+def account_options(args: argparse.Namespace) -> dict[str, Any]:
+    """`SimulatedSes` keyword arguments from `account_arguments`' options (all but the scenario)."""
+    return {
+        "region": args.region,
+        "configuration_sets": args.configuration_set,
+        "hours": args.hours,
+        "host": args.host,
+        "proxy_port": args.port,
+    }
+
+
+def stop_on_signal() -> threading.Event:
+    """An event SIGTERM and SIGINT set, installed before the endpoint is announced: a caller that
+    stops the process as soon as it read the line gets a clean exit."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve a simulated SES account (moto + fault proxy).")
+    account_arguments(parser)
+    args = parser.parse_args(argv)
+    ses = SimulatedSes(args.scenario, **account_options(args)).start()
+    stop = stop_on_signal()
     print(json.dumps({"endpoint_url": ses.endpoint_url, "scenario": args.scenario}), flush=True)
     stop.wait()
     ses.stop()

@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sesmonitor.api import load
 from sesmonitor.render import child_names
@@ -80,6 +80,15 @@ def _ready(pod: Mapping[str, Any]) -> bool:
     )
 
 
+T = TypeVar("T")
+
+
+def _present(value: T | None, missing: str) -> T:
+    if value is None:
+        raise RuntimeError(missing)
+    return value
+
+
 @dataclass(eq=False)
 class UserStack:
     """``cluster``: one to use (not stopped here); None: a NodeCluster is started (and stopped).
@@ -109,9 +118,7 @@ class UserStack:
     # -- where things are ----------------------------------------------------------------------------
 
     def require_cluster(self) -> Cluster:
-        if self.cluster is None:
-            raise RuntimeError("the cluster is not started")
-        return self.cluster
+        return _present(self.cluster, "the cluster is not started")
 
     def reached_host_ip(self) -> str:
         """``host_ip``, or for a NodeCluster the host end of its node's veth."""
@@ -140,14 +147,10 @@ class UserStack:
         return self.require_monitoring().prometheus
 
     def require_monitoring(self) -> MonitoringStack:
-        if self.monitoring is None:
-            raise RuntimeError("the monitoring stack is not installed")
-        return self.monitoring
+        return _present(self.monitoring, "the monitoring stack is not installed")
 
     def require_webhook(self) -> WebhookReceiver:
-        if self.webhook is None:
-            raise RuntimeError("the webhook receiver is not started")
-        return self.webhook
+        return _present(self.webhook, "the webhook receiver is not started")
 
     # -- bring-up ------------------------------------------------------------------------------------
 

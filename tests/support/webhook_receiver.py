@@ -28,7 +28,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `support` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from support.http_servers import BackgroundServer, QuietHandler
+from support.http_servers import BackgroundServer, QuietHandler, Served
 
 __all__ = ["Notification", "WebhookReceiver", "alerts_of", "format_notification"]
 
@@ -60,7 +60,7 @@ def format_notification(notification: Notification) -> str:
     return "\n".join(lines)
 
 
-class WebhookReceiver:
+class WebhookReceiver(Served):
     def __init__(
         self,
         path: Path | None = None,
@@ -85,19 +85,6 @@ class WebhookReceiver:
 
     def url(self, receiver: str = "webhook") -> str:
         return f"http://{self.host}:{self.port}/{receiver}"
-
-    def start(self) -> WebhookReceiver:
-        self._http.start()
-        return self
-
-    def stop(self) -> None:
-        self._http.stop()
-
-    def __enter__(self) -> WebhookReceiver:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def notifications(self) -> list[Notification]:
         with self._lock:

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from support.http_servers import BackgroundServer, QuietHandler
+from support.http_servers import BackgroundServer, QuietHandler, Served
 from support.simulated_aws import cbor_bridge, sesv2
 from support.simulated_aws.cloudwatch import unique_metrics
 from support.simulated_aws.control import CONTROL_PREFIX, control
@@ -47,7 +47,7 @@ class RecordedRequest:
     at: float
 
 
-class FaultProxy:
+class FaultProxy(Served):
     """A counting, fault-injecting HTTP proxy in front of moto (see the module docstring)."""
 
     def __init__(
@@ -69,13 +69,6 @@ class FaultProxy:
     @property
     def url(self) -> str:
         return f"http://{self._http.host}:{self._http.port}"
-
-    def start(self) -> FaultProxy:
-        self._http.start()
-        return self
-
-    def stop(self) -> None:
-        self._http.stop()
 
     # -- recording
     def record(self, req: RecordedRequest) -> None:
