@@ -82,7 +82,7 @@ from operator_helpers import (  # noqa: E402
     helm_template,
 )
 
-from support.controlplane import WRITE_VERBS, ControlPlane, free_port  # noqa: E402
+from support.controlplane import CAN_WATCH_MONITORS, WRITE_VERBS, ControlPlane, free_port  # noqa: E402
 from support.http_servers import QuietHandler  # noqa: E402
 from support.monitors import monitor_document  # noqa: E402
 from support.tools import bin_dir, crds_dir  # noqa: E402
@@ -871,13 +871,7 @@ def operator_kubeconfig(cp: ControlPlane) -> Path:
     cp.kubectl("create", "namespace", RELEASE_NAMESPACE, check=False)
     cp.apply([doc for doc in helm_template() if doc.get("kind") in RBAC_KINDS])
     kubeconfig = cp.user_kubeconfig(OPERATOR_USER, OPERATOR_GROUPS)
-    cp.wait_for(
-        lambda: cp.kubectl(
-            "auth", "can-i", "watch", "sesmonitors.sesmonitor.io", "--all-namespaces",
-            kubeconfig=kubeconfig, check=False,
-        ).stdout.strip() == "yes",
-        timeout=30, what="the chart's RBAC",
-    )  # fmt: skip
+    cp.wait_allowed(kubeconfig, *CAN_WATCH_MONITORS, timeout=30, what="the chart's RBAC")
     return kubeconfig
 
 

@@ -5,6 +5,8 @@
 network and mount namespace, started on first use and shared by every tier that needs pods (cluster,
 e2e). Its workdir and logs stay under pytest's basetemp when a test failed.
 
+Every test under ``tests/cluster/`` is marked ``cluster``, under ``tests/e2e/`` ``e2e``.
+
 ``background_demo``: the `scripts/demo.py --once` runs that a selected test checks
 (``BACKGROUND_DEMOS``), started as soon as pytest has collected the session, so each one's cluster
 and minutes of waiting on the wall clock overlap the other tiers instead of following them.
@@ -27,10 +29,21 @@ if _TESTS not in sys.path:
 from support.demo_runs import DemoRun, start_demo  # noqa: E402
 from support.kube_cluster import NodeCluster  # noqa: E402
 
+# The tiers whose every test carries the marker of its folder's name (deselect with -m "not cluster").
+MARKED_TIERS = ("cluster", "e2e")
 # test name -> (scenario, the demo's --timeout in seconds)
 BACKGROUND_DEMOS = {"test_bad_list_warns_early_and_names_the_domain": ("bad-list", 1200.0)}
 _DEMOS = pytest.StashKey[dict[str, DemoRun]]()
 _DEMOS_DIR = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        tier = path.relative_to(_TESTS).parts[0] if path.is_relative_to(_TESTS) else None
+        if tier in MARKED_TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -25,15 +25,6 @@ PROMETHEUS_OPERATOR_CRDS = (
 )
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Everything under tests/cluster/ is marked ``cluster`` (deselect with ``-m "not cluster"``)."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.cluster)
-
-
 @pytest.fixture(scope="session")
 def control_plane() -> Iterator[Cluster]:
     tools = tools_dir()

@@ -36,7 +36,7 @@ from operator_helpers import (
 )
 
 from sesmonitor.api import custom_resource_definition
-from support.controlplane import Cluster
+from support.controlplane import CAN_WATCH_MONITORS, Cluster
 
 
 @pytest.fixture(scope="session")
@@ -60,15 +60,9 @@ def operator_identity(control_plane: Cluster, sesmonitor_crd: dict[str, Any]) ->
     assert {doc["kind"] for doc in rbac} == {"ServiceAccount", "ClusterRole", "ClusterRoleBinding"}
     control_plane.apply(rbac)
     kubeconfig = control_plane.user_kubeconfig(OPERATOR_USER, OPERATOR_GROUPS)
-
-    def bound() -> bool:
-        proc = control_plane.kubectl(
-            "auth", "can-i", "watch", "sesmonitors.sesmonitor.io", "--all-namespaces",
-            kubeconfig=kubeconfig, check=False,
-        )  # fmt: skip
-        return proc.stdout.strip() == "yes"
-
-    control_plane.wait_for(bound, timeout=20, what="the chart's ClusterRoleBinding to take effect")
+    control_plane.wait_allowed(
+        kubeconfig, *CAN_WATCH_MONITORS, timeout=20, what="the chart's ClusterRoleBinding to take effect"
+    )
     return Identity(OPERATOR_USER, kubeconfig, rbac)
 
 
@@ -102,7 +96,5 @@ def running_operator(operator: OperatorProcess) -> OperatorProcess:
 
 @pytest.fixture
 def namespace(control_plane: Cluster) -> Iterator[str]:
-    name = f"sesmon-{uuid.uuid4().hex[:8]}"
-    control_plane.kubectl("create", "namespace", name)
-    yield name
-    control_plane.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found")
+    with control_plane.temporary_namespace(f"sesmon-{uuid.uuid4().hex[:8]}") as name:
+        yield name

@@ -21,10 +21,8 @@ from support.tools import bin_dir
 
 @pytest.fixture
 def namespace(control_plane: Cluster) -> Iterator[str]:
-    name = f"cp-test-{uuid.uuid4().hex[:8]}"
-    control_plane.kubectl("create", "namespace", name)
-    yield name
-    control_plane.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found")
+    with control_plane.temporary_namespace(f"cp-test-{uuid.uuid4().hex[:8]}") as name:
+        yield name
 
 
 def test_kubectl_version_reaches_the_apiserver(control_plane: Cluster) -> None:
@@ -50,12 +48,9 @@ def test_rbac_is_enforced(control_plane: Cluster, namespace: str) -> None:
     control_plane.kubectl(
         "create", "rolebinding", "pod-reader", "-n", namespace, "--role=pod-reader", f"--user={user}"
     )
-
-    def allowed() -> bool:
-        proc = control_plane.kubectl("get", "pods", "-n", namespace, kubeconfig=kubeconfig, check=False)
-        return proc.returncode == 0
-
-    control_plane.wait_for(allowed, timeout=10, what="the RoleBinding to take effect")
+    control_plane.wait_allowed(
+        kubeconfig, "get", "pods", "-n", namespace, what="the RoleBinding to take effect"
+    )
     # The binding is namespaced: other namespaces stay forbidden.
     other = control_plane.kubectl("get", "pods", "-n", "default", kubeconfig=kubeconfig, check=False)
     assert other.returncode != 0
@@ -68,16 +63,7 @@ def test_group_bindings_apply_to_client_certificate_groups(control_plane: Cluste
     control_plane.kubectl(
         "create", "rolebinding", "view", "-n", namespace, "--clusterrole=view", f"--group={group}"
     )
-    control_plane.wait_for(
-        lambda: (
-            control_plane.kubectl(
-                "get", "configmaps", "-n", namespace, kubeconfig=kubeconfig, check=False
-            ).returncode
-            == 0
-        ),
-        timeout=10,
-        what="group binding",
-    )
+    control_plane.wait_allowed(kubeconfig, "get", "configmaps", "-n", namespace, what="group binding")
 
 
 def test_garbage_collection_deletes_dependents(control_plane: Cluster, namespace: str) -> None:
@@ -158,16 +144,7 @@ def test_audit_log_counts_writes_by_user(control_plane: Cluster, namespace: str)
     control_plane.kubectl(
         "create", "rolebinding", "edit", "-n", namespace, "--clusterrole=edit", f"--user={user}"
     )
-    control_plane.wait_for(
-        lambda: (
-            control_plane.kubectl(
-                "get", "configmaps", "-n", namespace, kubeconfig=kubeconfig, check=False
-            ).returncode
-            == 0
-        ),
-        timeout=10,
-        what="edit binding",
-    )
+    control_plane.wait_allowed(kubeconfig, "get", "configmaps", "-n", namespace, what="edit binding")
     assert control_plane.write_events(since=mark, user=user) == []
 
     control_plane.kubectl("create", "configmap", "c1", "-n", namespace, kubeconfig=kubeconfig)

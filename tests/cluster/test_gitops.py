@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import importlib.util
 import json
 import os
@@ -22,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,7 +31,7 @@ from operator_helpers import CHART, ROOT, helm_template
 from sesmonitor.cli.operator_main import build_parser, settings_from
 from sesmonitor.operator.settings import from_environment
 from support.controlplane import Cluster
-from support.tools import bin_dir, tools_dir
+from support.tools import bin_dir, locked, tools_dir
 
 BASE = ROOT / "deploy" / "kustomize" / "base"
 OVERLAY = ROOT / "deploy" / "kustomize" / "overlays" / "example"
@@ -92,17 +89,6 @@ def operator_settings(container: dict[str, Any]) -> Any:
     return settings_from(build_parser().parse_args(container["args"]), from_environment(env))
 
 
-@contextlib.contextmanager
-def namespace(cluster: Cluster, name: str, labels: dict[str, str] | None = None) -> Iterator[str]:
-    cluster.kubectl("create", "namespace", name)
-    if labels:
-        cluster.kubectl("label", "namespace", name, *[f"{k}={v}" for k, v in labels.items()])
-    try:
-        yield name
-    finally:
-        cluster.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found")
-
-
 def server_dry_run(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
     return cluster.kubectl(
         "apply", "--server-side", "--dry-run=server", "--force-conflicts", "--field-manager=gitops-test",
@@ -158,7 +144,7 @@ def test_the_kustomize_base_applies_under_restricted_pod_security(
         "pod-security.kubernetes.io/warn": "restricted",
         "pod-security.kubernetes.io/enforce": "restricted",
     }
-    with namespace(control_plane, name, labels):
+    with control_plane.temporary_namespace(name, labels):
         proc = server_dry_run(control_plane, "-k", str(overlay))
     assert proc.returncode == 0, proc.stderr
     assert "PodSecurity" not in proc.stderr, proc.stderr
@@ -240,22 +226,11 @@ def test_the_gitops_values_pass_the_chart_schema(path: Path, values_of: Any, tmp
     assert any(d["kind"] == "Deployment" for d in helm_template("-f", str(values)))
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def gitops_crds() -> list[Path]:
     """The Argo CD and Flux CRD files, fetched once into the tools cache."""
     dest = tools_dir() / "crds" / "gitops"
     paths = []
-    with _locked(dest / ".lock"):
+    with locked(dest / ".lock"):
         for module, files in GITOPS_CRD_MODULES.items():
             wanted = [dest / module.replace("/", "_").replace("@", "-") / Path(f).name for f in files]
             paths += wanted

@@ -40,7 +40,7 @@ from sesmonitor.api import load
 from sesmonitor.cli.operator_main import build_parser, settings_from
 from sesmonitor.operator.policy import ExporterPolicy
 from sesmonitor.operator.settings import from_environment
-from support.controlplane import AuditUnavailableError, Cluster, free_port
+from support.controlplane import CAN_WATCH_MONITORS, AuditUnavailableError, Cluster, free_port
 from support.tools import bin_dir
 
 PRODUCTION_VALUES = CHART / "ci" / "production-values.yaml"
@@ -529,13 +529,9 @@ def test_helm_install_then_the_operator_reconciles_under_the_chart_identity(
         identity = control_plane.user_kubeconfig(
             user, ("system:serviceaccounts", f"system:serviceaccounts:{release_ns}", "system:authenticated")
         )
-        control_plane.wait_for(
-            lambda: control_plane.kubectl(
-                "auth", "can-i", "watch", "sesmonitors.sesmonitor.io", "--all-namespaces",
-                kubeconfig=identity, check=False,
-            ).stdout.strip() == "yes",
-            timeout=20, what="the release's ClusterRoleBinding to take effect",
-        )  # fmt: skip
+        control_plane.wait_allowed(
+            identity, *CAN_WATCH_MONITORS, timeout=20, what="the release's ClusterRoleBinding to take effect"
+        )
         ctr = container(dep)
         env: dict[str, str] = {}
         for item in ctr["env"]:

@@ -67,18 +67,12 @@ def test_two_replicas_one_active_and_failover(
     user = f"system:serviceaccount:{release_namespace}:{account}"
     groups = ("system:serviceaccounts", f"system:serviceaccounts:{release_namespace}", "system:authenticated")
     identity = Identity(user, control_plane.user_kubeconfig(user, groups), docs)
-    control_plane.wait_for(
-        lambda: (
-            control_plane.kubectl(
-                "auth",
-                "can-i",
-                "patch",
-                "clusterkopfpeerings.kopf.dev",
-                kubeconfig=identity.kubeconfig,
-                check=False,
-            ).stdout.strip()
-            == "yes"
-        ),
+    control_plane.wait_allowed(
+        identity.kubeconfig,
+        "auth",
+        "can-i",
+        "patch",
+        "clusterkopfpeerings.kopf.dev",
         timeout=20,
         what="the peering RBAC to take effect",
     )

@@ -120,10 +120,8 @@ def manifest(case_spec: dict[str, Any], name: str, namespace: str) -> dict[str, 
 
 @pytest.fixture(scope="module")
 def validation_namespace(control_plane: Cluster, sesmonitor_crd: dict[str, Any]) -> Iterator[str]:
-    name = f"sesmon-invalid-{uuid.uuid4().hex[:6]}"
-    control_plane.kubectl("create", "namespace", name)
-    yield name
-    control_plane.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found")
+    with control_plane.temporary_namespace(f"sesmon-invalid-{uuid.uuid4().hex[:6]}") as name:
+        yield name
 
 
 def kubectl_apply(cluster: Cluster, obj: dict[str, Any]) -> tuple[int, str]:

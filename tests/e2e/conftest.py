@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from e2e_helpers import (
@@ -55,17 +54,6 @@ from support.demo_runs import DemoRun, start_demo
 from support.kube_cluster import NodeCluster
 from support.user_stack import MonitorRef, UserStack
 from support.waiting import wait_for
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.e2e)
-
-
-# --------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")

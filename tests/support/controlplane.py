@@ -32,7 +32,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -92,6 +92,10 @@ DEFAULT_CONTROLLERS = (
     "clusterrole-aggregation",
     "csrsigning",
 )
+
+
+# `kubectl auth can-i` for what the operator does first: the chart's RBAC is in effect once it says yes.
+CAN_WATCH_MONITORS = ("auth", "can-i", "watch", "sesmonitors.sesmonitor.io", "--all-namespaces")
 
 
 class ControlPlaneError(RuntimeError):
@@ -329,6 +333,17 @@ class Cluster:
             )
         return proc
 
+    @contextlib.contextmanager
+    def temporary_namespace(self, name: str, labels: Mapping[str, str] | None = None) -> Iterator[str]:
+        """The namespace ``name``, created (and labelled) now and deleted, without waiting, afterwards."""
+        self.kubectl("create", "namespace", name)
+        if labels:
+            self.kubectl("label", "namespace", name, *[f"{k}={v}" for k, v in labels.items()])
+        try:
+            yield name
+        finally:
+            self.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found")
+
     def run_with_kubeconfig(
         self, args: Sequence[str], *, cwd: Path | None = None, timeout: float = 300
     ) -> subprocess.CompletedProcess[str]:
@@ -398,6 +413,15 @@ class Cluster:
     ) -> None:
         """Poll ``predicate`` until true (``support.waiting``); ``ControlPlaneError`` after ``timeout``."""
         wait_for(predicate, timeout, what or repr(predicate), interval, error=ControlPlaneError)
+
+    def wait_allowed(self, kubeconfig: Path, *args: str, timeout: float = 10, what: str) -> None:
+        """Wait until ``kubectl <args>`` as ``kubeconfig`` succeeds (``auth can-i`` exits 0 on "yes"):
+        RBAC takes a moment to apply a new binding."""
+        self.wait_for(
+            lambda: self.kubectl(*args, kubeconfig=kubeconfig, check=False).returncode == 0,
+            timeout=timeout,
+            what=what,
+        )
 
     # -- audit -----------------------------------------------------------------------------------
 

@@ -20,9 +20,12 @@ stderr): 10-25 minutes for the control plane, 5-10 for the node, a few for the i
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -62,6 +65,19 @@ def _run_build(script: Path, *args: str, holds: str = "bin/") -> Path:
     if not found:
         raise RuntimeError(f"{script} printed {path}, which has no {holds}")
     return path
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file `path` (created with its folder): one pytest worker fills a
+    shared cache while the others wait."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @functools.cache

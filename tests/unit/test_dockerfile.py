@@ -15,8 +15,6 @@ pip's downloads come from a wheelhouse kept under ``${SESMONITOR_TOOLS:-~/.cache
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -31,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from support.tools import locked
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"
@@ -279,24 +279,13 @@ def tools_root() -> Path:
     return Path(os.environ.get("SESMONITOR_TOOLS") or Path.home() / ".cache" / "sesmonitor-tools")
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def wheelhouse() -> Path:
     """Every wheel the build stage installs, downloaded once per pair of locks (hashes checked)."""
     key = hashlib.sha256(BUILD_LOCK.read_bytes() + LOCK.read_bytes()).hexdigest()[:16]
     tag = f"py{sys.version_info.major}{sys.version_info.minor}"
     house = tools_root() / "wheels" / f"{tag}-{key}"
     done = house / ".complete"
-    with _locked(tools_root() / "wheels" / ".lock"):
+    with locked(tools_root() / "wheels" / ".lock"):
         if not done.is_file():
             house.mkdir(parents=True, exist_ok=True)
             proc = subprocess.run(
