@@ -137,31 +137,23 @@ def ensure_yace() -> tuple[Path | None, str]:
     log(f"building YACE {YACE_VERSION}")
     # `go install ...@version` stops at its deprecation check (the module proxy here refuses the
     # module's version list), so download that exact version and build it from the module cache.
-    env = dict(os.environ, GOFLAGS="-modcacherw")
-    result = subprocess.run(
-        ["go", "mod", "download", "-json", f"{YACE_MODULE}@{YACE_VERSION}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=600,
-    )
+    result = _go("mod", "download", "-json", f"{YACE_MODULE}@{YACE_VERSION}", timeout=600)
     if result.returncode:
         return None, f"go mod download failed: {result.stdout[-300:]}{result.stderr[-300:]}"
     source = Path(json.loads(result.stdout)["Dir"])
     binary.parent.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        ["go", "build", "-o", str(binary), "./cmd/yace"],
-        cwd=source,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=900,
-    )
+    result = _go("build", "-o", str(binary), "./cmd/yace", cwd=source, timeout=900)
     if result.returncode:
         return None, f"go build failed: {result.stderr[-500:]}"
     return binary, YACE_VERSION
+
+
+def _go(*args: str, timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`go <args>`, its module cache left writable (so the cache can be cleaned without root)."""
+    env = dict(os.environ, GOFLAGS="-modcacherw")
+    return subprocess.run(
+        ["go", *args], cwd=cwd, capture_output=True, text=True, env=env, check=False, timeout=timeout
+    )
 
 
 def ensure_tls() -> tuple[Path, Path, Path] | None:

@@ -218,31 +218,25 @@ class MonitoringStack:
             docs += [self._placed(doc) for doc in _docs(path)]
         selector = {"matchLabels": {"release": self.release}}
         docs.append(
-            {
-                "apiVersion": "monitoring.coreos.com/v1",
-                "kind": "Prometheus",
-                "metadata": {"name": self.release, "namespace": self.namespace},
-                "spec": {
-                    "image": self.image(PROMETHEUS_IMAGE),
-                    "version": self.image(PROMETHEUS_IMAGE).rpartition(":")[2],
-                    "replicas": 1,
-                    "serviceAccountName": "prometheus",
-                    "serviceMonitorSelector": selector,
-                    "serviceMonitorNamespaceSelector": {},
-                    "ruleSelector": selector,
-                    "ruleNamespaceSelector": {},
-                    "podMonitorSelector": selector,
-                    "podMonitorNamespaceSelector": {},
-                    "evaluationInterval": self.evaluation_interval,
-                    "scrapeInterval": "5s",
-                    "alerting": {
-                        "alertmanagers": [
-                            {"namespace": self.namespace, "name": "alertmanager-operated", "port": "web"}
-                        ]
-                    },
-                    "resources": {"requests": {"memory": "100Mi"}},
+            self._operated(
+                "Prometheus",
+                PROMETHEUS_IMAGE,
+                serviceAccountName="prometheus",
+                serviceMonitorSelector=selector,
+                serviceMonitorNamespaceSelector={},
+                ruleSelector=selector,
+                ruleNamespaceSelector={},
+                podMonitorSelector=selector,
+                podMonitorNamespaceSelector={},
+                evaluationInterval=self.evaluation_interval,
+                scrapeInterval="5s",
+                alerting={
+                    "alertmanagers": [
+                        {"namespace": self.namespace, "name": "alertmanager-operated", "port": "web"}
+                    ]
                 },
-            }
+                resources={"requests": {"memory": "100Mi"}},
+            )
         )
         docs.append(self._node_port("prometheus", {"prometheus": self.release}, 9090))
         return docs
@@ -256,18 +250,19 @@ class MonitoringStack:
                 "metadata": {"name": f"alertmanager-{self.release}", "namespace": self.namespace},
                 "data": {"alertmanager.yaml": base64.b64encode(config.encode()).decode()},
             },
-            {
-                "apiVersion": "monitoring.coreos.com/v1",
-                "kind": "Alertmanager",
-                "metadata": {"name": self.release, "namespace": self.namespace},
-                "spec": {
-                    "image": self.image(ALERTMANAGER_IMAGE),
-                    "version": self.image(ALERTMANAGER_IMAGE).rpartition(":")[2],
-                    "replicas": 1,
-                },
-            },
+            self._operated("Alertmanager", ALERTMANAGER_IMAGE),
             self._node_port("alertmanager", {"alertmanager": self.release}, 9093),
         ]
+
+    def _operated(self, kind: str, repository: str, **spec: Any) -> dict[str, Any]:
+        """A Prometheus or Alertmanager for the operator to run: one replica of the node's image."""
+        image = self.image(repository)
+        return {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": kind,
+            "metadata": {"name": self.release, "namespace": self.namespace},
+            "spec": {"image": image, "version": image.rpartition(":")[2], "replicas": 1, **spec},
+        }
 
     def _node_port(self, name: str, selector: dict[str, str], port: int) -> dict[str, Any]:
         return {

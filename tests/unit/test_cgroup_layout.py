@@ -12,8 +12,14 @@ TMPFS = "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755"
 PROC = "22 1 0:21 / /proc rw,nosuid - proc proc rw"
 
 
-def _v1(n: int, point: str, options: str) -> str:
-    return f"{n} 31 0:{n} / /sys/fs/cgroup/{point} rw,nosuid - cgroup cgroup rw,{options}"
+def _v1(*points: str, systemd: str) -> list[str]:
+    """Mountinfo lines of v1 hierarchies at /sys/fs/cgroup/<point> (mount options: the point's
+    controllers), numbered from 32; the systemd one, mount options `systemd`, last."""
+    mounts = [*((point, point) for point in points), ("systemd", systemd)]
+    return [
+        f"{n} 31 0:{n} / /sys/fs/cgroup/{point} rw,nosuid - cgroup cgroup rw,{options}"
+        for n, (point, options) in enumerate(mounts, start=32)
+    ]
 
 
 # This machine: one hierarchy per controller, the systemd one, and an empty cgroup2 at unified/.
@@ -21,29 +27,23 @@ HYBRID = "\n".join(
     [
         PROC,
         TMPFS,
-        _v1(32, "cpu", "cpu"),
-        _v1(33, "cpuacct", "cpuacct"),
-        _v1(34, "cpuset", "cpuset"),
-        _v1(35, "memory", "memory"),
-        _v1(36, "devices", "devices"),
-        _v1(37, "freezer", "freezer"),
-        _v1(38, "blkio", "blkio"),
-        _v1(39, "pids", "pids"),
-        _v1(40, "systemd", "name=systemd"),
+        *_v1(
+            "cpu",
+            "cpuacct",
+            "cpuset",
+            "memory",
+            "devices",
+            "freezer",
+            "blkio",
+            "pids",
+            systemd="name=systemd",
+        ),
         "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw",
     ]
 )
 # Debian 10's systemd: cpu and cpuacct in one hierarchy, net_cls and others the node does not use.
 V1 = "\n".join(
-    [
-        TMPFS,
-        _v1(32, "cpu,cpuacct", "cpu,cpuacct"),
-        _v1(33, "net_cls,net_prio", "net_cls,net_prio"),
-        _v1(34, "memory", "memory"),
-        _v1(35, "pids", "pids"),
-        _v1(36, "cpuset", "cpuset"),
-        _v1(37, "systemd", "xattr,name=systemd"),
-    ]
+    [TMPFS, *_v1("cpu,cpuacct", "net_cls,net_prio", "memory", "pids", "cpuset", systemd="xattr,name=systemd")]
 )
 # Debian 12, Ubuntu 22.04+, GitHub's runners, the QEMU guest: only cgroup2, at /sys/fs/cgroup itself.
 V2 = "\n".join(

@@ -34,6 +34,11 @@ def pod(
     }
 
 
+def condition(type_: str, status: str, reason: str, message: str) -> dict[str, str]:
+    """A pod or Deployment status condition."""
+    return {"type": type_, "status": status, "reason": reason, "message": message}
+
+
 def waiting(reason: str, message: str = "", **extra: Any) -> dict[str, Any]:
     return {
         "name": "exporter",
@@ -67,12 +72,9 @@ def test_a_crash_loop_says_how_the_container_last_exited() -> None:
 
 
 def test_a_pod_the_scheduler_cannot_place_says_why() -> None:
-    unschedulable = {
-        "type": "PodScheduled",
-        "status": "False",
-        "reason": "Unschedulable",
-        "message": "0/3 nodes are available: 3 Insufficient memory.",
-    }
+    unschedulable = condition(
+        "PodScheduled", "False", "Unschedulable", "0/3 nodes are available: 3 Insufficient memory."
+    )
     problem = diagnose(None, [pod(conditions=[unschedulable])])
     assert problem == PodProblem(
         "Unschedulable",
@@ -105,12 +107,9 @@ def test_the_newest_live_pod_speaks_not_one_being_replaced() -> None:
 
 
 def test_without_pods_the_deployment_says_why() -> None:
-    failure = {
-        "type": "ReplicaFailure",
-        "status": "True",
-        "reason": "FailedCreate",
-        "message": 'pods "sesmon-prod-x" is forbidden: exceeded quota: pods',
-    }
+    failure = condition(
+        "ReplicaFailure", "True", "FailedCreate", 'pods "sesmon-prod-x" is forbidden: exceeded quota: pods'
+    )
     deployment = {"status": {"conditions": [failure]}}
     assert diagnose(deployment, []) == PodProblem(
         "NoExporterPod", 'no exporter pod: pods "sesmon-prod-x" is forbidden: exceeded quota: pods'

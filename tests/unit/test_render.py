@@ -211,10 +211,14 @@ def test_security_context_is_restricted() -> None:
     assert pod_sc["seccompProfile"] == {"type": "RuntimeDefault"}
 
 
-def test_config_is_mounted_read_only_and_tmp_is_writable() -> None:
-    monitor = make()
+def mounts_and_volumes(monitor: SesMonitor) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The exporter container's volume mounts and the pod's volumes, each by name."""
     mounts = {m["name"]: m for m in container(monitor)["volumeMounts"]}
-    volumes = {v["name"]: v for v in pod_spec(monitor)["volumes"]}
+    return mounts, {v["name"]: v for v in pod_spec(monitor)["volumes"]}
+
+
+def test_config_is_mounted_read_only_and_tmp_is_writable() -> None:
+    mounts, volumes = mounts_and_volumes(make())
     config_mount = next(m for m in mounts.values() if m["mountPath"] == CONFIG_MOUNT_PATH)
     assert config_mount["readOnly"] is True
     assert volumes[config_mount["name"]]["configMap"]["name"] == child_names("example").config_map
@@ -224,9 +228,7 @@ def test_config_is_mounted_read_only_and_tmp_is_writable() -> None:
 
 
 def test_resume_key_is_a_volume_of_its_own_optional_and_outside_the_config_mount() -> None:
-    monitor = make()
-    mounts = {m["name"]: m for m in container(monitor)["volumeMounts"]}
-    volumes = {v["name"]: v for v in pod_spec(monitor)["volumes"]}
+    mounts, volumes = mounts_and_volumes(make())
     control = next(m for m in mounts.values() if m["mountPath"] == CONTROL_MOUNT_PATH)
     assert control["readOnly"] is True
     assert "subPath" not in control  # kubelet never updates a subPath mount

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from sesmonitor.api.quantities import DURATION_PATTERN, PERCENT_PATTERN, parse_duration, parse_percent
@@ -26,6 +26,16 @@ MAX_CONFIGURATION_SETS: Final = 20
 def percent_cel(self_expr: str) -> str:
     """A percent string as a CEL number ("5%" -> 5.0)."""
     return f"double({self_expr}.replace('%', ''))"
+
+
+def cel_rule(rule: str, message: str, field_path: str | None = None) -> dict[str, str]:
+    """One cross-field rule for the API server; `field_path` names the field it reports on."""
+    return {"rule": rule, "message": message, **({"fieldPath": field_path} if field_path else {})}
+
+
+def cel_rules(*rules: dict[str, str]) -> ConfigDict:
+    """A model's configuration carrying its cross-field rules (the CRD's x-kubernetes-validations)."""
+    return ConfigDict(json_schema_extra={"x-kubernetes-validations": list(rules)})
 
 
 def _checked(check: Callable[[str], object]) -> AfterValidator:

@@ -16,6 +16,8 @@ from sesmonitor.api.fields import (
     ConfigurationSetName,
     DurationRange,
     Text,
+    cel_rule,
+    cel_rules,
     configuration_set_list,
     percent,
     percent_cel,
@@ -74,15 +76,11 @@ class _Model(BaseModel):
 class ThresholdPair(_Model):
     """Two levels for one rate; `warning` must be lower than `critical`."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": f"{percent_cel('self.warning')} < {percent_cel('self.critical')}",
-                    "message": "warning must be lower than critical",
-                }
-            ]
-        }
+    model_config = cel_rules(
+        cel_rule(
+            f"{percent_cel('self.warning')} < {percent_cel('self.critical')}",
+            "warning must be lower than critical",
+        ),
     )
 
     warning: str
@@ -185,19 +183,12 @@ class Endpoints(_Model):
 class Aws(_Model):
     """How the exporter reaches AWS. Never holds key material: only references to it."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "!has(self.externalId) || has(self.roleArn)",
-                    "message": "externalId needs roleArn",
-                },
-                {
-                    "rule": "!(has(self.serviceAccountName) && has(self.credentialsSecretRef))",
-                    "message": "use either serviceAccountName (IRSA, Pod Identity) or credentialsSecretRef",
-                },
-            ]
-        }
+    model_config = cel_rules(
+        cel_rule("!has(self.externalId) || has(self.roleArn)", "externalId needs roleArn"),
+        cel_rule(
+            "!(has(self.serviceAccountName) && has(self.credentialsSecretRef))",
+            "use either serviceAccountName (IRSA, Pod Identity) or credentialsSecretRef",
+        ),
     )
 
     role_arn: str | None = ROLE_ARN(
@@ -246,19 +237,13 @@ class Events(_Model):
     """SES events (Bounce, Complaint, Delivery, DeliveryDelay, Send, Reject) read from an SQS queue:
     why mail bounces, beyond CloudWatch's rates. deploy/aws/ses-events.yaml creates the queue."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": (
-                        "!has(self.region) || !self.queueURL.matches('^https://sqs\\\\.')"
-                        " || self.queueURL.startsWith('https://sqs.' + self.region + '.')"
-                    ),
-                    "message": "region must be the region in queueURL (https://sqs.<region>.amazonaws.com/...)",
-                    "fieldPath": ".region",
-                }
-            ]
-        }
+    model_config = cel_rules(
+        cel_rule(
+            "!has(self.region) || !self.queueURL.matches('^https://sqs\\\\.')"
+            " || self.queueURL.startsWith('https://sqs.' + self.region + '.')",
+            "region must be the region in queueURL (https://sqs.<region>.amazonaws.com/...)",
+            field_path=".region",
+        ),
     )
 
     queue_url: str = QUEUE_URL(
@@ -328,15 +313,11 @@ class Resources(_Model):
 class Exporter(_Model):
     """The exporter Deployment that reads AWS and serves /metrics."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "duration(self.lookback) >= duration(self.refreshInterval)",
-                    "message": "lookback must be at least refreshInterval",
-                }
-            ]
-        }
+    model_config = cel_rules(
+        cel_rule(
+            "duration(self.lookback) >= duration(self.refreshInterval)",
+            "lookback must be at least refreshInterval",
+        ),
     )
 
     image: str | None = Field(
@@ -400,19 +381,12 @@ class Protection(_Model):
     paused until a person resumes it (annotation sesmonitor.io/resume=<set>, or `sesmonitor resume`).
     """
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": (
-                        "self.mode == 'Off' ||"
-                        " (has(self.configurationSets) && size(self.configurationSets) > 0)"
-                    ),
-                    "message": "DryRun and Enforce need configurationSets",
-                    "fieldPath": ".configurationSets",
-                }
-            ]
-        }
+    model_config = cel_rules(
+        cel_rule(
+            "self.mode == 'Off' || (has(self.configurationSets) && size(self.configurationSets) > 0)",
+            "DryRun and Enforce need configurationSets",
+            field_path=".configurationSets",
+        ),
     )
 
     mode: Literal["Off", "DryRun", "Enforce"] = Field(
@@ -455,36 +429,25 @@ class Protection(_Model):
 class SesMonitorSpec(_Model):
     """Desired state: which SES account to watch, and when to alert."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": (
-                        "duration(self.window).getSeconds()"
-                        " >= 2 * duration(self.exporter.refreshInterval).getSeconds()"
-                    ),
-                    "message": "window must be at least twice exporter.refreshInterval",
-                    "fieldPath": ".window",
-                },
-                {
-                    "rule": (
-                        "!has(self.configurationSetCounts) || self.configurationSetCounts.all(s,"
-                        " has(self.configurationSets) && s in self.configurationSets)"
-                    ),
-                    "message": "every configurationSetCounts entry must be listed in configurationSets",
-                    "fieldPath": ".configurationSetCounts",
-                },
-                {
-                    "rule": (
-                        "!has(self.protection) || !has(self.protection.configurationSets) ||"
-                        " self.protection.configurationSets.all(s,"
-                        " has(self.configurationSets) && s in self.configurationSets)"
-                    ),
-                    "message": "every protection.configurationSets entry must be listed in configurationSets",
-                    "fieldPath": ".protection.configurationSets",
-                },
-            ]
-        }
+    model_config = cel_rules(
+        cel_rule(
+            "duration(self.window).getSeconds() >= 2 * duration(self.exporter.refreshInterval).getSeconds()",
+            "window must be at least twice exporter.refreshInterval",
+            field_path=".window",
+        ),
+        cel_rule(
+            "!has(self.configurationSetCounts) || self.configurationSetCounts.all(s,"
+            " has(self.configurationSets) && s in self.configurationSets)",
+            "every configurationSetCounts entry must be listed in configurationSets",
+            field_path=".configurationSetCounts",
+        ),
+        cel_rule(
+            "!has(self.protection) || !has(self.protection.configurationSets) ||"
+            " self.protection.configurationSets.all(s,"
+            " has(self.configurationSets) && s in self.configurationSets)",
+            "every protection.configurationSets entry must be listed in configurationSets",
+            field_path=".protection.configurationSets",
+        ),
     )
 
     region: str = REGION("AWS region of the SES account, e.g. us-east-1.")
