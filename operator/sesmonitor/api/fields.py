@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
 
 from sesmonitor.api.quantities import DURATION_PATTERN, PERCENT_PATTERN, parse_duration, parse_percent
@@ -28,12 +29,15 @@ def percent_cel(self_expr: str) -> str:
     return f"double({self_expr}.replace('%', ''))"
 
 
-def cel_rule(rule: str, message: str, field_path: str | None = None) -> dict[str, str]:
+def cel_rule(rule: str, message: str, field_path: str | None = None) -> JsonDict:
     """One cross-field rule for the API server; `field_path` names the field it reports on."""
-    return {"rule": rule, "message": message, **({"fieldPath": field_path} if field_path else {})}
+    found: JsonDict = {"rule": rule, "message": message}
+    if field_path:
+        found["fieldPath"] = field_path
+    return found
 
 
-def cel_rules(*rules: dict[str, str]) -> ConfigDict:
+def cel_rules(*rules: JsonDict) -> ConfigDict:
     """A model's configuration carrying its cross-field rules (the CRD's x-kubernetes-validations)."""
     return ConfigDict(json_schema_extra={"x-kubernetes-validations": list(rules)})
 
