@@ -263,6 +263,11 @@ def condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any]:
     return {}
 
 
+def monitor_ready(cluster: Cluster, namespace: str, name: str) -> bool:
+    """Whether the SesMonitor's Ready condition is True."""
+    return condition(get_json(cluster, "sesmonitor", name, "-n", namespace), "Ready").get("status") == "True"
+
+
 def children(cluster: Cluster, namespace: str, monitor: str) -> dict[str, dict[str, Any]]:
     """The monitor's children by kind (lower case), found by their `sesmonitor.io/monitor` label."""
     listed = cluster.kubectl_json(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from operator_helpers import (
@@ -45,17 +46,32 @@ def create(cluster: Cluster, namespace: str, name: str, spec: dict[str, Any] | N
     return obj
 
 
+def create_ready(cluster: Cluster, exporters: StandInExporters, namespace: str, name: str) -> None:
+    """Serve the monitor's status, create it, and wait for its children and its Ready condition."""
+    exporters.serve(namespace, name)
+    create(cluster, namespace, name)
+    wait_children(cluster, namespace, name)
+    wait_condition(cluster, namespace, name, "Ready", "True")
+
+
 def wait_children(
-    cluster: Cluster, namespace: str, name: str, timeout: float = CREATE_TIMEOUT
+    cluster: Cluster,
+    namespace: str,
+    name: str,
+    timeout: float = CREATE_TIMEOUT,
+    *,
+    until: Callable[[dict[str, Any]], bool] | None = None,
+    what: str | None = None,
 ) -> dict[str, Any]:
+    """The monitor's children by kind, once all of them exist and ``until(children)`` holds."""
     found: dict[str, Any] = {}
 
-    def all_there() -> bool:
+    def done() -> bool:
         nonlocal found
         found = children(cluster, namespace, name)
-        return len(found) == len(CHILD_KINDS)
+        return len(found) == len(CHILD_KINDS) and (until is None or until(found))
 
-    cluster.wait_for(all_there, timeout=timeout, what=f"the children of {namespace}/{name}")
+    cluster.wait_for(done, timeout=timeout, what=what or f"the children of {namespace}/{name}")
     return found
 
 
@@ -197,10 +213,7 @@ def test_update_of_thresholds_and_window_changes_the_rules(
 def test_unchanged_spec_means_zero_writes(
     control_plane: Cluster, running_operator: OperatorProcess, exporters: StandInExporters, namespace: str
 ) -> None:
-    exporters.serve(namespace, "prod")
-    create(control_plane, namespace, "prod")
-    wait_children(control_plane, namespace, "prod")
-    wait_condition(control_plane, namespace, "prod", "Ready", "True")
+    create_ready(control_plane, exporters, namespace, "prod")
 
     def settled() -> bool:  # kopf has recorded the handled spec: its one write after a change
         obj = get_json(control_plane, "sesmonitor", "prod", "-n", namespace) or {}
@@ -246,16 +259,17 @@ def test_deleted_children_come_back(
         "prometheusrule/sesmon-prod",
         "service/sesmon-prod",
     )
-
-    def restored() -> bool:
-        now = children(control_plane, namespace, "prod")
-        return len(now) == len(CHILD_KINDS) and all(
+    after = wait_children(
+        control_plane,
+        namespace,
+        "prod",
+        DRIFT_TIMEOUT,
+        until=lambda now: all(
             now[k]["metadata"]["uid"] != before[k]["metadata"]["uid"]
             for k in ("configmap", "prometheusrule", "service")
-        )
-
-    control_plane.wait_for(restored, timeout=DRIFT_TIMEOUT, what="the deleted children to be recreated")
-    after = children(control_plane, namespace, "prod")
+        ),
+        what="the deleted children to be recreated",
+    )
     assert after["deployment"]["metadata"]["uid"] == before["deployment"]["metadata"]["uid"]
 
 
@@ -286,13 +300,14 @@ def test_edited_children_are_restored(
         "--overwrite",
         "app.kubernetes.io/managed-by=someone-else",
     )
-
-    def restored() -> bool:
-        now = children(control_plane, namespace, "prod")
-        return all(differences(desired, now[desired["kind"].lower()]) == [] for desired in rendered(monitor))
-
-    control_plane.wait_for(restored, timeout=DRIFT_TIMEOUT, what="the edited children to be restored")
-    now = children(control_plane, namespace, "prod")
+    now = wait_children(
+        control_plane,
+        namespace,
+        "prod",
+        DRIFT_TIMEOUT,
+        until=lambda now: all(differences(d, now[d["kind"].lower()]) == [] for d in rendered(monitor)),
+        what="the edited children to be restored",
+    )
     assert now["prometheusrule"]["spec"] == original_rules
     assert now["deployment"]["spec"]["replicas"] == 1
     assert now["service"]["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "sesmonitor-operator"
@@ -301,10 +316,7 @@ def test_edited_children_are_restored(
 def test_delete_garbage_collects_the_children(
     control_plane: Cluster, running_operator: OperatorProcess, exporters: StandInExporters, namespace: str
 ) -> None:
-    exporters.serve(namespace, "prod")
-    create(control_plane, namespace, "prod")
-    wait_children(control_plane, namespace, "prod")
-    wait_condition(control_plane, namespace, "prod", "Ready", "True")
+    create_ready(control_plane, exporters, namespace, "prod")
     obj = get_json(control_plane, "sesmonitor", "prod", "-n", namespace)
     assert obj is not None
     assert not obj["metadata"].get("finalizers")

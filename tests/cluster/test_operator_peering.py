@@ -14,9 +14,9 @@ from operator_helpers import (
     OperatorProcess,
     StandInExporters,
     children,
-    condition,
     get_json,
     helm_template,
+    monitor_ready,
     sesmonitor,
 )
 
@@ -26,11 +26,6 @@ pytest_plugins = ["fixtures_operator"]
 
 PEERING_CRDS = ROOT / "crds" / "kopf-peering.yaml"
 RELEASE = "sesmonitor-operator-ha"  # contains the chart name: the full name is the release name
-
-
-def ready(cluster: Cluster, namespace: str, name: str) -> bool:
-    obj = get_json(cluster, "sesmonitor", name, "-n", namespace)
-    return condition(obj, "Ready").get("status") == "True"
 
 
 def test_two_replicas_one_active_and_failover(
@@ -97,7 +92,9 @@ def test_two_replicas_one_active_and_failover(
 
         exporters.serve(namespace, "prod")
         control_plane.apply(sesmonitor("prod", namespace))
-        control_plane.wait_for(lambda: ready(control_plane, namespace, "prod"), timeout=15, what="Ready")
+        control_plane.wait_for(
+            lambda: monitor_ready(control_plane, namespace, "prod"), timeout=15, what="Ready"
+        )
         assert "created ConfigMap" in active.log_text()
         assert "created ConfigMap" not in standby.log_text()
         # --log-format json: one JSON object per line.

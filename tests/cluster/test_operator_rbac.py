@@ -19,9 +19,9 @@ from operator_helpers import (
     OperatorProcess,
     StandInExporters,
     children,
-    condition,
     get_json,
     helm_template,
+    monitor_ready,
     sesmonitor,
 )
 
@@ -94,6 +94,13 @@ def can_i(cluster: Cluster, kubeconfig: Path, verb: str, resource: str, *where: 
     return proc.stdout.strip() == "yes"
 
 
+def answered(
+    cluster: Cluster, kubeconfig: Path, rules: list[tuple[str, str]], *where: str, answer: bool
+) -> list[str]:
+    """ "verb resource" of each rule that ``kubectl auth can-i`` answers ``answer`` (True: yes) to."""
+    return [f"{verb} {res}" for verb, res in rules if can_i(cluster, kubeconfig, verb, res, *where) == answer]
+
+
 def from_kubectl(event: dict[str, Any]) -> bool:
     """This module's own probes, made with the operator's credentials."""
     return str(event.get("userAgent", "")).startswith("kubectl")
@@ -114,11 +121,7 @@ def rbac_denied(event: dict[str, Any]) -> bool:
 def test_the_chart_grants_what_the_operator_needs(
     control_plane: Cluster, operator_identity: Identity, namespace: str
 ) -> None:
-    missing = [
-        f"{verb} {resource}"
-        for verb, resource in NEEDED
-        if not can_i(control_plane, operator_identity.kubeconfig, verb, resource, "-n", namespace)
-    ]
+    missing = answered(control_plane, operator_identity.kubeconfig, NEEDED, "-n", namespace, answer=False)
     assert missing == []
     assert can_i(
         control_plane, operator_identity.kubeconfig, "watch", "sesmonitors.sesmonitor.io", "--all-namespaces"
@@ -128,15 +131,10 @@ def test_the_chart_grants_what_the_operator_needs(
 def test_the_chart_denies_what_the_operator_does_not_need(
     control_plane: Cluster, operator_identity: Identity, namespace: str
 ) -> None:
-    allowed = [
-        f"{verb} {resource}"
-        for verb, resource in DENIED
-        if can_i(control_plane, operator_identity.kubeconfig, verb, resource, "-n", namespace)
-    ]
+    kubeconfig = operator_identity.kubeconfig
+    allowed = answered(control_plane, kubeconfig, DENIED, "-n", namespace, answer=True)
     allowed += [
-        f"{verb} {resource} (cluster)"
-        for verb, resource in DENIED_CLUSTER
-        if can_i(control_plane, operator_identity.kubeconfig, verb, resource)
+        f"{rule} (cluster)" for rule in answered(control_plane, kubeconfig, DENIED_CLUSTER, answer=True)
     ]
     assert allowed == []
     # The same answers from admin's point of view, impersonating the ServiceAccount.
@@ -161,10 +159,7 @@ def test_the_operator_was_never_denied_and_used_only_what_it_was_granted(
     exporters.serve(namespace, "prod")
     control_plane.apply(sesmonitor("prod", namespace))
     control_plane.wait_for(
-        lambda: (
-            condition(get_json(control_plane, "sesmonitor", "prod", "-n", namespace), "Ready").get("status")
-            == "True"
-        ),
+        lambda: monitor_ready(control_plane, namespace, "prod"),
         timeout=15,
         what="the monitor to be Ready",
     )
@@ -242,10 +237,7 @@ def test_the_namespaced_chart_is_enough_for_a_namespaced_operator(
             exporters.serve(ns, "prod")
             control_plane.apply(sesmonitor("prod", ns))
         control_plane.wait_for(
-            lambda: (
-                condition(get_json(control_plane, "sesmonitor", "prod", "-n", watched), "Ready").get("status")
-                == "True"
-            ),
+            lambda: monitor_ready(control_plane, watched, "prod"),
             timeout=15,
             what="the watched namespace's monitor to be Ready",
         )

@@ -425,8 +425,25 @@ class Cluster:
         verbs: Iterable[str] | None = None,
         sync: bool = True,
     ) -> list[dict[str, Any]]:
-        """Parsed audit events (``audit.k8s.io/v1`` Event dicts)."""
-        del since, user, verbs, sync
+        """Parsed audit events (``audit.k8s.io/v1`` Event dicts) logged after byte offset ``since`` (see
+        ``audit_offset``), filtered by user name and verbs. With ``sync`` it first makes sure every
+        request that completed before this call is in the log (the apiserver may write the event just
+        after answering)."""
+        verb_set = None if verbs is None else set(verbs)
+        events: list[dict[str, Any]] = []
+        for event in self._audit_log(since, sync=sync):
+            if user is not None and event.get("user", {}).get("username") != user:
+                continue
+            if verb_set is not None and event.get("verb") not in verb_set:
+                continue
+            if event.get("objectRef", {}).get("name", "").startswith("sesmonitor-audit-sync-"):
+                continue
+            events.append(event)
+        return events
+
+    def _audit_log(self, since: int, *, sync: bool) -> Iterable[dict[str, Any]]:
+        """Every event after ``since``: a subclass with an audit log reads it."""
+        del since, sync
         raise AuditUnavailableError("this cluster has no audit log (not started by ControlPlane)")
 
     def write_events(
@@ -563,30 +580,10 @@ class ControlPlane(Cluster):
         except FileNotFoundError:
             return 0
 
-    def audit_events(
-        self,
-        *,
-        since: int = 0,
-        user: str | None = None,
-        verbs: Iterable[str] | None = None,
-        sync: bool = True,
-    ) -> list[dict[str, Any]]:
-        """Audit events logged after byte offset ``since`` (see ``audit_offset``), filtered by user
-        name and verbs. With ``sync`` it first makes sure every request that completed before this
-        call is in the log (the apiserver may write the event just after answering)."""
+    def _audit_log(self, since: int, *, sync: bool) -> Iterable[dict[str, Any]]:
         if sync:
             self._audit_sync()
-        verb_set = None if verbs is None else set(verbs)
-        events: list[dict[str, Any]] = []
-        for event in self._read_audit(since):
-            if user is not None and event.get("user", {}).get("username") != user:
-                continue
-            if verb_set is not None and event.get("verb") not in verb_set:
-                continue
-            if event.get("objectRef", {}).get("name", "").startswith("sesmonitor-audit-sync-"):
-                continue
-            events.append(event)
-        return events
+        return self._read_audit(since)
 
     def stop(self) -> None:
         if self._stopped:
