@@ -48,12 +48,8 @@ def test_only_opted_in_sets_counts_are_requested(simulated_ses, make_exporter):
 def test_status_names_an_opted_in_set_whose_counts_never_had_data(simulated_ses, make_exporter):
     ses = simulated_ses("under-review", configuration_sets=["marketing"])
     clock = FakeClock(ses.seeded.now)
-    exporter = make_exporter(
-        ses,
-        clock=clock,
-        configuration_sets=("marketing", "no-destination"),
-        count_configuration_sets=("marketing", "no-destination"),
-    )
+    sets = ("marketing", "no-destination")  # seeded, and with no event destination: no counts
+    exporter = make_exporter(ses, clock=clock, configuration_sets=sets, count_configuration_sets=sets)
     assert get(exporter, "/status").json()["counts_without_data"] == {}  # nothing read yet
     exporter.refresher.refresh_once(clock.now)
     missing = get(exporter, "/status").json()["counts_without_data"]

@@ -268,6 +268,12 @@ def monitor_ready(cluster: Cluster, namespace: str, name: str) -> bool:
     return condition(get_json(cluster, "sesmonitor", name, "-n", namespace), "Ready").get("status") == "True"
 
 
+def wait_monitor_ready(
+    cluster: Cluster, namespace: str, name: str, *, timeout: float = 15, what: str = "the monitor to be Ready"
+) -> None:
+    cluster.wait_for(lambda: monitor_ready(cluster, namespace, name), timeout=timeout, what=what)
+
+
 def children(cluster: Cluster, namespace: str, monitor: str) -> dict[str, dict[str, Any]]:
     """The monitor's children by kind (lower case), found by their `sesmonitor.io/monitor` label."""
     listed = cluster.kubectl_json(

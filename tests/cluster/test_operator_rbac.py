@@ -21,8 +21,8 @@ from operator_helpers import (
     children,
     get_json,
     helm_template,
-    monitor_ready,
     sesmonitor,
+    wait_monitor_ready,
 )
 
 from support.controlplane import Cluster
@@ -158,11 +158,7 @@ def test_the_operator_was_never_denied_and_used_only_what_it_was_granted(
 ) -> None:
     exporters.serve(namespace, "prod")
     control_plane.apply(sesmonitor("prod", namespace))
-    control_plane.wait_for(
-        lambda: monitor_ready(control_plane, namespace, "prod"),
-        timeout=15,
-        what="the monitor to be Ready",
-    )
+    wait_monitor_ready(control_plane, namespace, "prod")
     events = [e for e in control_plane.audit_events(user=OPERATOR_USER) if not from_kubectl(e)]
     assert events, "no audit events of the operator"
     denied = [
@@ -236,11 +232,7 @@ def test_the_namespaced_chart_is_enough_for_a_namespaced_operator(
         for ns in (watched, other):
             exporters.serve(ns, "prod")
             control_plane.apply(sesmonitor("prod", ns))
-        control_plane.wait_for(
-            lambda: monitor_ready(control_plane, watched, "prod"),
-            timeout=15,
-            what="the watched namespace's monitor to be Ready",
-        )
+        wait_monitor_ready(control_plane, watched, "prod", what="the watched namespace's monitor to be Ready")
         assert len(children(control_plane, watched, "prod")) == len(CHILD_KINDS)
         assert children(control_plane, other, "prod") == {}
         assert (get_json(control_plane, "sesmonitor", "prod", "-n", other) or {}).get("status") is None

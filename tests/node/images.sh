@@ -268,14 +268,9 @@ scrape_configs:
 EOF
   c=$(new_container "$BASE_REF-$key_base")
   buildah copy --quiet "$c" "$stage" / >/dev/null
-  # As upstream's Dockerfile (prometheus-operator passes args only).
   buildah run "$c" -- chown -R 65534:65534 /etc/prometheus /prometheus >&2
-  buildah config --user 65534:65534 --workingdir /prometheus --port 9090 --volume /prometheus \
-    --entrypoint '["/bin/prometheus"]' \
-    --cmd '["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]' \
-    --label org.opencontainers.image.description="Prometheus $PROMETHEUS_VERSION on Debian $SUITE" \
-    "$c"
-  commit "$c" "$PROMETHEUS_REF"
+  commit_as_upstream "$c" "$PROMETHEUS_REF" prometheus 9090 --storage.tsdb.path \
+    "Prometheus $PROMETHEUS_VERSION on Debian $SUITE"
   rm -rf "$stage"
 }
 
@@ -297,13 +292,20 @@ make_alertmanager() {
     mkdir -p /etc/alertmanager /alertmanager
     printf '%s\n' 'route:' '  receiver: default' 'receivers:' '  - name: default' >/etc/alertmanager/alertmanager.yml
     chown -R 65534:65534 /etc/alertmanager /alertmanager" >&2
-  # As upstream's image: nobody, /alertmanager as the data volume (prometheus-operator passes args only).
-  buildah config --user 65534:65534 --workingdir /alertmanager --port 9093 --volume /alertmanager \
-    --entrypoint '["/bin/alertmanager"]' \
-    --cmd '["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]' \
-    --label org.opencontainers.image.description="Alertmanager $ALERTMANAGER_VERSION on Debian $SUITE" \
+  commit_as_upstream "$c" "$ALERTMANAGER_REF" alertmanager 9093 --storage.path \
+    "Alertmanager $ALERTMANAGER_VERSION on Debian $SUITE"
+}
+
+# As upstream's images: nobody, /<name> the working directory and data volume, /etc/<name>/<name>.yml
+# the configuration (prometheus-operator passes args only); then committed as <ref>.
+commit_as_upstream() { # container ref name port storage-flag description
+  local c=$1 ref=$2 name=$3 port=$4 storage=$5 description=$6
+  buildah config --user 65534:65534 --workingdir "/$name" --port "$port" --volume "/$name" \
+    --entrypoint "[\"/bin/$name\"]" \
+    --cmd "[\"--config.file=/etc/$name/$name.yml\", \"$storage=/$name\"]" \
+    --label org.opencontainers.image.description="$description" \
     "$c"
-  commit "$c" "$ALERTMANAGER_REF"
+  commit "$c" "$ref"
 }
 
 # ---- buildah helpers ----
@@ -375,8 +377,12 @@ key[pause]=$(static_key pause "$bin_dir/pause")
 key[coredns]=$(static_key coredns "$bin_dir/coredns")
 key[prometheus-operator]=$(static_key prometheus-operator "$bin_dir/prometheus-operator")
 key[prometheus-config-reloader]=$(static_key prometheus-config-reloader "$bin_dir/prometheus-config-reloader")
-key[prometheus]=$({ echo "$PROMETHEUS_REF $key_base"; declare -f make_prometheus; file_hash "$prometheus_bin"; } | digest16)
-key[alertmanager]=$({ echo "$ALERTMANAGER_REF $key_base"; declare -f make_alertmanager; } | digest16)
+key[prometheus]=$({
+  echo "$PROMETHEUS_REF $key_base"
+  declare -f make_prometheus commit_as_upstream
+  file_hash "$prometheus_bin"
+} | digest16)
+key[alertmanager]=$({ echo "$ALERTMANAGER_REF $key_base"; declare -f make_alertmanager commit_as_upstream; } | digest16)
 
 out_dir() { printf '%s\n' "${names[@]}" | while read -r n; do echo "$n ${key[$n]}"; done | digest16; }
 complete() { # out
