@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sesmonitor.api.fields import Text
 
 RATE: Final = Text(max_length=16)  # a percent as the exporter formats it, e.g. 14.32%
+WORD: Final = Text(max_length=32)  # one of a few values, e.g. PROBATION or paused
+SUMMARY: Final = Text(max_length=512)  # one line for a person
 REASON_PATTERN: Final = r"^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$"
 CONDITION_TYPE_PATTERN: Final = (
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
@@ -89,12 +91,9 @@ class ProtectedSet(_Status):
     configuration_set: str = Field(
         alias="configurationSet", description="The configuration set.", max_length=64
     )
-    state: str = Field(
-        description=(
-            "watching, paused (by sesmonitor), would_pause (DryRun), paused_elsewhere (not by sesmonitor),"
-            " cooldown (after a resume) or unknown."
-        ),
-        max_length=32,
+    state: str = WORD(
+        "watching, paused (by sesmonitor), would_pause (DryRun), paused_elsewhere (not by sesmonitor),"
+        " cooldown (after a resume) or unknown."
     )
     paused_at: str | None = Field(default=None, alias="pausedAt", description="When sesmonitor paused it.")
     reason: str | None = Field(default=None, description="The rate that paused it.", max_length=256)
@@ -143,23 +142,19 @@ class SesMonitorStatus(_Status):
         None,
         alias="complaintRateWindowAverage",
     )
-    enforcement_status: str | None = Field(
-        default=None,
+    enforcement_status: str | None = WORD(
+        "SES account enforcement status: HEALTHY, PROBATION (under review) or SHUTDOWN (paused).",
+        None,
         alias="enforcementStatus",
-        description="SES account enforcement status: HEALTHY, PROBATION (under review) or SHUTDOWN (paused).",
-        max_length=32,
     )
     sending_enabled: bool | None = Field(
         default=None, alias="sendingEnabled", description="Whether SES lets the account send."
     )
-    bounce_breakdown: str | None = Field(
-        default=None,
+    bounce_breakdown: str | None = SUMMARY(
+        "With spec.events: the last hour's bounces by type, sub-type and recipient domain, e.g."
+        " permanent 92% (NoEmail 80%), transient 8%; top domain example.com 41%.",
+        None,
         alias="bounceBreakdown",
-        description=(
-            "With spec.events: the last hour's bounces by type, sub-type and recipient domain, e.g."
-            " permanent 92% (NoEmail 80%), transient 8%; top domain example.com 41%."
-        ),
-        max_length=512,
     )
     protection: list[ProtectedSet] = Field(
         default_factory=list,
