@@ -22,8 +22,9 @@ from typing import Any
 
 import yaml
 
-from sesmonitor.contract import ExporterStatus, empty_account, empty_rate
+from sesmonitor.contract import ExporterStatus
 from support.controlplane import Cluster, free_port
+from support.exporter_documents import exporter_status
 from support.http_servers import BackgroundServer, QuietHandler
 from support.monitors import monitor_document
 from support.tools import tools_dir
@@ -58,41 +59,6 @@ class Identity:
 # --------------------------------------------------------------------------------------------------
 # A stand-in exporter
 # --------------------------------------------------------------------------------------------------
-
-
-def exporter_status(
-    key: str,
-    *,
-    bounce: float | None = 0.01,
-    complaint: float | None = 0.0002,
-    enforcement: str | None = "HEALTHY",
-    sending: bool | None = True,
-    ready: bool = True,
-    stale: bool = False,
-    region: str = "eu-west-1",
-) -> ExporterStatus:
-    """An ExporterStatus as the exporter serves it (rates as fractions)."""
-    bounce_rate, complaint_rate = empty_rate(), empty_rate()
-    bounce_rate["current"] = bounce_rate["window_average"] = bounce
-    complaint_rate["current"] = complaint_rate["window_average"] = complaint
-    for rate in (bounce_rate, complaint_rate):
-        if rate["current"] is not None:
-            rate["timestamp"] = "2026-01-01T00:00:00Z"
-            rate["age_seconds"] = 60.0
-    account = empty_account()
-    account["enforcement_status"] = enforcement
-    account["sending_enabled"] = sending
-    return ExporterStatus(
-        monitor=key,
-        region=region,
-        ready=ready,
-        stale=stale,
-        bounce_rate=bounce_rate,
-        complaint_rate=complaint_rate,
-        account=account,
-        last_refresh_time="2026-01-01T00:01:00Z" if ready else None,
-        last_error=None,
-    )
 
 
 def as_served(doc: ExporterStatus, now: float) -> ExporterStatus:

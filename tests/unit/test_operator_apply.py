@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sesmonitor.api import load
-from sesmonitor.contract import ExporterStatus, empty_account, empty_rate
+from sesmonitor.contract import ExporterStatus
 from sesmonitor.operator.apply import (
     RENDERED_HASH_ANNOTATION,
     OwnerReference,
@@ -31,6 +31,7 @@ from sesmonitor.operator.settings import (
 )
 from sesmonitor.operator.shapes import ExporterReading
 from sesmonitor.render import RenderDefaults, render_all
+from support.exporter_documents import exporter_status
 from support.monitors import monitor_document
 
 MONITOR = monitor_document(region="eu-west-1", uid="uid-1", generation=1)
@@ -328,25 +329,7 @@ def test_missing_prometheus_operator_types_do_not_stop_the_exporter() -> None:
 
 
 def exporter_doc(bounce: float | None = 0.01) -> ExporterStatus:
-    rate = empty_rate()
-    rate["current"] = bounce
-    rate["window_average"] = bounce
-    complaint = empty_rate()
-    complaint["current"] = complaint["window_average"] = 0.0001
-    account = empty_account()
-    account["enforcement_status"] = "HEALTHY"
-    account["sending_enabled"] = True
-    return ExporterStatus(
-        monitor="mail/prod",
-        region="eu-west-1",
-        ready=True,
-        stale=False,
-        bounce_rate=rate,
-        complaint_rate=complaint,
-        account=account,
-        last_refresh_time="2026-01-01T00:00:00Z",
-        last_error=None,
-    )
+    return exporter_status("mail/prod", bounce=bounce, complaint=0.0001)
 
 
 class World:
