@@ -16,6 +16,8 @@
 # stdout carries only the output directory (the callers read its last line); the rest goes to stderr.
 
 root=${SESMONITOR_TOOLS:-$HOME/.cache/sesmonitor-tools}
+# shellcheck source=SCRIPTDIR/tool-cache.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tool-cache.sh"
 _go_build_name=build
 _go_build_started=$(date +%s)
 
@@ -23,18 +25,11 @@ log() { echo "$_go_build_name: $*" >&2; }
 
 go_build_begin() { # name lock
   _go_build_name=$1
-  if complete; then
-    echo "$out"
-    exit 0
-  fi
+  print_if_complete
   command -v go >/dev/null || { log "'go' not found on PATH (need Go >= 1.26)"; exit 1; }
   mkdir -p "$out/bin"
-  exec 9>"$root/$2"
-  flock 9
-  if complete; then
-    echo "$out"
-    exit 0
-  fi
+  lock_tool_cache "$2"
+  print_if_complete
   export GOFLAGS="-buildvcs=false"
   export CGO_ENABLED=0
   local b todo=()

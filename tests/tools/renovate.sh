@@ -19,18 +19,12 @@ out=$root/renovate-$version-$digest
 log() { echo "renovate.sh: $*" >&2; }
 
 complete() { [[ -f $out/.complete ]]; }
-if complete; then
-  echo "$out"
-  exit 0
-fi
+# shellcheck source=SCRIPTDIR/../lib/tool-cache.sh
+source "$here/../lib/tool-cache.sh"
+print_if_complete
 command -v npm >/dev/null || { log "'npm' not found on PATH (Debian: apt-get install npm; scripts/setup.sh checks)"; exit 1; }
-mkdir -p "$root"
-exec 9>"$root/.renovate.lock"
-flock 9
-if complete; then
-  echo "$out"
-  exit 0
-fi
+lock_tool_cache .renovate.lock
+print_if_complete
 
 started=$(date +%s)
 log "installing renovate $version (npm ci) into $out"
