@@ -15,7 +15,9 @@ only check where each story has got to:
 - e2e-review/probe: a healthy account, switched to PROBATION once the exporter has read it HEALTHY;
 - e2e-blind/aws: a healthy account whose process (moto) is killed once the exporter has read it;
 - e2e-unlabelled/steady: like e2e-healthy, but without the `release` label on its ServiceMonitor and
-  PrometheusRule: Prometheus must not pick it up.
+  PrometheusRule: Prometheus must not pick it up;
+- e2e-protect/guard (when `test_protection_on_cluster.py` is selected): spec.protection in Enforce,
+  staged here so that its refresh and 2-minute hold run beside the alert path's stories.
 
 Time is compressed where the API allows it: window 5m (its minimum), `for` 30s, scrapes every 5s, rules
 every 2s (the `Prometheus` object), the operator reconciles every 5s (the chart's reconcileInterval). The
@@ -43,11 +45,15 @@ from e2e_helpers import (
     DOWN,
     E2E,
     HEALTHY,
+    PROTECT,
+    PROTECT_SETS,
+    PROTECTION_TESTS,
     REVIEW,
     UNLABELLED,
     key,
     manifest,
     naive_rule,
+    protect_manifest,
 )
 
 from support.demo_runs import DemoRun, start_demo
@@ -57,7 +63,9 @@ from support.waiting import wait_for
 
 
 @pytest.fixture(scope="session")
-def e2e(kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
+def e2e(
+    kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[E2E]:
     workdir = tmp_path_factory.mktemp("e2e")
     stack = UserStack(workdir, cluster=kube_cluster, log=lambda m: print(f"[e2e] {m}", flush=True))
     try:
@@ -77,6 +85,13 @@ def e2e(kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory) -> 
             BLIND: manifest(BLIND, accounts["blind"].endpoint_url),
             UNLABELLED: manifest(UNLABELLED, accounts["healthy"].endpoint_url, release_label=False),
         }
+        # The protection story's 2-minute hold runs while the alert path's stories do, not after them.
+        side_stories = (PROTECT,) if _selected(request, PROTECTION_TESTS) else ()
+        if side_stories:
+            accounts["protect"] = stack.add_account(
+                "protect", name="ses-protect", configuration_sets=PROTECT_SETS, wait=False
+            )
+            manifests[PROTECT] = protect_manifest(accounts["protect"].endpoint_url)
         stack.start()
         for doc in manifests.values():
             stack.apply_monitor(doc)
@@ -85,7 +100,7 @@ def e2e(kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory) -> 
         for ref in ALL:
             stack.wait_scraped(ref)
         started = time.time()
-        env = E2E(stack, accounts, started)
+        env = E2E(stack, accounts, started, side_stories=side_stories)
         _stage_events(env)
         phase = wait_for(
             lambda: env.stack.prometheus.query_value(
@@ -100,6 +115,10 @@ def e2e(kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory) -> 
         yield env
     finally:
         stack.stop()
+
+
+def _selected(request: pytest.FixtureRequest, module: str) -> bool:
+    return any(item.path.name == module for item in request.session.items)
 
 
 def _stage_events(env: E2E) -> None:

@@ -26,6 +26,10 @@ BLIND: MonitorRef = ("e2e-blind", "aws")
 # Like HEALTHY, but without the `release` label: kube-prometheus-stack's Prometheus ignores it.
 UNLABELLED: MonitorRef = ("e2e-unlabelled", "steady")
 ALL = (BURSTS, HEALTHY, DOWN, REVIEW, BLIND)
+# spec.protection in Enforce (test_protection_on_cluster.py), staged with the others when selected.
+PROTECT: MonitorRef = ("e2e-protect", "guard")
+PROTECT_SETS = ["marketing", "transactional"]
+PROTECTION_TESTS = "test_protection_on_cluster.py"
 
 BURST_EVERY_MINUTES = 2
 NAIVE_ALERT = "NaiveBounceRate"
@@ -59,6 +63,14 @@ def manifest(
         "prometheus": prometheus,
     }
     return monitor_document(spec, name=ref[1], namespace=ref[0], region=REGION)
+
+
+def protect_manifest(endpoint_url: str) -> dict[str, Any]:
+    """PROTECT's SesMonitor: both sets watched, Enforce, held for 2 minutes."""
+    doc = manifest(PROTECT, endpoint_url)
+    doc["spec"]["configurationSets"] = PROTECT_SETS
+    doc["spec"]["protection"] = {"mode": "Enforce", "configurationSets": PROTECT_SETS, "holdFor": "2m"}
+    return doc
 
 
 def naive_rule(refresh_phase: float) -> dict[str, Any]:
@@ -106,6 +118,7 @@ class E2E:
     stack: UserStack
     accounts: dict[str, SesAccountProcess]
     started: float  # wall clock when the exporters were running
+    side_stories: tuple[MonitorRef, ...] = ()  # staged beside ALL for other modules (PROTECT)
     events: dict[str, float] = field(default_factory=dict)  # what the fixture did, and when (wall clock)
     deleted_pod: str = ""  # the exporter Pod of e2e-down the fixture deleted
 

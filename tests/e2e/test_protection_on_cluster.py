@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_helpers import E2E, manifest
+from e2e_helpers import E2E, PROTECT
+from e2e_helpers import PROTECT_SETS as SETS
 
 from support.live_ses import SesAccountProcess
-from support.user_stack import MonitorRef
 from support.waiting import wait_for
 
-PROTECT: MonitorRef = ("e2e-protect", "guard")
-SETS = ["marketing", "transactional"]
 REFRESH_SECONDS, HOLD_SECONDS = 60, 120
 # Annotation -> operator (a watch event) -> ConfigMap -> kubelet's volume refresh (its pod sync, 10 s on
 # this node, up to ~90 s with the default 1m) -> the exporter's look at the file (every 5 s) -> SESv2.
@@ -29,15 +26,10 @@ RESUME_SECONDS = 150
 
 
 @pytest.fixture(scope="module")
-def protected(e2e: E2E) -> Iterator[tuple[E2E, SesAccountProcess, float]]:
-    account = e2e.stack.add_account("protect", name="ses-protect", configuration_sets=SETS)
-    doc = manifest(PROTECT, account.endpoint_url)
-    doc["spec"]["configurationSets"] = SETS
-    doc["spec"]["protection"] = {"mode": "Enforce", "configurationSets": SETS, "holdFor": "2m"}
-    e2e.stack.apply_monitor(doc)
-    e2e.stack.wait_exporter_ready(PROTECT)
-    yield e2e, account, time.time()
-    account.stop()
+def protected(e2e: E2E) -> tuple[E2E, SesAccountProcess, float]:
+    """The story the e2e fixture staged with the others (PROTECT): its exporter Ready since e2e.started."""
+    assert PROTECT in e2e.side_stories
+    return e2e, e2e.accounts["protect"], e2e.started
 
 
 def sending(account: SesAccountProcess) -> dict[str, bool]:
