@@ -76,12 +76,34 @@ def installed(kube_cluster: NodeCluster) -> Iterator[NodeCluster]:
 
 
 @pytest.fixture(scope="module")
-def ses(kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SesAccountProcess]:
-    account = SesAccountProcess(
-        "seed", tmp_path_factory.mktemp("ses"), name="ses-seed", host=kube_cluster.net.host_ip
-    ).start()
-    yield account
-    account.stop()
+def accounts(
+    kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, SesAccountProcess]]:
+    """The simulated accounts the stories read, seeded side by side: ses (the seed story), denied (every
+    call denied, as with IRSA or IAM set up wrong from the first start) and outage (the seed again,
+    for the test that takes it away)."""
+    workdir = tmp_path_factory.mktemp("ses")
+    started = {
+        key: SesAccountProcess(scenario, workdir, name=name, host=kube_cluster.net.host_ip).start(wait=False)
+        for key, scenario, name in (
+            ("ses", "seed", "ses-seed"),
+            ("denied", "healthy", "ses-denied"),
+            ("outage", "seed", "ses-outage"),
+        )
+    }
+    try:
+        for account in started.values():
+            account.wait_ready()
+        started["denied"].control("POST", "faults", {"operation": "*", "kind": "access_denied"})
+        yield started
+    finally:
+        for account in started.values():
+            account.stop()
+
+
+@pytest.fixture(scope="module")
+def ses(accounts: dict[str, SesAccountProcess]) -> SesAccountProcess:
+    return accounts["ses"]
 
 
 def allow_exporter_images(cluster: NodeCluster, *images: str) -> None:
@@ -148,39 +170,8 @@ STORIES: dict[str, tuple[str, dict[str, Any], bool]] = {
 
 
 @pytest.fixture(scope="module")
-def denied_ses(
-    kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SesAccountProcess]:
-    """An account whose every call is denied, as with IRSA or IAM set up wrong from the first start."""
-    account = SesAccountProcess(
-        "healthy", tmp_path_factory.mktemp("denied"), name="ses-denied", host=kube_cluster.net.host_ip
-    ).start()
-    account.control("POST", "faults", {"operation": "*", "kind": "access_denied"})
-    yield account
-    account.stop()
-
-
-@pytest.fixture(scope="module")
-def outage_ses(
-    kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SesAccountProcess]:
-    """The seed account that `test_exporter_pod_deleted_is_restored_...` takes away mid-test."""
-    account = SesAccountProcess(
-        "seed", tmp_path_factory.mktemp("outage"), name="ses-outage", host=kube_cluster.net.host_ip
-    ).start()
-    yield account
-    account.stop()
-
-
-@pytest.fixture(scope="module")
-def staged(
-    installed: NodeCluster,
-    ses: SesAccountProcess,
-    denied_ses: SesAccountProcess,
-    outage_ses: SesAccountProcess,
-) -> NodeCluster:
+def staged(installed: NodeCluster, accounts: dict[str, SesAccountProcess]) -> NodeCluster:
     """Every story's namespace and SesMonitor (``STORIES``), applied together."""
-    accounts = {"ses": ses, "denied": denied_ses, "outage": outage_ses}
     for ns, (account, spec, with_secret) in STORIES.items():
         if with_secret:
             new_namespace(installed, ns)
@@ -291,9 +282,9 @@ def test_aws_denied_from_the_first_start_shows_the_aws_error(staged: NodeCluster
 
 
 def test_exporter_pod_deleted_is_restored_and_aws_unreachable_keeps_last_values(
-    staged: NodeCluster, outage_ses: SesAccountProcess
+    staged: NodeCluster, accounts: dict[str, SesAccountProcess]
 ) -> None:
-    installed, ns, account = staged, "outage", outage_ses
+    installed, ns, account = staged, "outage", accounts["outage"]
     wait_for(
         lambda: (condition(installed, ns, "Ready").get("status") == "True") or None,
         240,
