@@ -222,6 +222,21 @@ def get_json(cluster: Cluster, *args: str) -> dict[str, Any] | None:
     return doc
 
 
+def mark_rolled_out(cluster: Cluster, namespace: str, deployment: str) -> None:
+    """Write the status the Deployment controller would once its one pod is up: the control plane alone
+    (envtest's shape) runs no controllers, so the operator would read the exporter as still rolling out."""
+    live = get_json(cluster, "deployment", deployment, "-n", namespace)
+    assert live is not None, f"no Deployment {namespace}/{deployment}"
+    status = {
+        "observedGeneration": live["metadata"]["generation"],
+        **dict.fromkeys(("replicas", "updatedReplicas", "readyReplicas", "availableReplicas"), 1),
+    }
+    cluster.kubectl(
+        "-n", namespace, "patch", "deployment", deployment, "--subresource=status", "--type=merge",
+        "-p", json.dumps({"status": status}),
+    )  # fmt: skip
+
+
 def condition(obj: dict[str, Any] | None, kind: str) -> dict[str, Any]:
     for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
         if cond.get("type") == kind:

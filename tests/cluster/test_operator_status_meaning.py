@@ -13,7 +13,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from operator_helpers import OperatorProcess, StandInExporters, condition, get_json, sesmonitor
+from operator_helpers import (
+    OperatorProcess,
+    StandInExporters,
+    condition,
+    get_json,
+    mark_rolled_out,
+    sesmonitor,
+)
 
 from support.controlplane import Cluster
 
@@ -110,6 +117,14 @@ def test_an_api_server_error_that_a_retry_fixes_is_reconciling_not_stalled(
         assert condition(obj, "Ready")["status"] == "False"
     finally:
         control_plane.kubectl("delete", "validatingwebhookconfiguration", name, "--ignore-not-found")
+    wait_reason(control_plane, namespace, "Ready", "Monitoring")
+    # Until the exporter's Deployment is rolled out, Reconciling says so (RollingOut); then nothing is.
+    mark_rolled_out(control_plane, namespace, "sesmon-prod")
+
+    def settled() -> bool:
+        obj = get_json(control_plane, "sesmonitor", "prod", "-n", namespace) or {}
+        return condition(obj, "Reconciling") == {}
+
+    control_plane.wait_for(settled, timeout=TIMEOUT, what="Reconciling gone once the exporter rolled out")
     obj = wait_reason(control_plane, namespace, "Ready", "Monitoring")
-    assert condition(obj, "Reconciling") == {}
     assert condition(obj, "Stalled") == {}
