@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 from sesmonitor.api.quantities import DURATION_PATTERN, PERCENT_PATTERN, parse_duration, parse_percent
 
@@ -78,6 +80,41 @@ class Text:
             min_length=self.min_length,
             max_length=self.max_length,
         )
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """A string that must be one of `choices`: an enum in the CRD, and in Python an error that says
+    the value and what it should be. Use it as `Annotated[str, OneOf(...)]`."""
+
+    choices: tuple[str, ...]
+    what: str  # "an alert sesmonitor renders": the error's words for a good value
+
+    def check(self, value: str) -> str:
+        if value not in self.choices:
+            raise ValueError(f"{value!r} is not {self.what} (one of: {', '.join(self.choices)})")
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        found = handler(schema)
+        found["enum"] = list(self.choices)
+        return found
+
+
+def choice_set(description: str, choices: tuple[str, ...], *, alias: str | None = None) -> Any:
+    """A list without repeats of `OneOf(choices)` items, empty by default."""
+    return Field(
+        default_factory=list,
+        alias=alias,
+        description=description,
+        max_length=len(choices),
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
 
 
 PERCENT_RULE: Final = {

@@ -12,12 +12,15 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sesmonitor.api.alerts import ALERT_NAMES
 from sesmonitor.api.fields import (
     ConfigurationSetName,
     DurationRange,
+    OneOf,
     Text,
     cel_rule,
     cel_rules,
+    choice_set,
     configuration_set_list,
     percent,
     percent_cel,
@@ -67,6 +70,7 @@ SCRAPE_INTERVAL: Final = DurationRange("5s", "1h")
 HOLD_FOR: Final = DurationRange("1m", "6h")
 COOLDOWN: Final = DurationRange("0s", "24h")
 StringMap = dict[str, str]
+AlertName = Annotated[str, OneOf(ALERT_NAMES, "an alert sesmonitor renders")]
 
 
 class _Model(BaseModel):
@@ -145,7 +149,20 @@ class Alerting(_Model):
         alias="keepFiringFor",
     )
     labels: StringMap = string_map("Labels added to every alert, for Alertmanager routing (e.g. team: mail).")
-    annotations: StringMap = string_map("Annotations added to every alert (e.g. runbook_url).")
+    annotations: StringMap = string_map(
+        "Annotations added to every alert; a runbook_url here wins over the one each alert links by"
+        " default (its section in docs/alerts.md)."
+    )
+    runbook_base_url: str | None = URL(
+        "Where each alert's runbook_url points: this URL + '#' + the alert's name in lower case, e.g."
+        " your copy of docs/alerts.md. Default: the operator's (chart value alerting.runbookBaseURL),"
+        " else docs/alerts.md at this release's tag.",
+        None,
+        alias="runbookBaseURL",
+    )
+    disabled: list[AlertName] = choice_set(
+        "Alerts not to render, by name (e.g. SESSendQuotaNearlyUsed); docs/alerts.md lists them.", ALERT_NAMES
+    )
     severities: Severities = section(
         Severities, "The value of the `severity` label for each alert level, to match your routing tree."
     )
