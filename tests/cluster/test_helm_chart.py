@@ -179,6 +179,14 @@ def test_default_render_is_one_locked_down_replica() -> None:
     assert json.loads(env["SESMONITOR_EXPORTER_RESOURCES"]) == DEFAULT_VALUES["exporter"]["resources"]
 
 
+def test_the_runbook_base_url_reaches_the_operator() -> None:
+    """alerting.runbookBaseURL: the base of every alert's runbook_url, for the operator; unset, none."""
+    ctr = container(deployment("--set", "alerting.runbookBaseURL=https://wiki.example/ses"))
+    assert env_of(ctr)["SESMONITOR_RUNBOOK_BASE_URL"] == "https://wiki.example/ses"
+    assert operator_settings(ctr).render_defaults.runbook_base_url == "https://wiki.example/ses"
+    assert "SESMONITOR_RUNBOOK_BASE_URL" not in env_of(container(deployment()))
+
+
 def test_watch_namespaces_scope_the_arguments_and_the_rbac() -> None:
     objects = render("--set", "watchNamespaces={mail,billing}")
     assert "ClusterRole" not in objects

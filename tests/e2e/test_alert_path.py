@@ -33,7 +33,9 @@ from e2e_helpers import (
 
 from sesmonitor import metrics
 from sesmonitor.api import format_percent
+from sesmonitor.api.alerts import runbook_anchor
 from sesmonitor.render import child_names
+from sesmonitor.render.defaults import DEFAULT_RUNBOOK_BASE_URL
 from sesmonitor.render.rules import (
     ACCOUNT_UNDER_REVIEW,
     AWS_READ_ERRORS,
@@ -165,6 +167,10 @@ def test_bounce_alert_reaches_the_webhook_with_labels_and_annotations(e2e: E2E) 
     ]
     assert annotations["summary"] == rendered["annotations"]["summary"]
     assert "10%" in annotations["summary"]
+    assert "{{" not in annotations["summary"]  # static: the value is the description's
+    # No runbook_url of the story's own: the default, the alert's section of docs/alerts.md at the tag.
+    assert annotations["runbook_url"] == rendered["annotations"]["runbook_url"]
+    assert annotations["runbook_url"] == f"{DEFAULT_RUNBOOK_BASE_URL}#{runbook_anchor(BOUNCE_RATE_HIGH)}"
     description = annotations["description"]
     assert key(BURSTS) in description, description
     assert REGION in description, description

@@ -134,6 +134,7 @@ def expand(template: str, labels: dict[str, str], value: float | None) -> str:
     text = template
     if value is not None:
         text = text.replace("{{ $value | humanizePercentage }}", humanize_percentage(value))
+        text = text.replace("{{ $value }}", f"{value:g}")  # Go's %v of a float64: 50, 0.25
     text = re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels.get(m.group(1), ""), text)
     assert "{{" not in text, f"the test cannot expand {template!r}"
     return text

@@ -9,6 +9,7 @@ from typing import Any
 from rules.test_promtool import (
     ACCOUNT,
     BOUNCE,
+    RUNBOOK,
     check,
     constant,
     expected,
@@ -20,6 +21,7 @@ from rules.test_promtool import (
     series,
 )
 from sesmonitor import metrics
+from sesmonitor.render.defaults import DEFAULT_RUNBOOK_BASE_URL
 from sesmonitor.render.event_rules import (
     ABUSE_COMPLAINTS,
     EVENT_ALERTS,
@@ -139,6 +141,30 @@ def test_a_stalled_consumer_and_a_queue_backing_up(promtool: str, tmp_path: Path
     )  # fmt: skip
     healthy = scenario(consumer_ok(minutes), [check(t, a, []) for t in (10, 40) for a in EVENT_ALERTS])
     run_promtool(promtool, tmp_path, rules, [stalled, backing_up, healthy])
+
+
+def test_the_stalled_consumers_notification_a_static_summary_the_backlog_and_its_runbook(
+    promtool: str, tmp_path: Path
+) -> None:
+    """With annotations where `$value` is known (the backlog, a constant 50): the summary reads the same
+    every time, the description carries the value, runbook_url links the alert's section of docs/alerts.md
+    (no runbook_url of the user's here: the default)."""
+    rules = rules_for(monitor({**EVENTS, "alerting": {"labels": {"team": "mail"}}}))
+    minutes = 30
+    stalled = expected(rules, EVENT_CONSUMER_STALLED, ACCOUNT, value=50)
+    annotations = stalled["exp_annotations"]
+    assert annotations["summary"] == "sesmonitor receives no SES events although the queue holds some"
+    assert "holds 50 messages" in annotations["description"]
+    assert annotations["runbook_url"] == f"{DEFAULT_RUNBOOK_BASE_URL}#sesmonitoreventconsumerstalled"
+    assert RUNBOOK not in annotations.values()
+    input_series = [
+        series(metrics.EVENTS_QUEUE_MESSAGES, constant(50, minutes), **ACCOUNT, queue_state="visible"),
+        series(metrics.EVENTS_MESSAGES_TOTAL, counter([10.0] * 5 + [0.0] * (minutes - 4)), **ACCOUNT,
+               outcome="counted"),
+        series(metrics.EVENTS_OLDEST_RECEIVED_AGE_SECONDS, constant(4, minutes), **ACCOUNT),
+    ]  # fmt: skip
+    checks = [check(12, EVENT_CONSUMER_STALLED, []), check(25, EVENT_CONSUMER_STALLED, [stalled])]
+    run_promtool(promtool, tmp_path, rules, [scenario(input_series, checks)])
 
 
 def test_no_event_alert_without_spec_events(promtool: str, tmp_path: Path) -> None:

@@ -162,12 +162,6 @@ def test_no_condition_without_events_and_unknown_before_the_first_receive() -> N
     assert (waiting["status"], waiting["reason"]) == ("Unknown", "NotReceivedYet")
 
 
-def test_every_event_alert_is_documented() -> None:
-    text = (Path(__file__).resolve().parents[2] / "docs" / "alerts.md").read_text()
-    for name in EVENT_ALERTS:
-        assert f"### {name} (" in text, name
-
-
 def test_the_sqs_client_uses_the_queues_region(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

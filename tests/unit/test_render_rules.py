@@ -158,7 +158,7 @@ def test_configuration_set_rules_select_the_listed_sets() -> None:
     assert [r["labels"]["severity"] for r in rules] == ["warning", "critical"]
     assert 'configuration_set=~"marketing|tx-eu"' in rules[0]["expr"]
     assert "by (sesmonitor, region, configuration_set)" in rules[0]["expr"]
-    assert "{{ $labels.configuration_set }}" in rules[0]["annotations"]["summary"]
+    assert "{{ $labels.configuration_set }}" in rules[0]["annotations"]["description"]
 
 
 def test_trend_alert_projects_the_window_average() -> None:

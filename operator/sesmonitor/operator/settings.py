@@ -247,6 +247,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
             service_monitor_annotations=metadata.get("service_monitor_annotations", {}),
             prometheus_rule_labels=metadata.get("prometheus_rule_labels", {}),
             prometheus_rule_annotations=metadata.get("prometheus_rule_annotations", {}),
+            # The chart's alerting.runbookBaseURL: every alert's runbook_url is this + "#<anchor>".
+            runbook_base_url=env.get("SESMONITOR_RUNBOOK_BASE_URL") or defaults.runbook_base_url,
         ),
     )
 
@@ -269,6 +271,9 @@ def validate(settings: OperatorSettings) -> OperatorSettings:
             parse_endpoint(settings.liveness_endpoint)
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
+    base = settings.render_defaults.runbook_base_url
+    if not base.startswith(("http://", "https://")) or any(c.isspace() for c in base):
+        raise SettingsError(f"runbook base URL {base!r} (SESMONITOR_RUNBOOK_BASE_URL) must be an http(s) URL")
     if settings.log_format not in {"text", "json"}:
         raise SettingsError(f"log format {settings.log_format!r}: use text or json")
     if settings.reconcile_interval <= 0:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from sesmonitor import __version__
+
 DEFAULT_EXPORTER_IMAGE: Final = "ghcr.io/sesmonitor/sesmonitor:0.1.0"
+PROJECT_URL: Final = "https://github.com/sesmonitor/sesmonitor"  # Chart.yaml's home
+# docs/alerts.md as this release tagged it: an alert links the runbook of the rule it was rendered from.
+DEFAULT_RUNBOOK_BASE_URL: Final = f"{PROJECT_URL}/blob/v{__version__}/docs/alerts.md"
 
 
 @dataclass(frozen=True)
@@ -23,3 +28,6 @@ class RenderDefaults:
     service_monitor_annotations: dict[str, str] = field(default_factory=dict)
     prometheus_rule_labels: dict[str, str] = field(default_factory=dict)
     prometheus_rule_annotations: dict[str, str] = field(default_factory=dict)
+    # Where every alert's runbook_url points, + "#<anchor>" (the chart's alerting.runbookBaseURL, e.g. a
+    # mirror of docs/alerts.md); a SesMonitor's spec.alerting.runbookBaseURL wins.
+    runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL

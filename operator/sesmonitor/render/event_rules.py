@@ -23,14 +23,16 @@ from typing import Any, Final
 
 from sesmonitor import metrics
 from sesmonitor.api import parse_duration
+from sesmonitor.api.alerts import (
+    ABUSE_COMPLAINTS,
+    EVENT_CONSUMER_STALLED,
+    EVENT_QUEUE_BACKING_UP,
+    PERMANENT_BOUNCES_RISING,
+    TRANSIENT_BOUNCE_SURGE,
+)
 from sesmonitor.render.alerting import AlertBuilder
 from sesmonitor.render.promql import duration, eq, fraction, selector
 
-PERMANENT_BOUNCES_RISING: Final = "SESPermanentBouncesRising"
-TRANSIENT_BOUNCE_SURGE: Final = "SESTransientBounceSurge"
-ABUSE_COMPLAINTS: Final = "SESAbuseComplaints"
-EVENT_CONSUMER_STALLED: Final = "SESMonitorEventConsumerStalled"
-EVENT_QUEUE_BACKING_UP: Final = "SESMonitorEventQueueBackingUp"
 EVENT_ALERTS: Final = (
     PERMANENT_BOUNCES_RISING,
     TRANSIENT_BOUNCE_SURGE,
@@ -78,7 +80,7 @@ def event_rules(b: AlertBuilder) -> list[dict[str, Any]]:
             PERMANENT_BOUNCES_RISING,
             f"{permanent} >= {fraction(bounce_warning)}",
             severity=warning,
-            summary=f"SES permanent bounces at {VALUE} of sends (the last {window}): the bounce rate follows",
+            summary=f"SES permanent bounces reach {bounce_warning} of sends: the bounce rate follows",
             description=(
                 f"In the last {window}, {VALUE} of the recipients SES sent to for {where} bounced permanently"
                 f" (SES events), at or above the bounce warning threshold of {bounce_warning}. CloudWatch's"
@@ -91,7 +93,7 @@ def event_rules(b: AlertBuilder) -> list[dict[str, Any]]:
             TRANSIENT_BOUNCE_SURGE,
             f"{transient} >= {fraction(TRANSIENT_SURGE)}",
             severity=warning,
-            summary=f"SES transient bounces surge to {VALUE} of sends (the last {window})",
+            summary=f"SES transient bounces surge to {TRANSIENT_SURGE} of sends or more",
             description=(
                 f"In the last {window}, {VALUE} of the recipients SES sent to for {where} bounced"
                 f" transiently (at or above {TRANSIENT_SURGE}): a mailbox provider throttles or defers"
@@ -104,7 +106,7 @@ def event_rules(b: AlertBuilder) -> list[dict[str, Any]]:
             ABUSE_COMPLAINTS,
             f"{abuse} >= {fraction(complaint_warning)}",
             severity=warning,
-            summary=f"SES abuse complaints at {VALUE} of sends (the last {window})",
+            summary=f"SES abuse complaints reach {complaint_warning} of sends",
             description=(
                 f"In the last {window}, recipients of {where} marked {VALUE} of the mail as abuse"
                 f" (complaintFeedbackType abuse), at or above the complaint warning threshold of"

@@ -85,5 +85,5 @@ def prometheus_rule(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, 
             ),
             defaults.prometheus_rule_annotations,
         ),
-        "spec": {"groups": rule_groups(monitor)},
+        "spec": {"groups": rule_groups(monitor, defaults.runbook_base_url)},
     }

@@ -26,26 +26,28 @@ from typing import Any, Final
 
 from sesmonitor import metrics
 from sesmonitor.api import SesMonitor, parse_duration
+from sesmonitor.api.alerts import (
+    ACCOUNT_UNDER_REVIEW,
+    AWS_READ_ERRORS,
+    BOUNCE_RATE_HIGH,
+    BOUNCE_RATE_RISING,
+    COMPLAINT_RATE_HIGH,
+    CONFIGURATION_SET_BOUNCE_RATE_HIGH,
+    CONFIGURATION_SET_COMPLAINT_RATE_HIGH,
+    CONFIGURATION_SET_PAUSED,
+    EXPORTER_DOWN,
+    NO_REPUTATION_DATA,
+    PROTECTION_FAILED,
+    SEND_QUOTA_NEARLY_USED,
+    SENDING_PAUSED,
+)
 from sesmonitor.render.alerting import AlertBuilder
+from sesmonitor.render.defaults import DEFAULT_RUNBOOK_BASE_URL
 from sesmonitor.render.event_rules import event_rules
 from sesmonitor.render.names import child_names
 from sesmonitor.render.promql import any_of, duration, eq, fraction, quote, regex, selector
 
-# Alert names.
-BOUNCE_RATE_HIGH: Final = "SESBounceRateHigh"
-COMPLAINT_RATE_HIGH: Final = "SESComplaintRateHigh"
-CONFIGURATION_SET_BOUNCE_RATE_HIGH: Final = "SESConfigurationSetBounceRateHigh"
-CONFIGURATION_SET_COMPLAINT_RATE_HIGH: Final = "SESConfigurationSetComplaintRateHigh"
-BOUNCE_RATE_RISING: Final = "SESBounceRateRising"
-ACCOUNT_UNDER_REVIEW: Final = "SESAccountUnderReview"
-SENDING_PAUSED: Final = "SESSendingPaused"
-SEND_QUOTA_NEARLY_USED: Final = "SESSendQuotaNearlyUsed"
-NO_REPUTATION_DATA: Final = "SESMonitorNoReputationData"
-EXPORTER_DOWN: Final = "SESMonitorExporterDown"
-AWS_READ_ERRORS: Final = "SESMonitorAWSReadErrors"
-CONFIGURATION_SET_PAUSED: Final = "SESConfigurationSetPaused"  # with configuration sets listed
-PROTECTION_FAILED: Final = "SESMonitorProtectionFailed"  # with spec.protection on
-
+# The alert names come from sesmonitor.api.alerts, so the spec can name them (spec.alerting.disabled).
 ACCOUNT_ALERTS: Final = (
     BOUNCE_RATE_HIGH,
     COMPLAINT_RATE_HIGH,
@@ -126,13 +128,14 @@ class _Scope:
     names: Mapping[str, str]  # rate noun -> alert name
     series: Callable[[str], str]  # metric name -> its selector in this scope
     labels: tuple[str, ...]  # the alert's identity
-    subject: str  # words after "rate" in the summary and description
+    subject: str  # words after "rate" in the description
+    summary_subject: str  # the same in the (static) summary
     consequence: str  # the description's last sentence ("" for the rate's AWS levels)
 
 
 class _Builder(AlertBuilder):
-    def __init__(self, monitor: SesMonitor) -> None:
-        super().__init__(monitor)
+    def __init__(self, monitor: SesMonitor, runbook_base_url: str) -> None:
+        super().__init__(monitor, runbook_base_url)
         spec = monitor.spec
         self.window = duration(spec.window)
         self.critical_window = duration(
@@ -203,7 +206,9 @@ class _Builder(AlertBuilder):
                     scope.names[rate.noun],
                     f"{average} >= {fraction(threshold)}",  # AWS acts when a rate reaches a level
                     severity=self.severities()[level],
-                    summary=f"SES {rate.noun} rate{scope.subject} is at or above {threshold} ({level})",
+                    summary=(
+                        f"SES {rate.noun} rate{scope.summary_subject} is at or above {threshold} ({level})"
+                    ),
                     description=(
                         f"The {window} average SES {rate.noun} rate{scope.subject} ({MONITOR},"
                         f" {self.spec.region}) is {VALUE_PERCENT}, at or above the {level}"
@@ -358,8 +363,7 @@ class _Builder(AlertBuilder):
                     f"{disabled} == 1",
                     severity=warning,
                     summary=(
-                        f"Configuration set {CONFIGURATION_SET} publishes no reputation metrics:"
-                        " its rate alerts cannot fire"
+                        "A configuration set publishes no reputation metrics: its rate alerts cannot fire"
                     ),
                     description=(
                         f"Reputation metrics are disabled for configuration set {CONFIGURATION_SET}"
@@ -423,7 +427,7 @@ class _Builder(AlertBuilder):
                 CONFIGURATION_SET_PAUSED,
                 expr,
                 severity=critical,
-                summary=f"SES configuration set {CONFIGURATION_SET} is paused: its mail is not sent",
+                summary="An SES configuration set is paused: its mail is not sent",
                 description=(
                     f"Sending is disabled for configuration set {CONFIGURATION_SET} ({MONITOR},"
                     f" {self.spec.region})."
@@ -449,7 +453,7 @@ class _Builder(AlertBuilder):
                     PROTECTION_FAILED,
                     f"{failed} == 1",
                     severity=critical,
-                    summary=f"sesmonitor protection could not {action} configuration set {CONFIGURATION_SET}",
+                    summary="sesmonitor protection could not act on a configuration set",
                     description=(
                         f"The exporter of {MONITOR} tried to {action} configuration set {CONFIGURATION_SET}"
                         f" and AWS answered {code}. With AccessDenied, its IAM policy lacks protection's"
@@ -469,6 +473,7 @@ class _Builder(AlertBuilder):
             series=self.account,
             labels=ACCOUNT_LABELS,
             subject="",
+            summary_subject="",
             consequence="",
         )
         if not self.spec.configuration_sets:
@@ -481,6 +486,7 @@ class _Builder(AlertBuilder):
             series=self.sets,
             labels=SET_LABELS,
             subject=f" of configuration set {CONFIGURATION_SET}",
+            summary_subject=" of a configuration set",
             consequence="AWS judges the whole account: mail sent through this set drives its rate up.",
         )
         return [account, sets]
@@ -496,14 +502,19 @@ class _Builder(AlertBuilder):
         rules += self.health_alerts()
         rules += event_rules(self)  # only with spec.events
         rules += self.protection_alerts()
-        return rules
+        disabled = set(self.spec.alerting.disabled)
+        return [rule for rule in rules if rule["alert"] not in disabled]
 
 
-def rule_groups(monitor: SesMonitor) -> list[dict[str, Any]]:
-    """The rule groups of one monitor (one group), for a PrometheusRule's spec or a rule file."""
-    return [{"name": group_name(monitor), "rules": _Builder(monitor).rules()}]
+def rule_groups(
+    monitor: SesMonitor, runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL
+) -> list[dict[str, Any]]:
+    """The rule groups of one monitor (one group), for a PrometheusRule's spec or a rule file.
+
+    `runbook_base_url` is the operator's (RenderDefaults.runbook_base_url); the spec's wins."""
+    return [{"name": group_name(monitor), "rules": _Builder(monitor, runbook_base_url).rules()}]
 
 
-def rule_file(monitors: list[SesMonitor]) -> dict[str, Any]:
+def rule_file(monitors: list[SesMonitor], runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL) -> dict[str, Any]:
     """A Prometheus rule file holding the groups of `monitors`, as `promtool check rules` reads it."""
-    return {"groups": [group for monitor in monitors for group in rule_groups(monitor)]}
+    return {"groups": [group for monitor in monitors for group in rule_groups(monitor, runbook_base_url)]}
