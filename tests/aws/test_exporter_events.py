@@ -224,3 +224,35 @@ def test_the_demos_bad_list_shows_its_domain(simulated_ses, make_exporter) -> No
     )
     # CloudWatch's figure lags: 1% for now.
     assert {v for _, v in ses.seeded.series("Reputation.BounceRate")} == {0.01}
+
+
+def test_a_quiet_queue_is_read_not_failing(simulated_ses, make_exporter) -> None:
+    """Issue 20 item 10: SQS holds an empty long poll for WaitTimeSeconds (moto does too) and the answer
+    then crosses a network; with the client's read timeout equal to the wait (20 s and 20 s in production,
+    2 s and 2 s here) every idle poll timed out at the client. Three quiet poll periods: no read error,
+    not stale, ready, and a message sent meanwhile is counted within one poll (no backoff)."""
+    ses = simulated_ses("healthy")
+    pipe = event_pipeline(ses)
+    wait = 2
+    ses.proxy.inject("ReceiveMessage", "delay", delay_seconds=0.3)  # a round trip, as to AWS
+    exporter = events_exporter(
+        make_exporter, ses, pipe.queue_url, events_wait_seconds=wait, read_timeout_seconds=wait,
+        refresh_loop=True,
+    )  # fmt: skip
+    time.sleep(3 * (wait + 0.3) + 0.5)
+    status = ExporterStatus.from_json(get(exporter, "/status").body)
+    receive = status.apis["ReceiveMessage"]
+    assert (receive["consecutive_failures"], receive["last_error"]) == (0, None)
+    assert receive["stale"] is False
+    assert receive["last_success_time"] is not None
+    assert status.ready, status.last_error
+    assert sample(scrape_metrics(exporter), metrics.AWS_REQUESTS_TOTAL, api="ReceiveMessage",
+                  outcome="success") >= 3  # fmt: skip
+    pipe.publish(event("Bounce", ["x@example.com"], bounce_type="Transient", bounce_sub_type="General"))
+    sent = time.monotonic()
+    while time.monotonic() - sent < wait + 0.3 + 1.5:
+        if sample(scrape_metrics(exporter), BOUNCES, bounce_type="Transient") == 1.0:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("a message sent to a quiet queue waited for a backoff")

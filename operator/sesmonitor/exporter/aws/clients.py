@@ -52,6 +52,18 @@ def botocore_config(config: ExporterConfig) -> Config:
     )
 
 
+def sqs_config(config: ExporterConfig) -> Config:
+    """The SQS client's: its read timeout is the long poll plus the ordinary read timeout.
+
+    An empty ReceiveMessage is held `events_wait_seconds` by SQS before it answers; AWS's ReceiveMessage
+    reference asks for an HTTP response timeout longer than WaitTimeSeconds, else every idle poll
+    times out at the client and a quiet queue reads as failing.
+    """
+    return botocore_config(config).merge(
+        Config(read_timeout=config.events_wait_seconds + config.read_timeout_seconds)
+    )
+
+
 def make_session(config: ExporterConfig) -> boto3.Session:
     """A session on the standard chain, or one whose credentials come from assuming `role_arn`."""
     if not config.role_arn:
@@ -96,7 +108,7 @@ def make_clients(config: ExporterConfig, session: boto3.Session | None = None) -
             "sqs",
             endpoint_url=config.endpoint("sqs"),
             region_name=config.events_region or config.region,
-            config=client_config,
+            config=sqs_config(config),
         )
         if config.events_queue_url
         else None,
