@@ -151,3 +151,31 @@ def eventbridge_envelope(inner: dict[str, Any]) -> str:
         "resources": [f"arn:aws:ses:us-east-1:{ACCOUNT}:configuration-set/marketing"],
         "detail": inner,
     })  # fmt: skip
+
+
+def ses_service_event(detail_type: str, detail: dict[str, Any]) -> str:
+    """An EventBridge event SES sends about the account, not an email (no eventType in its detail)."""
+    return json.dumps({
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": "aws.ses",
+        "account": ACCOUNT,
+        "time": STAMP,
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    })  # fmt: skip
+
+
+SENDING_STATUS_DISABLED = ses_service_event(
+    "Sending Status Disabled",
+    {"accountId": ACCOUNT, "region": "us-east-1", "sendingStatus": "DISABLED",
+     "reason": "Account sending paused: bounce rate"},
+)  # fmt: skip
+ADVISOR_RECOMMENDATION_OPEN = ses_service_event(
+    "Advisor Recommendation Status Open",
+    {"recommendation": {"resourceArn": f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/example.com",
+                        "type": "DMARC", "description": "DMARC is not configured", "status": "OPEN",
+                        "impact": "HIGH"}},
+)  # fmt: skip

@@ -9,7 +9,15 @@ from typing import Any
 import pytest
 
 from sesmonitor.exporter.events.ses_events import MalformedMessage, SesEvent, parse, recipient_domain
-from support.ses_notifications import event, eventbridge_envelope, identity_notification, sns_envelope
+from support.ses_notifications import (
+    ADVISOR_RECOMMENDATION_OPEN,
+    SENDING_STATUS_DISABLED,
+    event,
+    eventbridge_envelope,
+    identity_notification,
+    ses_service_event,
+    sns_envelope,
+)
 
 SHAPES: dict[str, Callable[[dict[str, Any]], str]] = {
     "sns": sns_envelope,
@@ -80,6 +88,11 @@ def test_complaint_without_feedback_type() -> None:
          "SubscriptionConfirmation"),
         (json.dumps({"notificationType": "AmazonSnsSubscriptionSucceeded", "message": "ok"}),
          "AmazonSnsSubscriptionSucceeded"),
+        # SES's EventBridge service events (a rule on source aws.ses alone routes them to the queue)
+        (SENDING_STATUS_DISABLED, "EventBridge Sending Status Disabled"),
+        (ADVISOR_RECOMMENDATION_OPEN, "EventBridge Advisor Recommendation Status Open"),
+        (ses_service_event("AWS API Call via CloudTrail", {"eventSource": "ses.amazonaws.com"}),
+         "EventBridge AWS API Call via CloudTrail"),
     ],
 )  # fmt: skip
 def test_valid_messages_that_are_not_counted(body: str, ignored: str) -> None:
@@ -106,6 +119,8 @@ def _bounce_without(*path: str) -> str:
         (json.dumps({"Type": "Notification", "Message": "{broken"}), "SNS Message is not JSON"),
         (json.dumps({"Type": "Notification", "Message": 42}), "SNS Message is not JSON"),
         (json.dumps({"source": "aws.ses", "detail": "x"}), "EventBridge detail"),
+        # an email's event without its type is broken, not a service event
+        (ses_service_event("Email Bounced", {"mail": {"messageId": "m"}}), "neither eventType"),
         (json.dumps({"hello": "world"}), "neither eventType nor notificationType"),
         (json.dumps({"eventType": "Teleport", "mail": {}}), "unknown event type"),
         (_bounce_without("mail"), "mail: missing"),

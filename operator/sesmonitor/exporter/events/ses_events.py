@@ -7,8 +7,11 @@
   Delivery, DeliveryDelay, ...) or an identity's feedback notification (`notificationType`: Bounce,
   Complaint, Delivery), which has no configuration set.
 
-Event types the exporter does not count (Open, Click, Rendering Failure, Subscription) and SNS's own
-messages (SubscriptionConfirmation) are `ignored`: valid, deleted, not counted. Anything else that does
+Event types the exporter does not count (Open, Click, Rendering Failure, Subscription), SNS's own
+messages (SubscriptionConfirmation) and SES's EventBridge service events that are not about one email
+(detail-types "Sending Status Enabled"/"Disabled", "Advisor Recommendation Status Open"/"Resolved", AWS
+API calls via CloudTrail: a rule on `source: aws.ses` alone routes them too) are `ignored`: valid,
+deleted, not counted. Anything else that does
 not hold an event is `MalformedMessage`, which the consumer leaves on the queue for its redrive policy.
 """
 
@@ -41,6 +44,9 @@ IGNORED_TYPES: Final = frozenset(
     }
 )
 _SNS_CONTROL_TYPES: Final = frozenset({"SubscriptionConfirmation", "UnsubscribeConfirmation"})
+# EventBridge detail-types of SES's per-email events ("Email Bounced", "Email Sent", ...); every other
+# aws.ses detail-type is a service event whose detail has no eventType.
+_EMAIL_DETAIL_TYPE_PREFIX: Final = "Email "
 
 
 class MalformedMessage(ValueError):
@@ -92,6 +98,14 @@ def _unwrap(doc: dict[str, Any]) -> dict[str, Any] | str:
         detail = doc["detail"]
         if not isinstance(detail, dict):
             raise MalformedMessage("EventBridge detail is not an object")
+        detail_type = doc.get("detail-type")
+        if (
+            isinstance(detail_type, str)
+            and not detail_type.startswith(_EMAIL_DETAIL_TYPE_PREFIX)
+            and "eventType" not in detail
+            and "notificationType" not in detail
+        ):
+            return f"EventBridge {detail_type}"  # a service event (sending status, advisor, ...)
         return detail
     return doc
 
