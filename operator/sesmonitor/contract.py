@@ -247,6 +247,7 @@ class EventsStatus(TypedDict):
     queue_in_flight: int | None  # ApproximateNumberOfMessagesNotVisible
     oldest_received_age_seconds: float | None
     last_hour: EventsBreakdown
+    loop_restarts: int  # the consumer's loops restarted after an unexpected exception, since start
 
 
 class RateStatus(TypedDict):

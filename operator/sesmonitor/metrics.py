@@ -233,6 +233,8 @@ EVENTS_QUEUE_MESSAGES: Final = "sesmonitor_events_queue_messages"  # GetQueueAtt
 # now - SentTimestamp of the oldest message in the newest non-empty receive (the queue's head as the
 # consumer sees it; ApproximateAgeOfOldestMessage is a CloudWatch metric, not a queue attribute).
 EVENTS_OLDEST_RECEIVED_AGE_SECONDS: Final = "sesmonitor_events_oldest_received_message_age_seconds"
+# The consumer's loops (receive, queue attributes) restarted after an exception they did not foresee.
+EVENTS_LOOP_RESTARTS_TOTAL: Final = "sesmonitor_events_consumer_restarts_total"
 API_RECEIVE_MESSAGE: Final = "ReceiveMessage"  # its health covers DeleteMessageBatch too
 API_QUEUE_ATTRIBUTES: Final = "GetQueueAttributes"
 EVENTS_APIS: Final = (API_RECEIVE_MESSAGE, API_QUEUE_ATTRIBUTES)
@@ -247,4 +249,5 @@ EVENT_METRIC_NAMES: Final = (
     EVENTS_MESSAGES_TOTAL,
     EVENTS_QUEUE_MESSAGES,
     EVENTS_OLDEST_RECEIVED_AGE_SECONDS,
+    EVENTS_LOOP_RESTARTS_TOTAL,
 )

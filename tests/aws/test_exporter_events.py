@@ -256,3 +256,45 @@ def test_a_quiet_queue_is_read_not_failing(simulated_ses, make_exporter) -> None
         time.sleep(0.1)
     else:
         raise AssertionError("a message sent to a quiet queue waited for a backoff")
+
+
+def test_an_unexpected_exception_restarts_the_consumer_and_shows(
+    simulated_ses, make_exporter, caplog
+) -> None:
+    """Issue 20 item 13: a bug in counting (here: the first add raises) used to end the consumer's
+    thread without a word; now it is logged, counted, shown in /status, and the loop goes on: the
+    message, not deleted, comes back after the visibility timeout and is counted."""
+    ses = simulated_ses("healthy")
+    pipe = event_pipeline(ses, visibility_timeout=1)
+    exporter = events_exporter(
+        make_exporter, ses, pipe.queue_url, refresh_interval_seconds=1, refresh_loop=True
+    )
+    consumer = exporter.events
+    assert consumer is not None
+    real_add = consumer._counts.add
+    calls = []
+
+    def add_once_broken(*args: object, **kwargs: object) -> bool:
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyError("a bug")
+        return real_add(*args, **kwargs)  # type: ignore[arg-type]
+
+    consumer._counts.add = add_once_broken  # type: ignore[method-assign]
+    pipe.publish(event("Bounce", ["x@example.com"], bounce_type="Transient", bounce_sub_type="General"))
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if sample(scrape_metrics(exporter), BOUNCES, bounce_type="Transient") == 1.0:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the consumer did not survive the exception")
+    samples = scrape_metrics(exporter)
+    assert sample(samples, metrics.EVENTS_LOOP_RESTARTS_TOTAL) == 1.0
+    status = ExporterStatus.from_json(get(exporter, "/status").body)
+    assert status.events is not None
+    assert status.events["loop_restarts"] == 1
+    assert "consumer crashed: KeyError" in (status.apis["ReceiveMessage"]["last_error"] or "")
+    assert status.apis["ReceiveMessage"]["consecutive_failures"] == 0  # recovered
+    assert any("crashed, restarting" in r.getMessage() for r in caplog.records)
+    assert all(t.is_alive() for t in exporter._threads if t.name == "sesmonitor-events")

@@ -145,15 +145,27 @@ class EventConsumer:
         failures = self._state.view().apis[api].consecutive_failures
         return backoff_delay(self._interval, failures) if failures else 0.0
 
+    def _guarded(self, api: str, step: Callable[[], object]) -> None:
+        """One step of a loop; an exception nobody foresaw (a bug, a shape no parser expected) is
+        logged, counted and shown as the API's failure, and the loop goes on after the backoff,
+        instead of the daemon thread dying without a word while /status goes on serving old counts."""
+        try:
+            step()
+        except Exception as exc:
+            # describe_exception: the type and message, never the client's configuration or credentials.
+            log.error("the %s loop on %s crashed, restarting after the backoff: %s",
+                      api, self._queue_url, describe_exception(exc), exc_info=True)  # fmt: skip
+            self._state.record_loop_crash(api, self._clock(), f"consumer crashed: {describe_exception(exc)}")
+
     def run(self, stop: threading.Event) -> None:
         """Poll until `stop` is set; after a failure, wait as the refresher would."""
         while not stop.is_set():
-            self.poll_once()
+            self._guarded(metrics.API_RECEIVE_MESSAGE, self.poll_once)
             stop.wait(
                 max(self._backoff(metrics.API_RECEIVE_MESSAGE), MIN_WAIT_SECONDS if not self._wait else 0)
             )
 
     def run_attributes(self, stop: threading.Event) -> None:
         while not stop.is_set():
-            self.read_attributes()
+            self._guarded(metrics.API_QUEUE_ATTRIBUTES, self.read_attributes)
             stop.wait(max(self._backoff(metrics.API_QUEUE_ATTRIBUTES), self._interval))

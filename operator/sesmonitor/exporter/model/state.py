@@ -59,6 +59,7 @@ class EventsView:
     queue_visible: int | None = None
     queue_in_flight: int | None = None
     oldest_received_age: float | None = None
+    loop_restarts: int = 0  # the consumer's loops restarted after an unexpected exception
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,13 @@ class ExporterState:
                 self._success(metrics.API_RECEIVE_MESSAGE, now)
             else:
                 self._changed()
+
+    def record_loop_crash(self, api: str, now: float, message: str) -> None:
+        """A consumer loop caught an exception it did not foresee and restarts: counted, and the
+        loop's API reads as failing (kind `error`) until its next success."""
+        with self._lock:
+            self._m.events = replace(self._m.events, loop_restarts=self._m.events.loop_restarts + 1)
+        self.record_failure(api, now, message, None, "error")
 
     def record_queue(self, now: float, visible: int | None, in_flight: int | None) -> None:
         with self._lock:

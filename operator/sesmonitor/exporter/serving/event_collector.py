@@ -62,6 +62,13 @@ class EventsCollector(Collector):
             {(o,): messages.get(o, 0) for o in m.EVENTS_MESSAGE_OUTCOMES},
             base,
         )
+        restarts = CounterMetricFamily(
+            m.EVENTS_LOOP_RESTARTS_TOTAL,
+            "The SES event consumer's loops restarted after an unexpected exception (a bug: see the log).",
+            labels=BASE,
+        )
+        restarts.add_metric(base, float(events.loop_restarts))
+        yield restarts
         queue = GaugeMetricFamily(
             m.EVENTS_QUEUE_MESSAGES,
             "SQS ApproximateNumberOfMessages (visible: the backlog) and ...NotVisible (in_flight).",

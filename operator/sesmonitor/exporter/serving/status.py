@@ -64,6 +64,7 @@ def events_status(view: StateView, queue_url: str) -> contract.EventsStatus:
         queue_in_flight=events.queue_in_flight,
         oldest_received_age_seconds=events.oldest_received_age,
         last_hour=counts.last_hour if counts else empty_breakdown(),
+        loop_restarts=events.loop_restarts,
     )
 
 
