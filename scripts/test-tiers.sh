@@ -9,7 +9,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit
 
 # Job control: the fast half gets its own process group, so SIGINT is not ignored in it (bash ignores
-# it in background jobs otherwise) and the trap below can hand it on.
+# it in background jobs otherwise). A terminal's Ctrl-C then reaches only the foreground half; when
+# that half says it was interrupted, the fast half is stopped the same way (and by the trap below when
+# the script itself gets the signal).
 set -m
 fast_log=$(mktemp -t sesmonitor-test-fast.XXXXXX)
 started=$(date +%s)
@@ -26,6 +28,10 @@ trap 'kill -INT -- "-$fast" 2>/dev/null' INT TERM
 
 .venv/bin/python -m pytest -q --durations=25 tests/cluster tests/e2e
 cluster_rc=$?
+# pytest's exit status 2 is "interrupted" (KeyboardInterrupt); 128+n, killed by signal n.
+if [ "$cluster_rc" -eq 2 ] || [ "$cluster_rc" -gt 128 ]; then
+  kill -INT -- "-$fast" 2>/dev/null
+fi
 wait "$fast"
 fast_rc=$?
 rm -f "$fast_log"
