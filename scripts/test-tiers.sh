@@ -24,14 +24,13 @@ started=$(date +%s)
   exit "$rc"
 ) &
 fast=$!
-trap 'kill -INT -- "-$fast" 2>/dev/null' INT TERM
+stop_fast() { kill -INT -- "-$fast" 2>/dev/null; }
+trap stop_fast INT TERM
 
 .venv/bin/python -m pytest -q --durations=25 tests/cluster tests/e2e
 cluster_rc=$?
 # pytest's exit status 2 is "interrupted" (KeyboardInterrupt); 128+n, killed by signal n.
-if [ "$cluster_rc" -eq 2 ] || [ "$cluster_rc" -gt 128 ]; then
-  kill -INT -- "-$fast" 2>/dev/null
-fi
+if [ "$cluster_rc" -eq 2 ] || [ "$cluster_rc" -gt 128 ]; then stop_fast; fi
 wait "$fast"
 fast_rc=$?
 rm -f "$fast_log"

@@ -130,11 +130,7 @@ def new_namespace(cluster: NodeCluster, name: str) -> str:
 
 
 def condition(cluster: NodeCluster, namespace: str, kind: str) -> dict[str, Any]:
-    obj = cluster.kubectl_json("-n", namespace, "get", "sesmonitor", "ses")
-    for c in obj.get("status", {}).get("conditions", []):
-        if c["type"] == kind:
-            return dict(c)
-    return {}
+    return condition_of(cluster.kubectl_json("-n", namespace, "get", "sesmonitor", "ses"), kind)
 
 
 def exporter_pods(cluster: NodeCluster, namespace: str) -> list[dict[str, Any]]:
