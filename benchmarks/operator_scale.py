@@ -85,6 +85,7 @@ from operator_helpers import (  # noqa: E402
 from support.controlplane import CAN_WATCH_MONITORS, WRITE_VERBS, ControlPlane, free_port  # noqa: E402
 from support.http_servers import QuietHandler  # noqa: E402
 from support.monitors import monitor_document  # noqa: E402
+from support.processes import die_with_parent  # noqa: E402
 from support.tools import bin_dir, crds_dir  # noqa: E402
 
 PROMETHEUS_OPERATOR_CRDS = (
@@ -181,6 +182,9 @@ class StandIn:
             stdout=subprocess.DEVNULL,
             stderr=(workdir / "stand-in.log").open("wb"),
             start_new_session=True,
+            # Its own session keeps a terminal's Ctrl-C away; the parent-death signal still ends it when
+            # this script is killed before its clean-up runs (as pytest's subprocess.run does on Ctrl-C).
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - only ctypes.prctl, no locks taken
         )
         deadline = time.monotonic() + 30
         while not port_file.exists() or not port_file.read_text():
