@@ -67,8 +67,11 @@ def test_counter_increase_equals_the_seeded_sends_and_a_second_read_adds_nothing
     assert gauge is not None
     assert gauge * 120 > 5 * sends
 
-    # The same window again (and again later within the minute): nothing is added twice.
-    for again in (t, t + 20):
+    # The same window again, and again at the last second before another minute settles: nothing is
+    # added twice. (t + 20 s is not "the same minute": from second 40 of a minute on, it settles the next.)
+    last_in_period = settled_to + SETTLE + MINUTE - 1
+    assert settled_boundary(last_in_period, SETTLE, MINUTE) == settled_to
+    for again in (t, last_in_period):
         clock.now = again
         exporter.refresher.refresh_once(again)
         for metric in counts:
