@@ -2,7 +2,11 @@
 
 GET /__sesmonitor/requests, POST /__sesmonitor/reset, GET|PUT /__sesmonitor/account,
 GET|PUT /__sesmonitor/sending (body: {"marketing": false}),
-POST|DELETE /__sesmonitor/faults (body: {"operation": "GetMetricData", "kind": "throttle", "times": 2}).
+POST|DELETE /__sesmonitor/faults (body: {"operation": "GetMetricData", "kind": "throttle", "times": 2}),
+GET|POST /__sesmonitor/tenants (body: `TenantsStandIn.add_tenant`'s arguments, with "name"),
+PUT /__sesmonitor/tenants/status (body: {"name": "acme", "status": "DISABLED", "cause": "...",
+"impact": "HIGH"}),
+GET|POST|DELETE /__sesmonitor/recommendations (body: `RecommendationsStandIn.add`'s arguments).
 Control requests are not recorded as AWS requests.
 """
 
@@ -54,9 +58,35 @@ def control(proxy: FaultProxy, method: str, what: str, body: bytes) -> Reply:
         except (KeyError, ValueError) as exc:
             return json_reply(400, {"error": str(exc)})
         result = {"ok": True}
+    elif what.startswith(("tenants", "recommendations")):
+        return stand_in_control(proxy, method, what, doc)
     elif what == "faults" and method == "DELETE":
         proxy.clear_faults()
         result = {"ok": True}
     else:
         return json_reply(404, {"error": "unknown control endpoint"})
     return json_reply(200, result)
+
+
+def stand_in_control(proxy: FaultProxy, method: str, what: str, doc: dict[str, Any]) -> Reply:
+    """Seed or change the tenants and findings the stand-ins answer with (`tenants`, `recommendations`)."""
+    try:
+        if what == "tenants" and method == "POST":
+            resources = [tuple(r) for r in doc.pop("resources", [])]
+            tenant = proxy.tenants.add_tenant(doc.pop("name"), resources=resources, **doc)  # type: ignore[arg-type]
+            return json_reply(200, tenant.info())
+        if what == "tenants/status" and method == "PUT":
+            proxy.tenants.set_aws_status(doc["name"], doc["status"], doc.get("cause"), doc.get("impact"))
+            return json_reply(200, proxy.tenants.tenant(doc["name"]).info())
+        if what == "tenants" and method == "GET":
+            return json_reply(200, [proxy.tenants.tenant(n).info() for n in proxy.tenants.names()])
+        if what == "recommendations" and method == "POST":
+            return json_reply(200, proxy.recommendations.add(**doc).response())
+        if what == "recommendations" and method == "GET":
+            return json_reply(200, [f.response() for f in proxy.recommendations.findings()])
+        if what == "recommendations" and method == "DELETE":
+            proxy.recommendations.clear()
+            return json_reply(200, {"ok": True})
+    except (KeyError, TypeError, ValueError) as exc:
+        return json_reply(400, {"error": str(exc)})
+    return json_reply(404, {"error": "unknown control endpoint"})

@@ -2,9 +2,9 @@
 
 For each request it names the call (`wire.identify`), records it (`RecordedRequest`: service, operation,
 protocol, status, CloudWatch metrics requested, signer), then answers with, in this order: an injected
-fault (`faults`), a SESv2 stand-in (`sesv2`), the CBOR bridge (`cbor_bridge`), or moto itself, its
-ListMetrics and GetConfigurationSet answers corrected on the way back. Requests under the control prefix
-go to `control` and are not recorded.
+fault (`faults`), a SESv2 stand-in (`sesv2`, `tenants`, `recommendations`), the CBOR bridge
+(`cbor_bridge`), or moto itself, its ListMetrics and GetConfigurationSet answers corrected on the way
+back. Requests under the control prefix go to `control` and are not recorded.
 
 With a TLS context it answers HTTP CONNECT by terminating TLS itself, so an SDK that only honours an
 HTTPS proxy setting (the AWS Java SDK in prometheus cloudwatch_exporter 0.16.0, which has no endpoint
@@ -29,7 +29,9 @@ from support.simulated_aws import cbor_bridge, sesv2
 from support.simulated_aws.cloudwatch import unique_metrics
 from support.simulated_aws.control import CONTROL_PREFIX, control
 from support.simulated_aws.faults import DELAY, FAULTS, Fault, fault_reply
+from support.simulated_aws.recommendations import RecommendationsStandIn
 from support.simulated_aws.replies import Reply
+from support.simulated_aws.tenants import TenantsStandIn
 from support.simulated_aws.wire import Call, identify
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "content-length", "te"}
@@ -60,6 +62,8 @@ class FaultProxy(Served):
         self.upstream_host = parsed.hostname or "127.0.0.1"
         self.upstream_port = parsed.port or 80
         self.sesv2 = sesv2.SesV2StandIn()
+        self.tenants = TenantsStandIn()
+        self.recommendations = RecommendationsStandIn()
         self._records: list[RecordedRequest] = []
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -206,6 +210,10 @@ def _make_handler(proxy: FaultProxy) -> type[QuietHandler]:
             """A stand-in's answer, the CBOR bridge's, or moto's (corrected where it differs from AWS)."""
             if call.operation == "GetAccount" and call.protocol == "rest-json":
                 return proxy.sesv2.get_account()
+            if call.operation in sesv2.TENANT_OPERATIONS and call.protocol == "rest-json":
+                return proxy.tenants.answer(call.operation, method, self.path, call.body)
+            if call.operation == "ListRecommendations" and call.protocol == "rest-json":
+                return proxy.recommendations.answer(call.body)
             if call.operation == "PutConfigurationSetSendingOptions":
                 return proxy.sesv2.put_sending_options(self.path, call.body, self._configuration_set_exists)
             if call.protocol == "cbor":

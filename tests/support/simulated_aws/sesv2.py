@@ -7,6 +7,9 @@ moto 5.2.5 does not implement these, so the fault proxy STANDS IN FOR them:
   each set's switch is kept here (`FaultProxy.set_sending`, the control endpoint), for a set moto has;
 - the SendingOptions of GetConfigurationSet's answer, which moto gets wrong (`{"SendingEnabled": {}}`):
   the stand-in's switch is written into moto's answer.
+- the tenant, reputation-entity and recommendation calls (`simulated_aws.tenants`,
+  `simulated_aws.recommendations`; routed here by `TENANT_ROUTES`);
+- GetAccount's SuppressionAttributes, Details.ReviewDetails (the appeal case) and VdmAttributes.
 Forwarded to moto, which implements them (checked over HTTP against moto 5.2.5, no stand-in):
 CreateConfigurationSet, GetConfigurationSet with the set's ReputationOptions, and the tagging calls
 spec.protection uses, TagResource and ListTagsForResource (/v2/email/tags) on configuration set ARNs.
@@ -18,7 +21,7 @@ import json
 import threading
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from support.simulated_aws.replies import Reply, json_reply
@@ -27,6 +30,18 @@ ACCOUNT_ROUTE = "/v2/email/account"
 CONFIGURATION_SETS = ["v2", "email", "configuration-sets"]
 TAGS = ["v2", "email", "tags"]
 TAG_OPERATIONS = {"GET": "ListTagsForResource", "POST": "TagResource", "DELETE": "UntagResource"}
+# (method, route) -> operation, for the calls moto 5.2.5 lacks that have fixed routes
+TENANT_ROUTES = {
+    ("POST", "/v2/email/tenants/list"): "ListTenants",
+    ("POST", "/v2/email/tenants/get"): "GetTenant",
+    ("POST", "/v2/email/tenants/resources/list"): "ListTenantResources",
+    ("POST", "/v2/email/reputation/entities"): "ListReputationEntities",
+    ("POST", "/v2/email/vdm/recommendations"): "ListRecommendations",
+}
+REPUTATION_ENTITIES = ["v2", "email", "reputation", "entities"]
+TENANT_OPERATIONS = frozenset(
+    {*TENANT_ROUTES.values(), "GetReputationEntity", "UpdateReputationEntityCustomerManagedStatus"}
+) - {"ListRecommendations"}
 
 
 def operation(method: str, path: str) -> str | None:
@@ -34,7 +49,18 @@ def operation(method: str, path: str) -> str | None:
     route = path.split("?", 1)[0].rstrip("/")
     if route == ACCOUNT_ROUTE and method == "GET":
         return "GetAccount"
+    if (method, route) in TENANT_ROUTES:
+        return TENANT_ROUTES[method, route]
     parts = route.split("/")
+    if parts[1:5] == REPUTATION_ENTITIES and len(parts) == 7 and method == "GET":
+        return "GetReputationEntity"
+    if (
+        parts[1:5] == REPUTATION_ENTITIES
+        and len(parts) == 8
+        and method == "PUT"
+        and parts[7] == "customer-managed-status"
+    ):
+        return "UpdateReputationEntityCustomerManagedStatus"
     if method == "GET" and len(parts) == 5 and parts[1:4] == CONFIGURATION_SETS:
         return "GetConfigurationSet"
     if method == "PUT" and len(parts) == 6 and parts[1:4] == CONFIGURATION_SETS and parts[5] == "sending":
@@ -58,9 +84,14 @@ class AccountStandIn:
     Max24HourSend: float = 50000.0
     MaxSendRate: float = 14.0
     SentLast24Hours: float = 0.0
+    # [] is the account-level suppression list off (PutAccountSuppressionAttributes with no reasons)
+    SuppressedReasons: list[str] = field(default_factory=lambda: ["BOUNCE", "COMPLAINT"])
+    ReviewStatus: str | None = None  # Details.ReviewDetails: PENDING | FAILED | GRANTED | DENIED
+    ReviewCaseId: str | None = None
+    VdmEnabled: str | None = None  # None: VdmAttributes left out, as AWS does where VDM was never set up
 
     def response(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "DedicatedIpAutoWarmupEnabled": False,
             "EnforcementStatus": self.EnforcementStatus,
             "ProductionAccessEnabled": self.ProductionAccessEnabled,
@@ -70,8 +101,14 @@ class AccountStandIn:
                 "MaxSendRate": self.MaxSendRate,
                 "SentLast24Hours": self.SentLast24Hours,
             },
-            "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
+            "SuppressionAttributes": {"SuppressedReasons": list(self.SuppressedReasons)},
         }
+        if self.ReviewStatus is not None or self.ReviewCaseId is not None:
+            review = {"Status": self.ReviewStatus, "CaseId": self.ReviewCaseId}
+            doc["Details"] = {"ReviewDetails": {k: v for k, v in review.items() if v is not None}}
+        if self.VdmEnabled is not None:
+            doc["VdmAttributes"] = {"VdmEnabled": self.VdmEnabled}
+        return doc
 
 
 class SesV2StandIn:
