@@ -81,6 +81,59 @@ class ProtectionConfig:
         return config
 
 
+# spec.tenants (docs/tenants.md): each watched tenant is in one of these states, worst first.
+TENANT_STATES: Final = ("paused_by_aws", "paused_by_customer", "at_risk", "unknown", "reinstated", "enabled")
+TENANTS_LIMIT_DEFAULT: Final = 1000
+TENANTS_LIMIT_MAX: Final = 10_000
+TENANT_NAMES_MAX: Final = 100
+# One read of a tenant is at most 2 SESv2 requests (GetTenant and GetReputationEntity, or its share of
+# the list pages), so 20 minutes keeps the cost at 1 request per tenant per 10 minutes or less.
+TENANTS_READ_INTERVAL_DEFAULT: Final = 1200
+TENANTS_READ_INTERVAL_MIN: Final = 1200
+WORST_TENANTS: Final = 10  # the tenants /status and the SesMonitor status name, worst first
+
+
+@dataclass(frozen=True)
+class TenantsConfig:
+    """spec.tenants: which tenants to watch (`names`, else those whose name starts with `prefix`, else
+    all), at most `limit` of them, each read every `read_interval_seconds`."""
+
+    names: tuple[str, ...] = ()
+    prefix: str | None = None
+    limit: int = TENANTS_LIMIT_DEFAULT
+    read_interval_seconds: int = TENANTS_READ_INTERVAL_DEFAULT
+
+    @property
+    def selection(self) -> str:
+        """How a person reads the selection: "all", "prefix acme-", "3 listed"."""
+        if self.names:
+            return f"{len(self.names)} listed"
+        return f"prefix {self.prefix}" if self.prefix else "all"
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> TenantsConfig:
+        if not isinstance(doc, dict):
+            raise ConfigError("tenants: must be an object or null")
+        try:
+            config = cls(**dict(doc, names=tuple(doc.get("names", ()))))
+        except TypeError as exc:
+            raise ConfigError(f"tenants: {exc}") from None
+        if not all(isinstance(n, str) and n for n in config.names) or len(config.names) > TENANT_NAMES_MAX:
+            raise ConfigError(f"tenants.names: must be at most {TENANT_NAMES_MAX} non-empty names")
+        if config.prefix is not None and (not isinstance(config.prefix, str) or not config.prefix):
+            raise ConfigError("tenants.prefix: must be a non-empty string or null")
+        if config.names and config.prefix:
+            raise ConfigError("tenants: names and prefix exclude each other")
+        for name, low, high in (
+            ("limit", 1, TENANTS_LIMIT_MAX),
+            ("read_interval_seconds", TENANTS_READ_INTERVAL_MIN, 86_400),
+        ):
+            value = getattr(config, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(f"tenants.{name}: must be an integer from {low} to {high}")
+        return config
+
+
 @dataclass(frozen=True)
 class ExporterConfig:
     """What one exporter process reads from AWS and how. Holds no credentials by design."""
@@ -117,6 +170,7 @@ class ExporterConfig:
     events_wait_seconds: int = 20  # SQS long polling (the most SQS allows)
     events_dedupe_entries: int = 100_000  # (message id, recipient, ...) keys remembered: bounded memory
     protection: ProtectionConfig | None = None  # spec.protection in DryRun or Enforce
+    tenants: TenantsConfig | None = None  # spec.tenants
 
     def endpoint(self, service: str) -> str | None:
         """The endpoint of a botocore service ("cloudwatch", "sesv2", "sts"): its own, else the shared one."""
@@ -131,6 +185,10 @@ class ExporterConfig:
             del doc["protection"]  # the file (and its hash) of a monitor without protection is unchanged
         else:
             doc["protection"]["configuration_sets"] = list(self.protection.configuration_sets)
+        if self.tenants is None:
+            del doc["tenants"]  # likewise for a monitor without spec.tenants
+        else:
+            doc["tenants"]["names"] = list(self.tenants.names)
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
     @classmethod
@@ -197,6 +255,8 @@ class ExporterConfig:
                 raise ConfigError(
                     f"protection.configuration_sets: not in configuration_sets: {', '.join(unlisted)}"
                 )
+        if doc.get("tenants") is not None:
+            doc["tenants"] = TenantsConfig.from_doc(doc["tenants"])
         config = cls(**doc)
         if config.lookback_seconds < config.period_seconds:
             raise ConfigError("lookback_seconds: must be at least period_seconds")
@@ -306,6 +366,35 @@ class ProtectedSetStatus(TypedDict):
     resume_refused: str | None  # why the newest resume request was refused, until one is accepted
 
 
+class TenantStatus(TypedDict):
+    """One watched tenant (spec.tenants) as GetTenant / ListTenants and its reputation entity say."""
+
+    name: str
+    state: str  # TENANT_STATES
+    sending_status: str | None  # the aggregate: ENABLED | REINSTATED | DISABLED
+    paused_by: str | None  # aws | customer | aws_and_customer, while the tenant may not send
+    cause: str | None  # the pausing side's Cause (AWS's first)
+    impact: str | None  # ReputationImpact: LOW | HIGH, the highest open finding's
+    policy: str | None  # the reputation policy's name: none | standard | strict
+
+
+class TenantsStatus(TypedDict):
+    """spec.tenants as the exporter last read it (ExporterStatus.tenants)."""
+
+    selection: str  # all | prefix <p> | <n> listed
+    matching: int | None  # tenants the selection matched; None until a read succeeded
+    watched: int  # at most `limit`
+    limit: int
+    counts: dict[str, int]  # TENANT_STATES -> tenants in it
+    worst: list[TenantStatus]  # at most WORST_TENANTS, worst state first, then by name
+    missing: list[str]  # listed names AWS has no tenant for
+    message: str | None  # for a person: over the limit, names missing
+    last_read_time: str | None  # RFC 3339, of the last read that succeeded
+    last_error: str | None  # of the last read, when it failed
+    last_error_code: str | None
+    requests_last_read: int  # SESv2 requests the last successful read took
+
+
 @dataclass
 class ExporterStatus:
     """The JSON document served at ``/status``: what the operator mirrors into the SesMonitor status."""
@@ -329,6 +418,7 @@ class ExporterStatus:
     events: EventsStatus | None = None  # only with spec.events; older exporters leave it out
     # spec.protection's sets (DryRun or Enforce); empty without protection. Older exporters leave it out.
     protection: dict[str, ProtectedSetStatus] = field(default_factory=dict)
+    tenants: TenantsStatus | None = None  # only with spec.tenants; older exporters leave it out
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -162,6 +162,44 @@ PROTECTION_ACTIONS_TOTAL: Final = "sesmonitor_protection_actions_total"
 # 1 while the last protection call of a set failed (labels: configuration_set, action, code).
 PROTECTION_ACTION_FAILED: Final = "sesmonitor_protection_action_failed"
 
+# spec.tenants (docs/tenants.md): SESv2 ListTenants or GetTenant, and each tenant's reputation entity
+# (ListReputationEntities, GetReputationEntity). One series per watched tenant: its state in the labels.
+LABEL_TENANT: Final = "tenant"
+LABEL_STATE: Final = "state"  # contract.TENANT_STATES
+LABEL_CAUSE: Final = "cause"  # the pausing side's Cause, at most CAUSE_MAX_LENGTH characters, "" if none
+LABEL_IMPACT: Final = "impact"  # ReputationImpact: LOW | HIGH, "" when AWS gives none
+LABEL_POLICY: Final = "policy"  # none | standard | strict
+CAUSE_MAX_LENGTH: Final = 120
+PAUSED_BY_AWS: Final = "aws"
+PAUSED_BY_CUSTOMER: Final = "customer"
+PAUSED_BY_BOTH: Final = "aws_and_customer"
+# 1 for each watched tenant; labels tenant, state, status (the aggregate sending status), paused_by ("" while
+# it may send), cause, impact, policy.
+TENANT_STATUS: Final = "aws_ses_tenant_status"
+TENANTS: Final = "aws_ses_tenants"  # label state: the watched tenants in each state (every state written)
+TENANTS_MATCHING: Final = "sesmonitor_tenants_matching"  # what spec.tenants' selection matched
+TENANTS_UNWATCHED: Final = "sesmonitor_tenants_unwatched"  # matched beyond spec.tenants.limit, not read
+TENANTS_LAST_SUCCESS: Final = "sesmonitor_tenants_last_successful_read_timestamp_seconds"
+TENANTS_READ_FAILED: Final = "sesmonitor_tenants_read_failed"  # 1 while the last read of the tenants failed
+API_LIST_TENANTS: Final = "ListTenants"
+API_GET_TENANT: Final = "GetTenant"
+API_LIST_REPUTATION_ENTITIES: Final = "ListReputationEntities"
+API_GET_REPUTATION_ENTITY: Final = "GetReputationEntity"
+TENANT_APIS: Final = (
+    API_LIST_TENANTS,
+    API_GET_TENANT,
+    API_LIST_REPUTATION_ENTITIES,
+    API_GET_REPUTATION_ENTITY,
+)
+TENANT_METRIC_NAMES: Final = (
+    TENANT_STATUS,
+    TENANTS,
+    TENANTS_MATCHING,
+    TENANTS_UNWATCHED,
+    TENANTS_LAST_SUCCESS,
+    TENANTS_READ_FAILED,
+)
+
 # The exporter's own health.
 # HTTP requests sent to AWS, botocore retries included (labels: api, outcome).
 AWS_REQUESTS_TOTAL: Final = "sesmonitor_aws_requests_total"  # labels: api, outcome

@@ -45,8 +45,10 @@ def test_endpoints_before_and_after_the_first_refresh(simulated_ses, make_export
         "counts_without_data",
         "events",  # null without spec.events
         "protection",
+        "tenants",  # null without spec.tenants
     }
     assert doc["events"] is None
+    assert doc["tenants"] is None
     status = contract.ExporterStatus.from_json(response.body)
     assert status.monitor == "mail/prod"
     assert status.region == "us-east-1"

@@ -52,6 +52,11 @@ URL_PATTERN: Final = r"^https?://[^\s]+$"
 SQS_QUEUE_URL_PATTERN: Final = r"^https?://[^\s/]+/[0-9]{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$"
 SQS_REGIONAL_HOST: Final = r"^https://sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?/"
 MAX_TOP_DOMAINS: Final = 100
+# spec.tenants' bounds; the exporter's config file checks the same (contract.TENANTS_*: a test holds
+# them equal)
+TENANT_NAMES_MAX: Final = 100
+TENANTS_LIMIT_DEFAULT: Final = 1000
+TENANTS_LIMIT_MAX: Final = 10_000
 
 # The spec's scalar kinds (sesmonitor.api.fields), each field below names one.
 REGION: Final = Text(REGION_PATTERN, max_length=32)
@@ -69,6 +74,9 @@ ALERT_DURATION: Final = DurationRange("0s", "24h", min_length=None)
 SCRAPE_INTERVAL: Final = DurationRange("5s", "1h")
 HOLD_FOR: Final = DurationRange("1m", "6h")
 COOLDOWN: Final = DurationRange("0s", "24h")
+TENANTS_READ_INTERVAL: Final = DurationRange("20m", "24h")
+TENANT_NAME_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"  # SES: up to 64 letters, digits, - and _
+TENANT_PREFIX: Final = Text(r"^[A-Za-z0-9_-]{1,64}$", max_length=64)
 StringMap = dict[str, str]
 AlertName = Annotated[str, OneOf(ALERT_NAMES, "an alert sesmonitor renders")]
 
@@ -443,6 +451,53 @@ class Protection(_Model):
         return self
 
 
+TenantName = Annotated[str, Field(pattern=TENANT_NAME_PATTERN, max_length=64)]
+
+
+class Tenants(_Model):
+    """SES tenants (multi-tenant management) to watch: AWS pauses a tenant on its own under the tenant's
+    reputation policy. All tenants of the account by default, or those listed, or those whose name starts
+    with a prefix (docs/tenants.md)."""
+
+    model_config = cel_rules(
+        cel_rule(
+            "!(has(self.names) && size(self.names) > 0 && has(self.prefix))",
+            "use either names or prefix",
+            field_path=".prefix",
+        ),
+    )
+
+    names: list[TenantName] = Field(
+        default_factory=list,
+        description="Watch these tenants only (at most 100), each read with GetTenant.",
+        max_length=TENANT_NAMES_MAX,
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+    )
+    prefix: str | None = TENANT_PREFIX(
+        "Watch the tenants whose name starts with this prefix (from ListTenants).", None
+    )
+    limit: int = Field(
+        default=TENANTS_LIMIT_DEFAULT,
+        description=(
+            "Watch at most this many tenants (the first by name): one series each. The status says so"
+            " when more match."
+        ),
+        ge=1,
+        le=TENANTS_LIMIT_MAX,
+    )
+    read_interval: str = TENANTS_READ_INTERVAL(
+        "How often each tenant is read (20m at least: at most 1 SESv2 request per tenant per 10 minutes).",
+        "20m",
+        alias="readInterval",
+    )
+
+    @model_validator(mode="after")
+    def _names_or_prefix(self) -> Tenants:
+        if self.names and self.prefix:
+            raise ValueError("use either names or prefix")
+        return self
+
+
 class SesMonitorSpec(_Model):
     """Desired state: which SES account to watch, and when to alert."""
 
@@ -496,6 +551,13 @@ class SesMonitorSpec(_Model):
     protection: Protection = section(
         Protection,
         "Opt-in: pause an offending configuration set before AWS pauses the account (docs/protection.md).",
+    )
+    tenants: Tenants | None = Field(
+        default=None,
+        description=(
+            "Optional: watch the account's SES tenants (all, listed, or by prefix): which AWS or a customer"
+            " paused, and why, and which an open finding puts at risk (docs/tenants.md)."
+        ),
     )
 
     @model_validator(mode="after")

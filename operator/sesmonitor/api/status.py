@@ -113,6 +113,45 @@ class ProtectedSet(_Status):
     )
 
 
+class TenantCounts(_Status):
+    """Watched tenants in each state."""
+
+    paused_by_aws: int = Field(
+        default=0, alias="pausedByAWS", description="AWS keeps them from sending.", ge=0
+    )
+    paused_by_customer: int = Field(
+        default=0, alias="pausedByCustomer", description="Paused through the customer-managed status.", ge=0
+    )
+    at_risk: int = Field(
+        default=0, alias="atRisk", description="Sending, with an open finding of HIGH impact.", ge=0
+    )
+    unknown: int = Field(default=0, description="Their reputation entity could not be read.", ge=0)
+    reinstated: int = Field(default=0, description="Reinstated: sending despite open findings.", ge=0)
+    enabled: int = Field(default=0, description="Sending, nothing open of HIGH impact.", ge=0)
+
+
+class TenantsSummary(_Status):
+    """spec.tenants as the exporter last read it: counts by state, the worst tenants by name."""
+
+    selection: str = SUMMARY("all, prefix <p>, or <n> listed.")
+    matching: int | None = Field(default=None, description="Tenants the selection matched.", ge=0)
+    watched: int = Field(default=0, description="Tenants read (at most spec.tenants.limit).", ge=0)
+    counts: TenantCounts = Field(default_factory=TenantCounts, description="Watched tenants in each state.")
+    worst: list[str] = Field(
+        default_factory=list,
+        description=(
+            "The tenants in the worst states, worst first, e.g. `acme: paused by AWS (bounce rate"
+            " above the policy), impact HIGH`."
+        ),
+        max_length=10,
+    )
+    message: str | None = SUMMARY(
+        "For a person: more tenants match than spec.tenants.limit, a listed name has no tenant, or the"
+        " last read failed.",
+        None,
+    )
+
+
 class SesMonitorStatus(_Status):
     """Observed state, mirrored from the exporter's /status by the operator."""
 
@@ -164,4 +203,7 @@ class SesMonitorStatus(_Status):
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["configurationSet"],
         },
+    )
+    tenants: TenantsSummary | None = Field(
+        default=None, description="With spec.tenants: the watched tenants by state, the worst by name."
     )

@@ -36,6 +36,9 @@ from sesmonitor.exporter.serving.collector import ExporterCollector
 from sesmonitor.exporter.serving.event_collector import EventsCollector
 from sesmonitor.exporter.serving.http_server import ExporterHTTPServer, MetricsRenderer
 from sesmonitor.exporter.serving.status import build_status
+from sesmonitor.exporter.serving.tenant_collector import TenantsCollector
+from sesmonitor.exporter.tenants.loop import TenantsLoop
+from sesmonitor.exporter.tenants.reader import TenantsReader
 from sesmonitor.listen import ALL_INTERFACES
 
 log = logging.getLogger(__name__)
@@ -70,8 +73,10 @@ class Exporter:
         clock: Callable[[], float] = time.time,
         render_cache_seconds: float = 1.0,
         control_dir: str | Path | None = None,
+        tenants_pace_seconds: float = 1.0,
     ) -> None:
         self.config = config
+        self.tenants_pace_seconds = tenants_pace_seconds  # between two SESv2 requests of a tenants read
         self.listen = listen
         self.clock = clock
         self.clients = clients or make_clients(config)
@@ -124,8 +129,12 @@ class Exporter:
                 [q.key for q in cloudwatch.queries],
                 clock,
                 protector=self.protector,
+                request_apis=metrics.TENANT_APIS if config.tenants is not None else (),
             )
         )
+        self.tenants: TenantsLoop | None = None
+        if config.tenants is not None:
+            self.tenants = self._tenants(config.tenants)
         self.events: EventConsumer | None = None
         if config.events_queue_url:
             self.events = self._events(config.events_queue_url)
@@ -149,6 +158,13 @@ class Exporter:
             clock=self.clock,
         )
 
+    def _tenants(self, config: contract.TenantsConfig) -> TenantsLoop:
+        for api in metrics.TENANT_APIS:
+            instrument(self.clients.sesv2, api, self.state.record_request)
+        self.registry.register(TenantsCollector(self.state, self.config.monitor, self.config.region))
+        reader = TenantsReader(self.clients.sesv2, config, pace_seconds=self.tenants_pace_seconds)
+        return TenantsLoop(reader, self.state, config.read_interval_seconds, self.clock)
+
     def status(self, now: float) -> contract.ExporterStatus:
         return build_status(
             self.state.view(),
@@ -159,6 +175,7 @@ class Exporter:
             count_sets=self.config.count_configuration_sets,
             events_queue_url=self.config.events_queue_url,
             protection=self.protector.view() if self.protector is not None else None,
+            tenants=self.config.tenants,
         )
 
     def watch_control(self, stop: threading.Event, interval: float = POLL_SECONDS) -> None:
@@ -195,6 +212,12 @@ class Exporter:
             )
             watcher.start()
             self._threads.append(watcher)
+        if refresh_loop and self.tenants is not None:
+            thread = threading.Thread(
+                target=self.tenants.run, args=(self._stop,), name="sesmonitor-tenants", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
         if refresh_loop and self.events is not None:
             for name, target in (("events", self.events.run), ("queue", self.events.run_attributes)):
                 thread = threading.Thread(

@@ -1,7 +1,8 @@
 """The exporter's IAM policy for one SesMonitor (`sesmonitor iam-policy`): reads always, spec.protection's
 writes only when it is on, and those only on the protected sets' ARNs; with spec.events, the SQS calls on
-that one queue. docs/iam-policy.json is the read part (a monitor without either), docs/protection.md and
-docs/iam-policy-events.json show the rest."""
+that one queue; with spec.tenants, the tenant reads its selection makes. docs/iam-policy.json is the read
+part (a monitor without any of them), docs/protection.md, docs/iam-policy-events.json and docs/tenants.md
+show the rest."""
 
 from __future__ import annotations
 
@@ -56,6 +57,11 @@ PROTECTION_ACTIONS: Final = (
     "ses:ListTagsForResource",
 )
 
+# spec.tenants' reads (sesmonitor.exporter.tenants.reader): listed names by GetTenant, else ListTenants;
+# the reputation entities through ListReputationEntities (many tenants) and GetReputationEntity.
+TENANTS_LISTED_ACTIONS: Final = ("ses:GetTenant", "ses:GetReputationEntity")
+TENANTS_ALL_ACTIONS: Final = ("ses:ListTenants", "ses:ListReputationEntities", "ses:GetReputationEntity")
+
 # The consumer's calls; DeleteMessageBatch is authorized by sqs:DeleteMessage.
 EVENTS_ACTIONS: Final = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 
@@ -84,6 +90,16 @@ def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Action": actions,
                 "Resource": resources,
+            }
+        )
+    tenants = monitor.spec.tenants
+    if tenants is not None:
+        statements.append(
+            {
+                "Sid": "SesMonitorReadTenants",
+                "Effect": "Allow",
+                "Action": list(TENANTS_LISTED_ACTIONS if tenants.names else TENANTS_ALL_ACTIONS),
+                "Resource": "*",
             }
         )
     events = monitor.spec.events

@@ -17,6 +17,7 @@ from sesmonitor.contract import (
     RESUME_FILE_NAME,
     ExporterConfig,
     ProtectionConfig,
+    TenantsConfig,
 )
 from sesmonitor.render.defaults import RenderDefaults
 from sesmonitor.render.labels import (
@@ -55,6 +56,19 @@ def protection_config(monitor: SesMonitor) -> ProtectionConfig | None:
     )
 
 
+def tenants_config(monitor: SesMonitor) -> TenantsConfig | None:
+    """spec.tenants for the exporter; None without it (no tenant is read)."""
+    tenants = monitor.spec.tenants
+    if tenants is None:
+        return None
+    return TenantsConfig(
+        names=tuple(tenants.names),
+        prefix=tenants.prefix,
+        limit=tenants.limit,
+        read_interval_seconds=parse_duration(tenants.read_interval),
+    )
+
+
 def exporter_config(monitor: SesMonitor) -> ExporterConfig:
     """What the exporter of `monitor` reads from AWS, and how often."""
     spec = monitor.spec
@@ -77,6 +91,7 @@ def exporter_config(monitor: SesMonitor) -> ExporterConfig:
         # Shows in CloudTrail which monitor assumed the role (AWS allows 64 characters of [\w+=,.@-]).
         role_session_name=f"sesmonitor-{monitor.namespace}-{monitor.name}"[:MAX_ROLE_SESSION_NAME],
         protection=protection_config(monitor),
+        tenants=tenants_config(monitor),
     )
 
 

@@ -23,6 +23,7 @@ from sesmonitor.exporter.model.counting import CounterState
 from sesmonitor.exporter.model.events import EventsSnapshot
 from sesmonitor.exporter.model.series import SeriesKey
 from sesmonitor.exporter.model.snapshot import SeriesSnapshot
+from sesmonitor.exporter.model.tenants import TenantsReading, TenantsView
 
 API_CLOUDWATCH, API_ACCOUNT = metrics.APIS  # "GetMetricData", "GetAccount": also the `api` label
 API_CONFIGURATION_SET = metrics.API_CONFIGURATION_SET  # only with configuration sets listed
@@ -83,6 +84,8 @@ class StateView:
     last_full_refresh: float | None  # end of the last pass in which every API succeeded
     version: int  # bumped on every change; lets the HTTP layer cache a rendering
     events: EventsView = field(default_factory=EventsView)  # only with spec.events
+    # spec.tenants, read on its own schedule (not an API of `apis`: a read every 20 minutes is not stale)
+    tenants: TenantsView = field(default_factory=TenantsView)
 
     def stale(self, api: str, now: float) -> bool:
         return self.apis[api].stale(now, self.refresh_interval)
@@ -118,6 +121,7 @@ class _Mutable:
     last_full_refresh: float | None = None
     version: int = 0
     events: EventsView = field(default_factory=EventsView)
+    tenants: TenantsView = field(default_factory=TenantsView)
 
 
 class ExporterState:
@@ -196,6 +200,25 @@ class ExporterState:
             self._m.events = replace(self._m.events, queue_visible=visible, queue_in_flight=in_flight)
             self._success(metrics.API_QUEUE_ATTRIBUTES, now)
 
+    def record_tenants(self, now: float, reading: TenantsReading) -> None:
+        with self._lock:
+            self._m.tenants = TenantsView(reading, last_success=now, last_attempt=now, last_attempt_ok=True)
+            self._changed()
+
+    def record_tenants_failure(self, now: float, message: str, code: str | None) -> None:
+        """Keeps the last reading; says the reads fail."""
+        with self._lock:
+            old = self._m.tenants
+            self._m.tenants = replace(
+                old,
+                last_attempt=now,
+                last_attempt_ok=False,
+                consecutive_failures=old.consecutive_failures + 1,
+                last_error=message,
+                last_error_code=code,
+            )
+            self._changed()
+
     def _success(self, api: str, now: float) -> None:
         self._m.apis[api] = replace(
             self._m.apis[api],
@@ -254,5 +277,6 @@ class ExporterState:
                     last_full_refresh=m.last_full_refresh,
                     version=m.version,
                     events=m.events,
+                    tenants=m.tenants,
                 )
             return self._view

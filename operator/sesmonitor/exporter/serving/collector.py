@@ -40,9 +40,13 @@ class ExporterCollector(Collector):
         clock: Callable[[], float] = time.time,
         *,
         protector: ProtectionStep | None = None,
+        request_apis: Sequence[str] = (),
     ) -> None:
         self._state = state
         self._protector = protector
+        # APIs counted in sesmonitor_aws_requests_total beside those with a health of their own (the
+        # tenants room's calls, read on a schedule of their own)
+        self._request_apis = tuple(request_apis)
         self._monitor = monitor
         self._base = [monitor, region]
         self._keys = list(series_keys)
@@ -210,7 +214,7 @@ class ExporterCollector(Collector):
         outcomes = list(metrics.OUTCOMES) + sorted(
             {o for (_, o) in view.requests if o not in metrics.OUTCOMES}
         )
-        for api in view.apis:
+        for api in (*view.apis, *self._request_apis):
             for outcome in outcomes:
                 requests.add_metric([*self._base, api, outcome], float(view.requests.get((api, outcome), 0)))
         yield requests

@@ -11,6 +11,7 @@ from sesmonitor.exporter.model.protection import ProtectionView
 from sesmonitor.exporter.model.series import ACCOUNT, SeriesKey
 from sesmonitor.exporter.model.snapshot import SeriesSnapshot
 from sesmonitor.exporter.model.state import StateView
+from sesmonitor.exporter.serving.tenant_status import tenants_status
 
 
 def rfc3339(epoch: float | None) -> str | None:
@@ -78,6 +79,7 @@ def build_status(
     count_sets: Sequence[str] = (),
     events_queue_url: str | None = None,
     protection: ProtectionView | None = None,
+    tenants: contract.TenantsConfig | None = None,
 ) -> contract.ExporterStatus:
     account = contract.empty_account()
     if view.account is not None:
@@ -118,4 +120,5 @@ def build_status(
         counts_without_data=counts_without_data(view, count_sets),
         events=events_status(view, events_queue_url) if events_queue_url else None,
         protection=protection.status(now) if protection is not None else {},
+        tenants=tenants_status(view.tenants, tenants) if tenants is not None else None,
     )

@@ -43,6 +43,7 @@ from sesmonitor.operator.status.exporter_ready import exporter_condition, export
 from sesmonitor.operator.status.protection import protection_condition, protection_status
 from sesmonitor.operator.status.rates import rate_condition
 from sesmonitor.operator.status.ready import progress_conditions, ready_condition, reconciled_condition
+from sesmonitor.operator.status.tenants import tenants_summary
 
 # The status keys this module owns (everything the CRD's status schema has).
 STATUS_KEYS: Final = (
@@ -56,8 +57,9 @@ STATUS_KEYS: Final = (
     "sendingEnabled",
     "bounceBreakdown",
     "protection",  # spec.protection's sets (sesmonitor.operator.status.protection)
+    "tenants",  # spec.tenants (sesmonitor.operator.status.tenants)
 )
-_MIRRORED_KEYS: Final = STATUS_KEYS[2:-1]
+_MIRRORED_KEYS: Final = STATUS_KEYS[2:-2]
 # Keys older versions wrote and this one removes (set to null once, when found).
 RETIRED_KEYS: Final = ("lastRefreshTime",)
 # Conditions whose changes are announced with a Kubernetes Event.
@@ -181,6 +183,12 @@ def compute_status(
         sets = protection_status(reading) if usable else previous.get("protection") or []
         if sets:
             status["protection"] = sets
+    if spec.tenants is not None:
+        doc = reading.status
+        if usable and doc is not None and doc.tenants is not None:
+            status["tenants"] = tenants_summary(doc.tenants)
+        elif previous.get("tenants") is not None:
+            status["tenants"] = previous["tenants"]
     return status
 
 
