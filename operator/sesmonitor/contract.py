@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final, TypedDict
+from typing import Any, Final, NotRequired, TypedDict
 
 EXPORTER_PORT: Final = 9435
 CONFIG_FILE_NAME: Final = "config.json"
@@ -329,6 +329,12 @@ class AccountStatus(TypedDict):
     max_24_hour_send: float | None
     sent_last_24_hours: float | None
     max_send_rate: float | None
+    # SuppressionAttributes.SuppressedReasons ([] : the account-level suppression list is off); the
+    # review's Details.ReviewDetails; VDM. Older exporters leave them out.
+    suppressed_reasons: NotRequired[list[str] | None]
+    review_status: NotRequired[str | None]
+    review_case_id: NotRequired[str | None]
+    vdm_enabled: NotRequired[bool | None]
 
 
 class ApiHealth(TypedDict):

@@ -144,6 +144,15 @@ PRODUCTION_ACCESS_ENABLED: Final = "aws_ses_account_production_access_enabled"
 QUOTA_MAX_24H_SEND: Final = "aws_ses_account_max_24_hour_send"
 QUOTA_MAX_SEND_RATE: Final = "aws_ses_account_max_send_rate"
 QUOTA_SENT_LAST_24H: Final = "aws_ses_account_sent_last_24_hours"
+# 1 while the account-level suppression list adds addresses that bounce or complain (SuppressedReasons
+# not empty), 0 while it is off: SES then keeps sending to them and the rates climb.
+SUPPRESSION_LIST_ENABLED: Final = "aws_ses_account_suppression_list_enabled"
+# 1 while GetAccount has Details.ReviewDetails: labels review_status (PENDING, FAILED, GRANTED, DENIED)
+# and case_id (the appeal's support case).
+REVIEW_INFO: Final = "aws_ses_account_review_info"
+LABEL_REVIEW_STATUS: Final = "review_status"
+LABEL_CASE_ID: Final = "case_id"
+VDM_ENABLED: Final = "aws_ses_account_vdm_enabled"  # 1 with Virtual Deliverability Manager on
 
 # SESv2 GetConfigurationSet SendingOptions.SendingEnabled of each listed configuration set (label
 # configuration_set): 0 while the set is paused, by sesmonitor's spec.protection or by anyone else.
@@ -233,6 +242,9 @@ def all_metric_names() -> tuple[str, ...]:
         QUOTA_MAX_24H_SEND,
         QUOTA_MAX_SEND_RATE,
         QUOTA_SENT_LAST_24H,
+        SUPPRESSION_LIST_ENABLED,
+        REVIEW_INFO,
+        VDM_ENABLED,
         CONFIGURATION_SET_SENDING_ENABLED,
         CONFIGURATION_SET_PAUSED_INFO,
         PROTECTION_ACTIONS_TOTAL,

@@ -62,6 +62,10 @@ def test_enforcement_status_maps_to_gauges(simulated_ses, make_exporter, status)
         "max_24_hour_send": 50000.0,
         "sent_last_24_hours": 1234.0,
         "max_send_rate": 14.0,
+        "suppressed_reasons": None,  # the stubbed answer has no SuppressionAttributes
+        "review_status": None,
+        "review_case_id": None,
+        "vdm_enabled": False,  # no VdmAttributes: AWS's answer where VDM was never set up
     }
 
 
@@ -132,3 +136,36 @@ def test_stand_in_get_account_switches_at_run_time(simulated_ses, make_exporter)
     assert get(exporter, "/status").json()["account"]["enforcement_status"] == "SHUTDOWN"
     # The control requests were not counted as AWS requests.
     assert {r.operation for r in ses.proxy.requests()} == {"GetMetricData", "GetAccount"}
+
+
+@pytest.mark.parametrize(
+    ("account", "expected"),
+    [
+        ({}, (1.0, None, 0.0)),  # the stand-in's default: BOUNCE and COMPLAINT suppressed, no review, no VDM
+        ({"SuppressedReasons": []}, (0.0, None, 0.0)),
+        ({"SuppressedReasons": ["BOUNCE"], "VdmEnabled": "ENABLED"}, (1.0, None, 1.0)),
+        ({"VdmEnabled": "DISABLED", "ReviewStatus": "PENDING", "ReviewCaseId": "1234567890"},
+         (1.0, ("PENDING", "1234567890"), 0.0)),
+        ({"ReviewStatus": "DENIED"}, (1.0, ("DENIED", ""), 0.0)),
+    ],
+)  # fmt: skip
+def test_suppression_list_review_case_and_vdm(simulated_ses, make_exporter, account, expected):
+    """Through the GetAccount stand-in over HTTP: what the suppression and review alerts read."""
+    suppression, review, vdm = expected
+    ses = simulated_ses("healthy")
+    ses.proxy.set_account(**account)
+    clock = FakeClock(ses.seeded.now)
+    exporter = make_exporter(ses, clock=clock)
+    exporter.refresher.refresh_once(clock.now)
+    samples = scrape_metrics(exporter)
+    assert sample(samples, metrics.SUPPRESSION_LIST_ENABLED) == suppression
+    reviews = [k for k in samples if k[0] == metrics.REVIEW_INFO]
+    if review is None:
+        assert reviews == []
+    else:
+        assert sample(samples, metrics.REVIEW_INFO, review_status=review[0], case_id=review[1]) == 1.0
+    assert sample(samples, metrics.VDM_ENABLED) == vdm
+    doc = get(exporter, "/status").json()["account"]
+    assert doc["suppressed_reasons"] == account.get("SuppressedReasons", ["BOUNCE", "COMPLAINT"])
+    assert doc["review_case_id"] == account.get("ReviewCaseId")
+    assert doc["vdm_enabled"] is (account.get("VdmEnabled") == "ENABLED")

@@ -39,6 +39,7 @@ def test_every_metric_name_appears_in_a_real_scrape(simulated_ses, make_exporter
             {"MetricName": name, "Value": 1.0, "Timestamp": stamp} for name in ("Reject", "Complaint")
         ],
     )
+    ses.proxy.set_account(ReviewStatus="PENDING", ReviewCaseId="1234567890")  # the seed is under review
     clock = FakeClock(ses.seeded.now)
     # A configuration set without any data feeds sesmonitor_no_data.
     exporter = make_exporter(ses, clock=clock, configuration_sets=("unused",))

@@ -131,7 +131,20 @@ def humanize_percentage(value: float) -> str:
 
 
 def expand(template: str, labels: dict[str, str], value: float | None) -> str:
-    text = template
+    """Go's template as the rules use it: label references, `{{ if $labels.x }}A{{ end }}` and
+    `{{ if eq $labels.x "v" }}A{{ else }}B{{ end }}`, and `$value`."""
+    text = re.sub(
+        r'\{\{ if eq \$labels\.(\w+) "([^"]*)" \}\}(.*?)\{\{ else \}\}(.*?)\{\{ end \}\}',
+        lambda m: m.group(3) if labels.get(m.group(1), "") == m.group(2) else m.group(4),
+        template,
+        flags=re.DOTALL,
+    )
+    text = re.sub(
+        r"\{\{ if \$labels\.(\w+) \}\}(.*?)\{\{ end \}\}",
+        lambda m: m.group(2) if labels.get(m.group(1)) else "",
+        text,
+        flags=re.DOTALL,
+    )
     if value is not None:
         text = text.replace("{{ $value | humanizePercentage }}", humanize_percentage(value))
         text = text.replace("{{ $value }}", f"{value:g}")  # Go's %v of a float64: 50, 0.25

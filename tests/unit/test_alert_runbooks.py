@@ -28,6 +28,7 @@ EVERYTHING: dict[str, Any] = {
     "configurationSets": ["marketing"],
     "events": {"queueURL": QUEUE},
     "protection": {"mode": "Enforce", "configurationSets": ["marketing"]},
+    "tenants": {},
 }
 
 

@@ -24,6 +24,11 @@ AWS_READ_ERRORS: Final = "SESMonitorAWSReadErrors"
 # Protection (with configuration sets listed; the second with spec.protection on).
 CONFIGURATION_SET_PAUSED: Final = "SESConfigurationSetPaused"
 PROTECTION_FAILED: Final = "SESMonitorProtectionFailed"
+# The account's suppression list (GetAccount, always); tenants (with spec.tenants); findings (spec.findings).
+SUPPRESSION_LIST_OFF: Final = "SESAccountSuppressionListOff"
+TENANT_PAUSED: Final = "SESTenantPaused"
+TENANT_REPUTATION_IMPACT_HIGH: Final = "SESTenantReputationImpactHigh"
+REPUTATION_FINDING_OPEN: Final = "SESReputationFindingOpen"
 # The SES event alerts (with spec.events).
 PERMANENT_BOUNCES_RISING: Final = "SESPermanentBouncesRising"
 TRANSIENT_BOUNCE_SURGE: Final = "SESTransientBounceSurge"
@@ -45,6 +50,9 @@ ALERT_NAMES: Final = (
     AWS_READ_ERRORS,
     CONFIGURATION_SET_PAUSED,
     PROTECTION_FAILED,
+    SUPPRESSION_LIST_OFF,
+    TENANT_PAUSED,
+    TENANT_REPUTATION_IMPACT_HIGH,
     PERMANENT_BOUNCES_RISING,
     TRANSIENT_BOUNCE_SURGE,
     ABUSE_COMPLAINTS,

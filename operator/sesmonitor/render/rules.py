@@ -40,12 +40,14 @@ from sesmonitor.api.alerts import (
     PROTECTION_FAILED,
     SEND_QUOTA_NEARLY_USED,
     SENDING_PAUSED,
+    SUPPRESSION_LIST_OFF,
 )
 from sesmonitor.render.alerting import AlertBuilder
 from sesmonitor.render.defaults import DEFAULT_RUNBOOK_BASE_URL
 from sesmonitor.render.event_rules import event_rules
 from sesmonitor.render.names import child_names
 from sesmonitor.render.promql import any_of, duration, eq, fraction, quote, regex, selector
+from sesmonitor.render.tenant_rules import suppression_alert, tenant_rules
 
 # The alert names come from sesmonitor.api.alerts, so the spec can name them (spec.alerting.disabled).
 ACCOUNT_ALERTS: Final = (
@@ -58,6 +60,7 @@ ACCOUNT_ALERTS: Final = (
     NO_REPUTATION_DATA,
     EXPORTER_DOWN,
     AWS_READ_ERRORS,
+    SUPPRESSION_LIST_OFF,  # render.tenant_rules: GetAccount's, always rendered
 )
 CONFIGURATION_SET_ALERTS: Final = (
     CONFIGURATION_SET_BOUNCE_RATE_HIGH,
@@ -253,19 +256,32 @@ class _Builder(AlertBuilder):
             ACCOUNT_LABELS, self.account(metrics.ENFORCEMENT_STATUS, eq(metrics.LABEL_STATUS, status))
         )
 
+    def under_review(self) -> str:
+        """PROBATION, with the review's status and appeal case (GetAccount Details.ReviewDetails) as labels
+        when AWS gives them; without them the alert still fires, unlabelled."""
+        probation = f"({self.enforcement('PROBATION')} == 1)"
+        case = (metrics.LABEL_REVIEW_STATUS, metrics.LABEL_CASE_ID)
+        info = _max_by((*ACCOUNT_LABELS, *case), self.account(metrics.REVIEW_INFO))
+        on = f"on ({_by(ACCOUNT_LABELS)})"
+        return f"({probation} * {on} group_left ({_by(case)}) {info}) or {on} {probation}"
+
     def account_alerts(self) -> list[dict[str, Any]]:
         critical = self.severities()["critical"]
         sending = _max_by(ACCOUNT_LABELS, self.account(metrics.SENDING_ENABLED))
         return [
             self.alert(
                 ACCOUNT_UNDER_REVIEW,
-                f"{self.enforcement('PROBATION')} == 1",
+                self.under_review(),
                 severity=critical,
                 summary="SES account is under review (PROBATION)",
                 description=(
                     f"AWS has put the SES account of {MONITOR} in {self.spec.region} under"
                     " review (enforcement status PROBATION). Bring the bounce and complaint rates down before"
                     " AWS pauses its sending."
+                    f"{{{{ if $labels.{metrics.LABEL_CASE_ID} }}}} The review's appeal case is"
+                    f" {_label_ref(metrics.LABEL_CASE_ID)}"
+                    f" (status {_label_ref(metrics.LABEL_REVIEW_STATUS)}): answer it in the AWS Support"
+                    " Center.{{ end }}"
                 ),
             ),
             self.alert(
@@ -502,6 +518,8 @@ class _Builder(AlertBuilder):
         rules += self.health_alerts()
         rules += event_rules(self)  # only with spec.events
         rules += self.protection_alerts()
+        rules.append(suppression_alert(self))
+        rules += tenant_rules(self)  # only with spec.tenants
         disabled = set(self.spec.alerting.disabled)
         return [rule for rule in rules if rule["alert"] not in disabled]
 

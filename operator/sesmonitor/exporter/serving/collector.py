@@ -157,6 +157,36 @@ class ExporterCollector(Collector):
                     family.add_metric(self._base, float(value))
         yield status
         yield from families
+        yield from self._account_settings(view)
+
+    def _account_settings(self, view: StateView) -> Iterator[Metric]:
+        """The suppression list, the review's appeal case and VDM, from the same GetAccount."""
+        account = view.account
+        suppression = GaugeMetricFamily(
+            metrics.SUPPRESSION_LIST_ENABLED,
+            "1 while the account-level suppression list adds bouncing or complaining addresses.",
+            labels=BASE_LABELS,
+        )
+        review = GaugeMetricFamily(
+            metrics.REVIEW_INFO,
+            "1 while the account has a review (Details.ReviewDetails): its status and appeal case.",
+            labels=(*BASE_LABELS, metrics.LABEL_REVIEW_STATUS, metrics.LABEL_CASE_ID),
+        )
+        vdm = GaugeMetricFamily(
+            metrics.VDM_ENABLED, "1 with Virtual Deliverability Manager enabled.", labels=BASE_LABELS
+        )
+        if account is not None:
+            if account.suppressed_reasons is not None:
+                suppression.add_metric(self._base, _flag(bool(account.suppressed_reasons)))
+            if account.review_status is not None or account.review_case_id is not None:
+                review.add_metric(
+                    [*self._base, account.review_status or "", account.review_case_id or ""], 1.0
+                )
+            if account.vdm_enabled is not None:
+                vdm.add_metric(self._base, _flag(account.vdm_enabled))
+        yield suppression
+        yield review
+        yield vdm
 
     def _sending(self, view: StateView) -> Iterator[Metric]:
         """Each listed set's sending switch; for a paused one who paused it; spec.protection's calls."""

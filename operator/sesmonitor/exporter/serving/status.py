@@ -91,6 +91,10 @@ def build_status(
             max_24_hour_send=a.max_24_hour_send,
             sent_last_24_hours=a.sent_last_24_hours,
             max_send_rate=a.max_send_rate,
+            suppressed_reasons=list(a.suppressed_reasons) if a.suppressed_reasons is not None else None,
+            review_status=a.review_status,
+            review_case_id=a.review_case_id,
+            vdm_enabled=a.vdm_enabled,
         )
     account_rates = _rates(view, ACCOUNT, now)
     apis = {
