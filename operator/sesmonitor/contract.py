@@ -134,6 +134,40 @@ class TenantsConfig:
         return config
 
 
+# spec.findings (docs/tenants.md#findings): VDM's open findings, read slowly (they change in hours).
+FINDINGS_READ_INTERVAL_DEFAULT: Final = 1800
+FINDINGS_READ_INTERVAL_MIN: Final = 900
+FINDINGS_LIMIT_DEFAULT: Final = 200
+FINDINGS_LIMIT_MAX: Final = 1000
+WORST_FINDINGS: Final = 10
+
+
+@dataclass(frozen=True)
+class FindingsConfig:
+    """spec.findings: ListRecommendations (STATUS OPEN) every `read_interval_seconds`, at most `limit`
+    findings served."""
+
+    read_interval_seconds: int = FINDINGS_READ_INTERVAL_DEFAULT
+    limit: int = FINDINGS_LIMIT_DEFAULT
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> FindingsConfig:
+        if not isinstance(doc, dict):
+            raise ConfigError("findings: must be an object or null")
+        try:
+            config = cls(**doc)
+        except TypeError as exc:
+            raise ConfigError(f"findings: {exc}") from None
+        for name, low, high in (
+            ("read_interval_seconds", FINDINGS_READ_INTERVAL_MIN, 86_400),
+            ("limit", 1, FINDINGS_LIMIT_MAX),
+        ):
+            value = getattr(config, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ConfigError(f"findings.{name}: must be an integer from {low} to {high}")
+        return config
+
+
 @dataclass(frozen=True)
 class ExporterConfig:
     """What one exporter process reads from AWS and how. Holds no credentials by design."""
@@ -171,6 +205,7 @@ class ExporterConfig:
     events_dedupe_entries: int = 100_000  # (message id, recipient, ...) keys remembered: bounded memory
     protection: ProtectionConfig | None = None  # spec.protection in DryRun or Enforce
     tenants: TenantsConfig | None = None  # spec.tenants
+    findings: FindingsConfig | None = None  # spec.findings
 
     def endpoint(self, service: str) -> str | None:
         """The endpoint of a botocore service ("cloudwatch", "sesv2", "sts"): its own, else the shared one."""
@@ -189,6 +224,8 @@ class ExporterConfig:
             del doc["tenants"]  # likewise for a monitor without spec.tenants
         else:
             doc["tenants"]["names"] = list(self.tenants.names)
+        if self.findings is None:
+            del doc["findings"]
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
     @classmethod
@@ -255,12 +292,19 @@ class ExporterConfig:
                 raise ConfigError(
                     f"protection.configuration_sets: not in configuration_sets: {', '.join(unlisted)}"
                 )
-        if doc.get("tenants") is not None:
-            doc["tenants"] = TenantsConfig.from_doc(doc["tenants"])
+        _parse_sections(doc)
         config = cls(**doc)
         if config.lookback_seconds < config.period_seconds:
             raise ConfigError("lookback_seconds: must be at least period_seconds")
         return config
+
+
+def _parse_sections(doc: dict[str, Any]) -> None:
+    """spec.tenants' and spec.findings' parts of the file, each checked by its own class."""
+    if doc.get("tenants") is not None:
+        doc["tenants"] = TenantsConfig.from_doc(doc["tenants"])
+    if doc.get("findings") is not None:
+        doc["findings"] = FindingsConfig.from_doc(doc["findings"])
 
 
 def _check_events(doc: dict[str, Any]) -> None:
@@ -401,6 +445,30 @@ class TenantsStatus(TypedDict):
     requests_last_read: int  # SESv2 requests the last successful read took
 
 
+class FindingStatus(TypedDict):
+    """One open reputation finding (spec.findings)."""
+
+    type: str  # DKIM, DMARC, SPF, BIMI, COMPLAINT, BOUNCE, FEEDBACK_3P, IP_LISTING, ...
+    impact: str | None  # LOW | HIGH
+    resource_type: str  # identity | configuration-set | tenant | account
+    resource: str  # its name (the ARN for the account)
+    resource_arn: str
+    description: str | None
+
+
+class FindingsStatus(TypedDict):
+    """spec.findings as the exporter last read it (ExporterStatus.findings)."""
+
+    vdm_enabled: bool | None  # GetAccount's VdmAttributes; False: findings cannot be read, none are
+    open: int | None  # open findings AWS listed; None until read
+    high: int  # of those served, HIGH impact
+    worst: list[FindingStatus]  # at most WORST_FINDINGS: HIGH first, then the oldest
+    message: str | None  # for a person: VDM off (and what enabling it costs), over the limit
+    last_read_time: str | None
+    last_error: str | None
+    last_error_code: str | None
+
+
 @dataclass
 class ExporterStatus:
     """The JSON document served at ``/status``: what the operator mirrors into the SesMonitor status."""
@@ -425,6 +493,7 @@ class ExporterStatus:
     # spec.protection's sets (DryRun or Enforce); empty without protection. Older exporters leave it out.
     protection: dict[str, ProtectedSetStatus] = field(default_factory=dict)
     tenants: TenantsStatus | None = None  # only with spec.tenants; older exporters leave it out
+    findings: FindingsStatus | None = None  # only with spec.findings; older exporters leave it out
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -209,6 +209,24 @@ TENANT_METRIC_NAMES: Final = (
     TENANTS_READ_FAILED,
 )
 
+# spec.findings (docs/tenants.md#findings): SESv2 ListRecommendations with status OPEN, while VDM is on.
+LABEL_TYPE: Final = "type"  # DKIM, DMARC, SPF, BIMI, COMPLAINT, BOUNCE, FEEDBACK_3P, IP_LISTING, ...
+LABEL_RESOURCE_TYPE: Final = "resource_type"  # identity | configuration-set | tenant | account
+LABEL_RESOURCE: Final = "resource"  # the resource's name (the ARN for the account)
+FINDING_IMPACTS: Final = ("LOW", "HIGH")
+# 1 per open finding (at most spec.findings.limit series); labels type, impact, resource_type, resource.
+REPUTATION_FINDING_OPEN: Final = "aws_ses_reputation_finding_open"
+REPUTATION_FINDINGS: Final = "aws_ses_reputation_findings_open"  # label impact: open findings served
+FINDINGS_LAST_SUCCESS: Final = "sesmonitor_findings_last_successful_read_timestamp_seconds"
+FINDINGS_READ_FAILED: Final = "sesmonitor_findings_read_failed"  # 1 while the last read failed
+API_LIST_RECOMMENDATIONS: Final = "ListRecommendations"
+FINDING_METRIC_NAMES: Final = (
+    REPUTATION_FINDING_OPEN,
+    REPUTATION_FINDINGS,
+    FINDINGS_LAST_SUCCESS,
+    FINDINGS_READ_FAILED,
+)
+
 # The exporter's own health.
 # HTTP requests sent to AWS, botocore retries included (labels: api, outcome).
 AWS_REQUESTS_TOTAL: Final = "sesmonitor_aws_requests_total"  # labels: api, outcome

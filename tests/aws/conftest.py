@@ -53,7 +53,7 @@ def make_exporter() -> Iterator[Callable[..., Exporter]]:
         refresh_loop: bool = False,
         listen: tuple[str, int] = ("127.0.0.1", 0),
         control_dir: str | Path | None = None,
-        tenants_pace_seconds: float = 0.0,
+        pace_seconds: float = 0.0,
         **config: Any,
     ) -> Exporter:
         settings: dict[str, Any] = {"monitor": MONITOR, "region": REGION, "max_attempts": 1}
@@ -67,7 +67,7 @@ def make_exporter() -> Iterator[Callable[..., Exporter]]:
             clients=clients,
             clock=clock or time.time,
             control_dir=control_dir,
-            tenants_pace_seconds=tenants_pace_seconds,
+            pace_seconds=pace_seconds,
         )
         exporter.start(refresh_loop=refresh_loop)
         started.append(exporter)

@@ -46,9 +46,11 @@ def test_endpoints_before_and_after_the_first_refresh(simulated_ses, make_export
         "events",  # null without spec.events
         "protection",
         "tenants",  # null without spec.tenants
+        "findings",  # null without spec.findings
     }
     assert doc["events"] is None
     assert doc["tenants"] is None
+    assert doc["findings"] is None
     status = contract.ExporterStatus.from_json(response.body)
     assert status.monitor == "mail/prod"
     assert status.region == "us-east-1"

@@ -156,7 +156,7 @@ def test_without_spec_tenants_nothing_is_read_or_served(simulated_ses, make_expo
 def test_requests_are_paced(simulated_ses, make_exporter, pace):
     ses = simulated_ses("healthy", hours=0.5)
     seed(ses, 3)
-    exporter = make_exporter(ses, tenants=contract.TenantsConfig(), tenants_pace_seconds=pace)
+    exporter = make_exporter(ses, tenants=contract.TenantsConfig(), pace_seconds=pace)
     ses.proxy.reset()
     assert exporter.tenants.read_once()
     times = sorted(r.at for r in ses.proxy.requests() if r.operation in TENANT_CALLS)

@@ -1,6 +1,6 @@
-"""SESAccountSuppressionListOff, the under-review alert's appeal case, SESTenantPaused and
-SESTenantReputationImpactHigh through promtool, on the series the exporter writes (serving.collector,
-serving.tenant_collector)."""
+"""SESAccountSuppressionListOff, the under-review alert's appeal case, SESTenantPaused,
+SESTenantReputationImpactHigh and SESReputationFindingOpen through promtool, on the series the exporter
+writes (serving.collector, serving.tenant_collector, serving.finding_collector)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from test_promtool import (
 from sesmonitor import metrics
 from sesmonitor.api.alerts import (
     ACCOUNT_UNDER_REVIEW,
+    REPUTATION_FINDING_OPEN,
     SUPPRESSION_LIST_OFF,
     TENANT_PAUSED,
     TENANT_REPUTATION_IMPACT_HIGH,
@@ -133,3 +134,28 @@ def test_tenant_alerts_only_with_spec_tenants() -> None:
     assert {TENANT_PAUSED, TENANT_REPUTATION_IMPACT_HIGH} <= with_tenants
     disabled = monitor({**TENANTS, "alerting": {"disabled": [TENANT_REPUTATION_IMPACT_HIGH]}})
     assert TENANT_REPUTATION_IMPACT_HIGH not in {r["alert"] for r in rules_for(disabled)}
+
+
+def test_an_open_finding_alerts_with_type_impact_and_resource(promtool: str, tmp_path: Path) -> None:
+    rules = rules_for(monitor({"findings": {}}))
+    dkim = {
+        **ACCOUNT,
+        "type": "DKIM",
+        "impact": "HIGH",
+        "resource_type": "identity",
+        "resource": "acme.example",
+    }
+    input_series = [series(metrics.REPUTATION_FINDING_OPEN, [None] * 5 + [1.0] * 10 + [None] * 6, **dkim)]
+    firing = [expected(rules, REPUTATION_FINDING_OPEN, dkim)]
+    assert (
+        "a DKIM reputation finding of HIGH impact on identity acme.example"
+        in (firing[0]["exp_annotations"]["description"])
+    )
+    checks = [
+        check(4, REPUTATION_FINDING_OPEN, []),
+        check(8, REPUTATION_FINDING_OPEN, []),  # pending for `for`
+        check(12, REPUTATION_FINDING_OPEN, firing),
+        check(20, REPUTATION_FINDING_OPEN, []),  # fixed: the series is gone
+    ]
+    run_promtool(promtool, tmp_path, rules, [scenario(input_series, checks)])
+    assert REPUTATION_FINDING_OPEN not in {r["alert"] for r in rules_for(monitor())}

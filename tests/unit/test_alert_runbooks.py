@@ -29,6 +29,7 @@ EVERYTHING: dict[str, Any] = {
     "events": {"queueURL": QUEUE},
     "protection": {"mode": "Enforce", "configurationSets": ["marketing"]},
     "tenants": {},
+    "findings": {},
 }
 
 

@@ -75,6 +75,9 @@ SCRAPE_INTERVAL: Final = DurationRange("5s", "1h")
 HOLD_FOR: Final = DurationRange("1m", "6h")
 COOLDOWN: Final = DurationRange("0s", "24h")
 TENANTS_READ_INTERVAL: Final = DurationRange("20m", "24h")
+FINDINGS_READ_INTERVAL: Final = DurationRange("15m", "24h")
+FINDINGS_LIMIT_DEFAULT: Final = 200  # contract.FINDINGS_LIMIT_*, held equal by a test
+FINDINGS_LIMIT_MAX: Final = 1000
 TENANT_NAME_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"  # SES: up to 64 letters, digits, - and _
 TENANT_PREFIX: Final = Text(r"^[A-Za-z0-9_-]{1,64}$", max_length=64)
 StringMap = dict[str, str]
@@ -498,6 +501,26 @@ class Tenants(_Model):
         return self
 
 
+class Findings(_Model):
+    """The account's open reputation findings (Virtual Deliverability Manager's advisor, SESv2
+    ListRecommendations): what AWS warns of before it acts on an identity, a configuration set, a tenant
+    or the account. They need VDM enabled (a paid SES feature); the status says when it is not."""
+
+    read_interval: str = FINDINGS_READ_INTERVAL(
+        "How often the open findings are read (they change in hours; 15m at least).",
+        "30m",
+        alias="readInterval",
+    )
+    limit: int = Field(
+        default=FINDINGS_LIMIT_DEFAULT,
+        description=(
+            "Serve at most this many open findings (one series each); the status says when more are open."
+        ),
+        ge=1,
+        le=FINDINGS_LIMIT_MAX,
+    )
+
+
 class SesMonitorSpec(_Model):
     """Desired state: which SES account to watch, and when to alert."""
 
@@ -551,6 +574,13 @@ class SesMonitorSpec(_Model):
     protection: Protection = section(
         Protection,
         "Opt-in: pause an offending configuration set before AWS pauses the account (docs/protection.md).",
+    )
+    findings: Findings | None = Field(
+        default=None,
+        description=(
+            "Optional: read the account's open reputation findings (VDM's advisor) and alert on them"
+            " (docs/tenants.md#findings)."
+        ),
     )
     tenants: Tenants | None = Field(
         default=None,

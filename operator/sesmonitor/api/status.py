@@ -152,6 +152,26 @@ class TenantsSummary(_Status):
     )
 
 
+class FindingsSummary(_Status):
+    """spec.findings as the exporter last read it: the open findings, the worst by resource."""
+
+    open: int | None = Field(default=None, description="Open reputation findings.", ge=0)
+    high: int = Field(default=0, description="Of them, HIGH impact.", ge=0)
+    worst: list[str] = Field(
+        default_factory=list,
+        description="The worst open findings, e.g. `DKIM (HIGH) on identity example.com`.",
+        max_length=10,
+    )
+    message: str | None = Field(
+        default=None,
+        description=(
+            "For a person: VDM is not enabled, so findings cannot be read (and what enabling it costs),"
+            " more are open than spec.findings.limit, or the last read failed."
+        ),
+        max_length=1024,
+    )
+
+
 class SesMonitorStatus(_Status):
     """Observed state, mirrored from the exporter's /status by the operator."""
 
@@ -203,6 +223,9 @@ class SesMonitorStatus(_Status):
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["configurationSet"],
         },
+    )
+    findings: FindingsSummary | None = Field(
+        default=None, description="With spec.findings: the open reputation findings, the worst by resource."
     )
     tenants: TenantsSummary | None = Field(
         default=None, description="With spec.tenants: the watched tenants by state, the worst by name."

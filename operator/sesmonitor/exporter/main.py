@@ -24,6 +24,8 @@ from sesmonitor.exporter.aws.clients import AwsClients, make_clients
 from sesmonitor.exporter.aws.request_counting import instrument
 from sesmonitor.exporter.events.event_counts import EventCounts
 from sesmonitor.exporter.events.sqs_consumer import EventConsumer
+from sesmonitor.exporter.findings.loop import FindingsLoop
+from sesmonitor.exporter.findings.reader import FindingsReader
 from sesmonitor.exporter.model.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
 from sesmonitor.exporter.protection.control import POLL_SECONDS, ControlFile
 from sesmonitor.exporter.protection.decide import FRESH_SECONDS
@@ -34,6 +36,7 @@ from sesmonitor.exporter.refresh.refresher import Refresher
 from sesmonitor.exporter.refresh.reputation import ConfigurationSetReader
 from sesmonitor.exporter.serving.collector import ExporterCollector
 from sesmonitor.exporter.serving.event_collector import EventsCollector
+from sesmonitor.exporter.serving.finding_collector import FindingsCollector
 from sesmonitor.exporter.serving.http_server import ExporterHTTPServer, MetricsRenderer
 from sesmonitor.exporter.serving.status import build_status
 from sesmonitor.exporter.serving.tenant_collector import TenantsCollector
@@ -73,10 +76,10 @@ class Exporter:
         clock: Callable[[], float] = time.time,
         render_cache_seconds: float = 1.0,
         control_dir: str | Path | None = None,
-        tenants_pace_seconds: float = 1.0,
+        pace_seconds: float = 1.0,
     ) -> None:
         self.config = config
-        self.tenants_pace_seconds = tenants_pace_seconds  # between two SESv2 requests of a tenants read
+        self.pace_seconds = pace_seconds  # between two SESv2 requests of a tenants or findings read
         self.listen = listen
         self.clock = clock
         self.clients = clients or make_clients(config)
@@ -129,12 +132,18 @@ class Exporter:
                 [q.key for q in cloudwatch.queries],
                 clock,
                 protector=self.protector,
-                request_apis=metrics.TENANT_APIS if config.tenants is not None else (),
+                request_apis=(
+                    *(metrics.TENANT_APIS if config.tenants is not None else ()),
+                    *((metrics.API_LIST_RECOMMENDATIONS,) if config.findings is not None else ()),
+                ),
             )
         )
         self.tenants: TenantsLoop | None = None
         if config.tenants is not None:
             self.tenants = self._tenants(config.tenants)
+        self.findings: FindingsLoop | None = None
+        if config.findings is not None:
+            self.findings = self._findings(config.findings)
         self.events: EventConsumer | None = None
         if config.events_queue_url:
             self.events = self._events(config.events_queue_url)
@@ -162,8 +171,16 @@ class Exporter:
         for api in metrics.TENANT_APIS:
             instrument(self.clients.sesv2, api, self.state.record_request)
         self.registry.register(TenantsCollector(self.state, self.config.monitor, self.config.region))
-        reader = TenantsReader(self.clients.sesv2, config, pace_seconds=self.tenants_pace_seconds)
+        reader = TenantsReader(self.clients.sesv2, config, pace_seconds=self.pace_seconds)
         return TenantsLoop(reader, self.state, config.read_interval_seconds, self.clock)
+
+    def _findings(self, config: contract.FindingsConfig) -> FindingsLoop:
+        instrument(self.clients.sesv2, metrics.API_LIST_RECOMMENDATIONS, self.state.record_request)
+        self.registry.register(FindingsCollector(self.state, self.config.monitor, self.config.region))
+        # ListRecommendations allows 1 request a second: never faster than that, whatever the tests ask
+        pace = max(self.pace_seconds, 1.0) if self.pace_seconds else 0.0
+        reader = FindingsReader(self.clients.sesv2, config.limit, pace_seconds=pace)
+        return FindingsLoop(reader, self.state, config.read_interval_seconds, self.clock)
 
     def status(self, now: float) -> contract.ExporterStatus:
         return build_status(
@@ -176,6 +193,7 @@ class Exporter:
             events_queue_url=self.config.events_queue_url,
             protection=self.protector.view() if self.protector is not None else None,
             tenants=self.config.tenants,
+            findings=self.config.findings,
         )
 
     def watch_control(self, stop: threading.Event, interval: float = POLL_SECONDS) -> None:
@@ -215,6 +233,12 @@ class Exporter:
         if refresh_loop and self.tenants is not None:
             thread = threading.Thread(
                 target=self.tenants.run, args=(self._stop,), name="sesmonitor-tenants", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        if refresh_loop and self.findings is not None:
+            thread = threading.Thread(
+                target=self.findings.run, args=(self._stop,), name="sesmonitor-findings", daemon=True
             )
             thread.start()
             self._threads.append(thread)

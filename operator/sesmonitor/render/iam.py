@@ -62,6 +62,8 @@ PROTECTION_ACTIONS: Final = (
 TENANTS_LISTED_ACTIONS: Final = ("ses:GetTenant", "ses:GetReputationEntity")
 TENANTS_ALL_ACTIONS: Final = ("ses:ListTenants", "ses:ListReputationEntities", "ses:GetReputationEntity")
 
+FINDINGS_ACTIONS: Final = ("ses:ListRecommendations",)  # spec.findings (exporter.findings.reader)
+
 # The consumer's calls; DeleteMessageBatch is authorized by sqs:DeleteMessage.
 EVENTS_ACTIONS: Final = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 
@@ -99,6 +101,15 @@ def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
                 "Sid": "SesMonitorReadTenants",
                 "Effect": "Allow",
                 "Action": list(TENANTS_LISTED_ACTIONS if tenants.names else TENANTS_ALL_ACTIONS),
+                "Resource": "*",
+            }
+        )
+    if monitor.spec.findings is not None:
+        statements.append(
+            {
+                "Sid": "SesMonitorReadFindings",
+                "Effect": "Allow",
+                "Action": list(FINDINGS_ACTIONS),
                 "Resource": "*",
             }
         )

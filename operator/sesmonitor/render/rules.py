@@ -47,7 +47,7 @@ from sesmonitor.render.defaults import DEFAULT_RUNBOOK_BASE_URL
 from sesmonitor.render.event_rules import event_rules
 from sesmonitor.render.names import child_names
 from sesmonitor.render.promql import any_of, duration, eq, fraction, quote, regex, selector
-from sesmonitor.render.tenant_rules import suppression_alert, tenant_rules
+from sesmonitor.render.tenant_rules import finding_rules, suppression_alert, tenant_rules
 
 # The alert names come from sesmonitor.api.alerts, so the spec can name them (spec.alerting.disabled).
 ACCOUNT_ALERTS: Final = (
@@ -520,6 +520,7 @@ class _Builder(AlertBuilder):
         rules += self.protection_alerts()
         rules.append(suppression_alert(self))
         rules += tenant_rules(self)  # only with spec.tenants
+        rules += finding_rules(self)  # only with spec.findings
         disabled = set(self.spec.alerting.disabled)
         return [rule for rule in rules if rule["alert"] not in disabled]
 

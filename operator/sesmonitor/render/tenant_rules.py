@@ -6,7 +6,9 @@ GetAccount and tenant reads (no CloudWatch involved):
 - SESTenantPaused: a watched tenant may not send, naming who paused it (AWS under its reputation
   policy, or the customer-managed status) and the cause (with spec.tenants);
 - SESTenantReputationImpactHigh: a tenant still sends with an open finding of HIGH impact, the step
-  before AWS pauses it under a standard or strict policy (with spec.tenants).
+  before AWS pauses it under a standard or strict policy (with spec.tenants);
+- SESReputationFindingOpen: an open reputation finding (VDM's advisor) on an identity, a configuration
+  set, a tenant or the account, its type and impact (with spec.findings).
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from sesmonitor import metrics
-from sesmonitor.api.alerts import SUPPRESSION_LIST_OFF, TENANT_PAUSED, TENANT_REPUTATION_IMPACT_HIGH
+from sesmonitor.api.alerts import (
+    REPUTATION_FINDING_OPEN,
+    SUPPRESSION_LIST_OFF,
+    TENANT_PAUSED,
+    TENANT_REPUTATION_IMPACT_HIGH,
+)
 from sesmonitor.render.alerting import AlertBuilder
 from sesmonitor.render.promql import eq, regex, selector
 
@@ -101,4 +108,33 @@ def tenant_rules(b: AlertBuilder) -> list[dict[str, Any]]:
                 " finding names (aws sesv2 list-recommendations --filter RESOURCE_ARN=<tenant ARN>)."
             ),
         ),
+    ]
+
+
+def finding_rules(b: AlertBuilder) -> list[dict[str, Any]]:
+    if b.spec.findings is None:
+        return []
+    labels = (
+        *ACCOUNT,
+        metrics.LABEL_TYPE,
+        metrics.LABEL_IMPACT,
+        metrics.LABEL_RESOURCE_TYPE,
+        metrics.LABEL_RESOURCE,
+    )
+    open_ = by(labels, selector(metrics.REPUTATION_FINDING_OPEN, eq(metrics.LABEL_MONITOR, b.key)))
+    kind, impact = ref(metrics.LABEL_TYPE), ref(metrics.LABEL_IMPACT)
+    resource_type, resource = ref(metrics.LABEL_RESOURCE_TYPE), ref(metrics.LABEL_RESOURCE)
+    return [
+        b.alert(
+            REPUTATION_FINDING_OPEN,
+            f"{open_} == 1",
+            severity=b.severities()["warning"],
+            summary="An SES reputation finding is open",
+            description=(
+                f"SES opened a {kind} reputation finding of {impact} impact on {resource_type} {resource}"
+                f" ({ref(metrics.LABEL_MONITOR)}, {b.spec.region}): AWS warns of it before it acts on the"
+                " resource. Its description says what to fix (aws sesv2 list-recommendations --filter"
+                f" STATUS=OPEN, or the SES console's Virtual Deliverability Manager advisor)."
+            ),
+        )
     ]

@@ -16,6 +16,7 @@ from sesmonitor.contract import (
     READYZ_PATH,
     RESUME_FILE_NAME,
     ExporterConfig,
+    FindingsConfig,
     ProtectionConfig,
     TenantsConfig,
 )
@@ -69,6 +70,13 @@ def tenants_config(monitor: SesMonitor) -> TenantsConfig | None:
     )
 
 
+def findings_config(monitor: SesMonitor) -> FindingsConfig | None:
+    findings = monitor.spec.findings
+    if findings is None:
+        return None
+    return FindingsConfig(read_interval_seconds=parse_duration(findings.read_interval), limit=findings.limit)
+
+
 def exporter_config(monitor: SesMonitor) -> ExporterConfig:
     """What the exporter of `monitor` reads from AWS, and how often."""
     spec = monitor.spec
@@ -92,6 +100,7 @@ def exporter_config(monitor: SesMonitor) -> ExporterConfig:
         role_session_name=f"sesmonitor-{monitor.namespace}-{monitor.name}"[:MAX_ROLE_SESSION_NAME],
         protection=protection_config(monitor),
         tenants=tenants_config(monitor),
+        findings=findings_config(monitor),
     )
 
 

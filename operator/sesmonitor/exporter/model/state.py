@@ -21,6 +21,7 @@ from sesmonitor.contract import STALE_AFTER_INTERVALS
 from sesmonitor.exporter.model.account import AccountSnapshot
 from sesmonitor.exporter.model.counting import CounterState
 from sesmonitor.exporter.model.events import EventsSnapshot
+from sesmonitor.exporter.model.findings import FindingsReading, FindingsView
 from sesmonitor.exporter.model.series import SeriesKey
 from sesmonitor.exporter.model.snapshot import SeriesSnapshot
 from sesmonitor.exporter.model.tenants import TenantsReading, TenantsView
@@ -86,6 +87,7 @@ class StateView:
     events: EventsView = field(default_factory=EventsView)  # only with spec.events
     # spec.tenants, read on its own schedule (not an API of `apis`: a read every 20 minutes is not stale)
     tenants: TenantsView = field(default_factory=TenantsView)
+    findings: FindingsView = field(default_factory=FindingsView)  # spec.findings, likewise
 
     def stale(self, api: str, now: float) -> bool:
         return self.apis[api].stale(now, self.refresh_interval)
@@ -122,6 +124,7 @@ class _Mutable:
     version: int = 0
     events: EventsView = field(default_factory=EventsView)
     tenants: TenantsView = field(default_factory=TenantsView)
+    findings: FindingsView = field(default_factory=FindingsView)
 
 
 class ExporterState:
@@ -219,6 +222,34 @@ class ExporterState:
             )
             self._changed()
 
+    def record_findings(self, now: float, reading: FindingsReading) -> None:
+        with self._lock:
+            self._m.findings = FindingsView(
+                reading, vdm_enabled=True, last_success=now, last_attempt=now, last_attempt_ok=True
+            )
+            self._changed()
+
+    def record_findings_skipped(self, now: float, vdm_enabled: bool | None) -> None:
+        """No read: VDM is off (False) or not known yet (None). A reading from while VDM was on stays."""
+        with self._lock:
+            if self._m.findings.vdm_enabled != vdm_enabled:
+                self._m.findings = replace(self._m.findings, vdm_enabled=vdm_enabled, last_attempt=now)
+                self._changed()
+
+    def record_findings_failure(self, now: float, message: str, code: str | None) -> None:
+        with self._lock:
+            old = self._m.findings
+            self._m.findings = replace(
+                old,
+                vdm_enabled=True,
+                last_attempt=now,
+                last_attempt_ok=False,
+                consecutive_failures=old.consecutive_failures + 1,
+                last_error=message,
+                last_error_code=code,
+            )
+            self._changed()
+
     def _success(self, api: str, now: float) -> None:
         self._m.apis[api] = replace(
             self._m.apis[api],
@@ -278,5 +309,6 @@ class ExporterState:
                     version=m.version,
                     events=m.events,
                     tenants=m.tenants,
+                    findings=m.findings,
                 )
             return self._view

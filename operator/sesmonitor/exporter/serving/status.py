@@ -11,6 +11,7 @@ from sesmonitor.exporter.model.protection import ProtectionView
 from sesmonitor.exporter.model.series import ACCOUNT, SeriesKey
 from sesmonitor.exporter.model.snapshot import SeriesSnapshot
 from sesmonitor.exporter.model.state import StateView
+from sesmonitor.exporter.serving.finding_status import findings_status
 from sesmonitor.exporter.serving.tenant_status import tenants_status
 
 
@@ -80,6 +81,7 @@ def build_status(
     events_queue_url: str | None = None,
     protection: ProtectionView | None = None,
     tenants: contract.TenantsConfig | None = None,
+    findings: contract.FindingsConfig | None = None,
 ) -> contract.ExporterStatus:
     account = contract.empty_account()
     if view.account is not None:
@@ -125,4 +127,5 @@ def build_status(
         events=events_status(view, events_queue_url) if events_queue_url else None,
         protection=protection.status(now) if protection is not None else {},
         tenants=tenants_status(view.tenants, tenants) if tenants is not None else None,
+        findings=findings_status(view.findings, findings) if findings is not None else None,
     )

@@ -43,7 +43,7 @@ from sesmonitor.operator.status.exporter_ready import exporter_condition, export
 from sesmonitor.operator.status.protection import protection_condition, protection_status
 from sesmonitor.operator.status.rates import rate_condition
 from sesmonitor.operator.status.ready import progress_conditions, ready_condition, reconciled_condition
-from sesmonitor.operator.status.tenants import tenants_summary
+from sesmonitor.operator.status.tenants import findings_summary, tenants_summary
 
 # The status keys this module owns (everything the CRD's status schema has).
 STATUS_KEYS: Final = (
@@ -58,8 +58,9 @@ STATUS_KEYS: Final = (
     "bounceBreakdown",
     "protection",  # spec.protection's sets (sesmonitor.operator.status.protection)
     "tenants",  # spec.tenants (sesmonitor.operator.status.tenants)
+    "findings",  # spec.findings (likewise)
 )
-_MIRRORED_KEYS: Final = STATUS_KEYS[2:-2]
+_MIRRORED_KEYS: Final = STATUS_KEYS[2:-3]
 # Keys older versions wrote and this one removes (set to null once, when found).
 RETIRED_KEYS: Final = ("lastRefreshTime",)
 # Conditions whose changes are announced with a Kubernetes Event.
@@ -189,6 +190,12 @@ def compute_status(
             status["tenants"] = tenants_summary(doc.tenants)
         elif previous.get("tenants") is not None:
             status["tenants"] = previous["tenants"]
+    if spec.findings is not None:
+        doc = reading.status
+        if usable and doc is not None and doc.findings is not None:
+            status["findings"] = findings_summary(doc.findings)
+        elif previous.get("findings") is not None:
+            status["findings"] = previous["findings"]
     return status
 
 

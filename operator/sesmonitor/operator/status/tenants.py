@@ -1,11 +1,13 @@
-"""status.tenants (spec.tenants): counts by state and the worst tenants by name, from the exporter's
-/status. Pure. Causes are cut short: `kubectl describe` shows each tenant on one line."""
+"""status.tenants (spec.tenants) and status.findings (spec.findings), from the exporter's /status. Pure.
+
+Tenants: counts by state and the worst by name; findings: how many are open, the worst by resource.
+Causes are cut short: `kubectl describe` shows each tenant and finding on one line."""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from sesmonitor.contract import TenantsStatus, TenantStatus
+from sesmonitor.contract import FindingsStatus, FindingStatus, TenantsStatus, TenantStatus
 
 CAUSE_SHOWN: Final = 80
 COUNT_KEYS: Final = {
@@ -56,4 +58,24 @@ def tenants_summary(doc: TenantsStatus) -> dict[str, Any]:
         summary["matching"] = doc["matching"]
     if message:
         summary["message"] = message[:512]
+    return summary
+
+
+def finding_line(finding: FindingStatus) -> str:
+    """`DKIM (HIGH) on identity example.com`."""
+    impact = f" ({finding['impact']})" if finding["impact"] else ""
+    return f"{finding['type']}{impact} on {finding['resource_type']} {finding['resource']}"[:200]
+
+
+def findings_summary(doc: FindingsStatus) -> dict[str, Any]:
+    """The status.findings object (CRD field names) of the exporter's `findings` document."""
+    message = doc["message"]
+    if doc["last_error"]:
+        failed = f"the last read failed ({doc['last_error_code'] or 'error'}): {doc['last_error']}"
+        message = f"{message}; {failed}" if message else failed
+    summary: dict[str, Any] = {"high": doc["high"], "worst": [finding_line(f) for f in doc["worst"]]}
+    if doc["open"] is not None:
+        summary["open"] = doc["open"]
+    if message:
+        summary["message"] = message[:1024]
     return summary
