@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
+import time
 
 import pytest
 
@@ -164,3 +166,31 @@ def test_requests_are_paced(simulated_ses, make_exporter, pace):
     assert len(times) == 4
     assert min(gaps) >= pace * 0.9
     assert math.isfinite(sum(gaps))
+
+
+def test_the_exporters_own_threads_read_tenants_and_findings(simulated_ses, make_exporter):
+    """start(): the sesmonitor-tenants and sesmonitor-findings threads, beside the refresh loop, over HTTP."""
+    ses = simulated_ses("healthy", hours=0.5)
+    seed(ses, 3)
+    ses.proxy.tenants.set_aws_status("t0000", "DISABLED", "complaints", "HIGH")
+    ses.proxy.set_account(VdmEnabled="ENABLED")
+    ses.proxy.recommendations.add(ses.proxy.tenants.tenant("t0000").arn, "COMPLAINT", "HIGH")
+    exporter = make_exporter(
+        ses, refresh_loop=True, tenants=contract.TenantsConfig(), findings=contract.FindingsConfig()
+    )
+    deadline = time.monotonic() + 30
+    status = get(exporter, "/status").json()
+    while time.monotonic() < deadline and (
+        status["tenants"]["matching"] is None or status["findings"]["open"] is None
+    ):
+        time.sleep(0.2)
+        status = get(exporter, "/status").json()
+    assert status["tenants"]["counts"]["paused_by_aws"] == 1
+    assert status["findings"]["open"] == 1
+    assert status["findings"]["worst"][0]["resource"] == "t0000"
+    names = {t.name for t in threading.enumerate()}
+    assert {"sesmonitor-tenants", "sesmonitor-findings", "sesmonitor-refresh"} <= names
+    # one read each, then nothing until the next read interval (20 and 30 minutes)
+    time.sleep(1.5)
+    assert ses.proxy.count("ListTenants") == 1
+    assert ses.proxy.count("ListRecommendations") == 1

@@ -1,8 +1,9 @@
 """The `sesmonitor-findings` thread: the open findings every spec.findings read interval, while VDM is on.
 
-Whether VDM is on comes from GetAccount (the refresh loop reads it every refresh): with VDM off, or not
-known yet, the loop makes no call and looks again after CHECK_SECONDS, so enabling VDM shows within a
-minute. A failed read keeps the last reading and backs off (`aws.backoff`).
+Whether VDM is on comes from GetAccount (the refresh loop reads it every refresh): with VDM off the loop
+makes no call and looks again after CHECK_SECONDS, so enabling VDM shows within a minute; before the
+first GetAccount it looks again after WAIT_FOR_ACCOUNT_SECONDS. A failed read keeps the last reading and
+backs off (`aws.backoff`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sesmonitor.exporter.model.state import ExporterState
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 60.0
+WAIT_FOR_ACCOUNT_SECONDS = 2.0
 
 
 class FindingsLoop:
@@ -57,7 +59,8 @@ class FindingsLoop:
         while not stop.is_set():
             outcome = self.read_once()
             if outcome is None:
-                wait = min(CHECK_SECONDS, self._interval)
+                known = self._state.view().findings.vdm_enabled is not None
+                wait = min(CHECK_SECONDS if known else WAIT_FOR_ACCOUNT_SECONDS, self._interval)
             else:
                 wait = backoff_delay(self._interval, self._state.view().findings.consecutive_failures)
             stop.wait(wait)
