@@ -110,6 +110,13 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
      "spec.protection.bounceRate", "spec.protection.bounceRate"),
     ("protection-bad-mode", {"protection": {"mode": "Always"}},
      "spec.protection.mode", "spec.protection.mode"),
+    ("tenants-names-and-prefix", {"tenants": {"names": ["acme"], "prefix": "cust-"}},
+     "spec.tenants.prefix", "use either names or prefix"),
+    ("tenants-read-too-often", {"tenants": {"readInterval": "10m"}},
+     "spec.tenants.readInterval", "spec.tenants.readInterval"),
+    ("tenants-limit-too-high", {"tenants": {"limit": 10001}}, "spec.tenants.limit", "spec.tenants.limit"),
+    ("findings-read-too-often", {"findings": {"readInterval": "5m"}},
+     "spec.findings.readInterval", "spec.findings.readInterval"),
 ]  # fmt: skip
 
 
