@@ -55,6 +55,9 @@ class ProtectionConfig:
     complaint_rate: float
     hold_seconds: int = 600
     cooldown_seconds: int = 3600
+    # The cluster's identity (the kube-system namespace's UID, from the operator) in the owner written
+    # into each set's record: same-named monitors of two clusters never take each other's pauses.
+    cluster_id: str = ""
 
     @classmethod
     def from_doc(cls, doc: Any) -> ProtectionConfig:
@@ -74,6 +77,8 @@ class ProtectionConfig:
             value = getattr(config, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
                 raise ConfigError(f"protection.{name}: must be a fraction in (0, 1]")
+        if not isinstance(config.cluster_id, str):
+            raise ConfigError("protection.cluster_id: must be a string")
         for name in ("hold_seconds", "cooldown_seconds"):
             value = getattr(config, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -414,6 +419,14 @@ class ProtectedSetStatus(TypedDict):
     last_error: str | None  # the last write (pause, resume, tags) that failed, until one succeeds
     last_error_code: str | None  # AccessDeniedException, ...
     resume_refused: str | None  # why the newest resume request was refused, until one is accepted
+    # Who resumed it last: "sesmonitor (<owner>)" at a person's request, or "outside sesmonitor" for a
+    # re-enable it saw (a person, a script, another monitor): both start the cooldown.
+    resumed_by: str | None
+    owner: str  # this monitor's owner id in the set's record: <cluster id>/<namespace>/<name>
+    also_protected_by: str | None  # another monitor (owner id) seen in the set's record: two protect it
+    resume_dropped: str | None  # the last resume request dropped (neither acted on nor refused), and why
+    resume_dropped_count: int  # resume requests dropped since the exporter started
+    next_attempt_at: str | None  # after a failed call, when the next one may be made (the backoff)
 
 
 class TenantStatus(TypedDict):

@@ -42,14 +42,15 @@ def status(exporter: Exporter) -> dict[str, Any]:
 
 def ask_resume(control_dir: Path, clock: FakeClock, *names: str) -> None:
     """What the operator does for `sesmonitor.io/resume`: the ConfigMap's resume.json, as kubelet mounts
-    it (a new file swapped in), asked now."""
+    it (a new file swapped in), the next request number for the sets asked."""
     path = control_dir / RESUME_FILE_NAME
     try:
-        requests = json.loads(path.read_text())["requests"]
+        doc = json.loads(path.read_text())
     except FileNotFoundError:
-        requests = {}
-    requests.update({name: rfc3339(clock.now) for name in names})
-    path.with_suffix(".new").write_text(json.dumps({"requests": requests}))
+        doc = {"sequence": 0, "requests": {}}
+    doc["sequence"] += 1
+    doc["requests"].update({name: {"sequence": doc["sequence"], "at": rfc3339(clock.now)} for name in names})
+    path.with_suffix(".new").write_text(json.dumps(doc))
     path.with_suffix(".new").replace(path)
 
 
@@ -67,6 +68,19 @@ def post(exporter: Exporter, path: str) -> int:
 
 def writes(ses: Any) -> list[tuple[str, int]]:
     return [(r.operation, r.status) for r in ses.proxy.requests() if r.operation in WRITES]
+
+
+def pauses(ses: Any) -> list[int]:
+    """The status of each PutConfigurationSetSendingOptions (pause or resume) made."""
+    return [r.status for r in ses.proxy.requests("PutConfigurationSetSendingOptions")]
+
+
+def tags(ses: Any, name: str = "marketing") -> dict[str, str]:
+    """The set's tags, as moto keeps them."""
+    found = ses.client("sesv2", direct=True).list_tags_for_resource(
+        ResourceArn=f"arn:aws:ses:us-east-1:123456789012:configuration-set/{name}"
+    )["Tags"]
+    return {t["Key"]: t["Value"] for t in found}
 
 
 def test_dry_run_makes_no_write_and_reports_once(simulated_ses, make_exporter):
@@ -88,14 +102,20 @@ def test_dry_run_makes_no_write_and_reports_once(simulated_ses, make_exporter):
 def test_enforce_pauses_the_offending_set_once_and_survives_a_restart(simulated_ses, make_exporter):
     ses, exporter, clock = start(simulated_ses, make_exporter)
     exporter.refresher.refresh_once(clock.now)
-    assert writes(ses) == [("PutConfigurationSetSendingOptions", 200), ("TagResource", 200)]
+    # The intent record, the pause, the record; then each set's watcher tag (this monitor protects it).
+    assert writes(ses)[:3] == [
+        ("TagResource", 200),
+        ("PutConfigurationSetSendingOptions", 200),
+        ("TagResource", 200),
+    ]
+    assert writes(ses)[3:] == [("TagResource", 200)] * 2
     assert not ses.proxy.sending_enabled("marketing")
     assert ses.proxy.sending_enabled("transactional")  # the healthy set untouched
     puts = ses.proxy.requests("PutConfigurationSetSendingOptions")
     assert len(puts) == 1
     for _ in range(3):  # acts once, not every refresh
         exporter.refresher.refresh_once(clock.advance(60))
-    assert len(writes(ses)) == 2
+    assert len(writes(ses)) == 5
     found = status(exporter)
     assert found["marketing"]["state"] == "paused"
     assert found["marketing"]["sending_enabled"] is False
@@ -115,10 +135,7 @@ def test_enforce_pauses_the_offending_set_once_and_survives_a_restart(simulated_
         == 1
     )
     # The record is the set's tags, as moto keeps them.
-    tags = ses.client("sesv2", direct=True).list_tags_for_resource(
-        ResourceArn="arn:aws:ses:us-east-1:123456789012:configuration-set/marketing"
-    )["Tags"]
-    assert {t["Key"]: t["Value"] for t in tags}["sesmonitor:state"] == "paused"
+    assert tags(ses)["sesmonitor:state"] == "paused"
 
     exporter.stop()
     restarted = make_exporter(ses, clock=clock, protection=protection())
@@ -182,7 +199,8 @@ def test_a_set_paused_by_someone_else_is_never_resumed(simulated_ses, make_expor
     clock.advance(30)
     ask_resume(tmp_path, clock, "marketing")
     exporter.refresher.refresh_once(clock.advance(60))
-    assert writes(ses) == []
+    assert pauses(ses) == []
+    assert "sesmonitor:state" not in tags(ses)
     found = status(exporter)["marketing"]
     assert found["state"] == "paused_elsewhere"
     assert "not paused by sesmonitor" in found["resume_refused"]

@@ -13,7 +13,13 @@ from test_operator_apply import MONITOR, FakeApi, World, exporter_doc
 
 from sesmonitor.contract import CONFIG_FILE_NAME, RESUME_FILE_NAME, ProtectedSetStatus
 from sesmonitor.operator.kube import KubeError
-from sesmonitor.operator.protection import protection_events, resume_data, resume_requests, stored_requests
+from sesmonitor.operator.protection import (
+    protection_events,
+    resume_data,
+    resume_requests,
+    stored_requests,
+    stored_sequence,
+)
 from sesmonitor.operator.status.protection import protection_condition
 from support.monitors import load_monitor
 
@@ -70,8 +76,8 @@ class ProtectedWorld(World):
         found: dict[str, Any] = self.api.objects[("v1", "ConfigMap", "mail", "sesmon-prod")]
         return found
 
-    def requests(self) -> dict[str, str]:
-        requests: dict[str, str] = json.loads(self.config_map()["data"][RESUME_FILE_NAME])["requests"]
+    def requests(self) -> dict[str, Any]:
+        requests: dict[str, Any] = json.loads(self.config_map()["data"][RESUME_FILE_NAME])["requests"]
         return requests
 
     def annotations(self) -> dict[str, str]:
@@ -115,7 +121,7 @@ def test_the_annotation_is_written_to_the_config_map_then_removed() -> None:
     world.reconciler.reconcile("mail", "prod")
     # The resume key, applied under a field manager of its own; the exporter's configuration kept.
     assert world.api.managers[-1] == ("ConfigMap", "sesmon-prod", "sesmonitor-operator-resume")
-    assert world.requests() == {"marketing": "2026-01-01T00:00:00Z"}
+    assert world.requests() == {"marketing": {"at": "2026-01-01T00:00:00Z", "sequence": 1}}
     assert CONFIG_FILE_NAME in world.config_map()["data"]
     assert "sesmonitor.io/resume" not in world.annotations()
     (requested,) = [m for t, r, m in world.events if r == "ResumeRequested"]
@@ -128,7 +134,9 @@ def test_the_annotation_is_written_to_the_config_map_then_removed() -> None:
     world.now += datetime.timedelta(hours=2)
     world.annotate("marketing,transactional")
     world.reconciler.reconcile("mail", "prod")
-    assert world.requests() == {"marketing": "2026-01-01T02:00:00Z", "transactional": "2026-01-01T02:00:00Z"}
+    # Numbered by the operator: the exporter orders them by number, never by the operator's clock.
+    asked = {"at": "2026-01-01T02:00:00Z", "sequence": 2}
+    assert world.requests() == {"marketing": asked, "transactional": asked}
     resumed = ProtectedSetStatus(**{**WATCHING, "state": "cooldown", "resumed_at": "2026-01-01T02:01:00Z"})
     world.set_sets(marketing=resumed, transactional=WATCHING)
     world.reconciler.reconcile("mail", "prod")
@@ -164,20 +172,30 @@ def test_an_unprotected_set_is_refused_and_a_failed_write_kept_for_the_next_pass
     assert world.annotations() == {"sesmonitor.io/resume": "marketing"}  # tried again next pass
     world.api.apply_errors.clear()
     world.reconciler.reconcile("mail", "prod")
-    assert world.requests() == {"marketing": "2026-01-01T00:00:00Z"}
+    assert world.requests() == {"marketing": {"at": "2026-01-01T00:00:00Z", "sequence": 1}}
     assert world.annotations() == {}
 
 
 def test_resume_data_keeps_the_newest_request_of_protected_sets_only() -> None:
     now = datetime.datetime(2026, 1, 1, 3, tzinfo=datetime.UTC)
-    stored = {"marketing": "2026-01-01T01:00:00Z", "gone": "2026-01-01T01:00:00Z"}
-    data = resume_data(stored, ["transactional"], ["marketing", "transactional"], now)
+    stored = {"marketing": "2026-01-01T01:00:00Z", "gone": {"at": "2026-01-01T01:00:00Z", "sequence": 6}}
+    data = resume_data(stored, ["transactional"], ["marketing", "transactional"], now, sequence=6)
     assert json.loads(data) == {
-        "requests": {"marketing": "2026-01-01T01:00:00Z", "transactional": "2026-01-01T03:00:00Z"}
+        "requests": {
+            "marketing": "2026-01-01T01:00:00Z",  # an older operator's, kept as it was
+            "transactional": {"at": "2026-01-01T03:00:00Z", "sequence": 7},
+        },
+        "sequence": 7,
     }
-    assert stored_requests({"data": {RESUME_FILE_NAME: data}}) == json.loads(data)["requests"]
+    config_map = {"data": {RESUME_FILE_NAME: data}}
+    assert stored_requests(config_map) == json.loads(data)["requests"]
+    assert stored_sequence(config_map) == 7
+    # The counter survives a set leaving spec.protection: the file's own number, not only the sets'.
+    assert stored_sequence({"data": {RESUME_FILE_NAME: '{"sequence": 9, "requests": {}}'}}) == 9
     assert stored_requests({"data": {RESUME_FILE_NAME: "not json"}}) == {}
+    assert stored_sequence({"data": {RESUME_FILE_NAME: "not json"}}) == 0
     assert stored_requests(None) == {}
+    assert stored_sequence(None) == 0
 
 
 def test_condition_cases() -> None:

@@ -18,6 +18,8 @@ from sesmonitor.render.workload import exporter_config
 from support.monitors import load_monitor
 
 MONITOR = "mail/prod"
+CLUSTER = "0d9a3c1e-5b7f-4c2a-9e61-2f8b7a4c6d10"  # a kube-system namespace UID
+OWNER = r.owner_id(CLUSTER, MONITOR)
 NOW = 1_800_000_000.0
 BOUNCE, COMPLAINT = r.RATES
 CONFIG = ProtectionConfig("Enforce", ("marketing",), 0.10, 0.005, hold_seconds=600, cooldown_seconds=3600)
@@ -38,12 +40,12 @@ def facts(**changes: Any) -> p.SetFacts:
     return replace(base, **changes)
 
 
-def paused(monitor: str = MONITOR, at: float = NOW - 300) -> r.Record:
-    return r.Record(r.PAUSED, at, monitor, BOUNCE, 0.12)
+def paused(monitor: str = OWNER, at: float = NOW - 300, state: str = r.PAUSED, dry: bool = False) -> r.Record:
+    return r.Record(state, at, monitor, BOUNCE, 0.12, dry=dry)
 
 
-def resumed(at: float) -> r.Record:
-    return r.Record(r.RESUMED, at, MONITOR, BOUNCE, 0.12)
+def resumed(at: float, state: str = r.RESUMED) -> r.Record:
+    return r.Record(state, at, OWNER, BOUNCE, 0.12)
 
 
 @pytest.mark.parametrize(
@@ -75,35 +77,83 @@ def resumed(at: float) -> r.Record:
         ("already paused by us", facts(sending_enabled=False, record=paused()), p.NONE),
         ("paused by someone else", facts(sending_enabled=False, record=None), p.NONE),
         # Never resumes a set someone else paused, even when asked.
-        ("asked, paused by someone else", facts(sending_enabled=False, resume_requested_at=NOW), p.NONE),
+        ("asked, paused by someone else", facts(sending_enabled=False, resume_requested=True), p.NONE),
         (
             "asked, paused by another monitor",
-            facts(sending_enabled=False, record=paused("other/monitor"), resume_requested_at=NOW),
+            facts(sending_enabled=False, record=paused("c2/other/monitor"), resume_requested=True),
+            p.NONE,
+        ),
+        # Same-named monitors of two clusters are two owners (item 2); an old record (no cluster) is ours.
+        (
+            "asked, paused by the same-named monitor of another cluster",
+            facts(sending_enabled=False, record=paused(f"another-uid/{MONITOR}"), resume_requested=True),
             p.NONE,
         ),
         (
-            "asked after our pause",
-            facts(sending_enabled=False, record=paused(), resume_requested_at=NOW),
+            "asked, our legacy record",
+            facts(sending_enabled=False, record=paused(MONITOR), resume_requested=True),
             p.RESUME,
         ),
         (
-            "asked before our pause",
-            facts(sending_enabled=False, record=paused(), resume_requested_at=NOW - 600),
+            "asked after our pause",
+            facts(sending_enabled=False, record=paused(), resume_requested=True),
+            p.RESUME,
+        ),
+        ("not asked", facts(sending_enabled=False, record=paused()), p.NONE),
+        # A crash between the intent and the pause call: a paused set with our intent is ours to resume.
+        (
+            "asked, our intent on a paused set",
+            facts(sending_enabled=False, record=paused(state=r.PAUSING), resume_requested=True),
+            p.RESUME,
+        ),
+        ("re-enabled by hand", facts(record=paused(), pause_confirmed=True), p.NOTE_RESUMED),
+        # Every observed re-enable is a resume (item 4): a person's pause undone by a person, another
+        # monitor's pause undone.
+        ("hand pause re-enabled by hand", facts(disabled_at=NOW - 60), p.NOTE_RESUMED),
+        ("another monitor's pause re-enabled", facts(record=paused("c2/other/monitor")), p.NOTE_RESUMED),
+        (
+            "re-enabled by hand within our old cooldown",
+            facts(record=resumed(NOW - 600), disabled_at=NOW - 60),
+            p.NOTE_RESUMED,
+        ),
+        # A re-enable the record already tells of (another monitor's resume) starts no second cooldown.
+        (
+            "another monitor resumed it after our read",
+            facts(record=r.Record(r.RESUMED, NOW - 3, "c2/o/m"), disabled_at=NOW - 60),
             p.NONE,
         ),
-        ("re-enabled by hand", facts(record=paused()), p.NOTE_RESUMED),
+        ("observed re-enable starts the cooldown", facts(record=resumed(NOW - 60, r.REENABLED)), p.NONE),
+        # A read still saying enabled right after our pause is stale, not a re-enable (item 7).
+        ("stale read right after our pause", facts(record=paused(at=NOW - 5), disabled_at=NOW - 65), p.NONE),
+        (
+            "unconfirmed past the grace",
+            facts(record=paused(at=NOW - p.CONFIRM_GRACE_SECONDS)),
+            p.NOTE_RESUMED,
+        ),
+        # Another monitor's intent: it is pausing the set; ours or an old one claims nothing.
+        (
+            "another monitor is pausing it",
+            facts(record=paused("c2/o/m", at=NOW - 2, state=r.PAUSING)),
+            p.NONE,
+        ),
+        (
+            "another monitor's intent long ago",
+            facts(record=paused("c2/o/m", at=NOW - p.CONFIRM_GRACE_SECONDS, state=r.PAUSING)),
+            p.PAUSE,
+        ),
+        ("our abandoned intent", facts(record=paused(at=NOW - 2, state=r.ABANDONED)), p.PAUSE),
         # The cooldown after a resume holds; then protection acts again.
         ("in the cooldown", facts(record=resumed(NOW - 3599)), p.NONE),
         ("after the cooldown", facts(record=resumed(NOW - 3600)), p.PAUSE),
     ],
 )
 def test_decide(case: str, the_facts: p.SetFacts, action: str) -> None:
-    decision = p.decide(CONFIG, MONITOR, the_facts, NOW)
+    decision = p.decide(CONFIG, OWNER, MONITOR, the_facts, NOW)
     assert decision.action == action, f"{case}: {decision.reason}"
 
 
 def test_dry_run_would_pause_and_names_the_rate() -> None:
-    decision = p.decide(replace(CONFIG, mode="DryRun"), MONITOR, facts(), NOW)
+    decision = p.decide(replace(CONFIG, mode="DryRun"), OWNER, MONITOR, facts(), NOW)
     assert decision.action == p.WOULD_PAUSE
     assert (decision.metric, decision.rate, decision.level) == (BOUNCE, 0.12, 0.10)
     assert decision.reason == "bounce rate 12.00% at or above 10.00% for 10m or more"
@@ -111,7 +161,9 @@ def test_dry_run_would_pause_and_names_the_rate() -> None:
 
 def test_the_decision_never_touches_the_account() -> None:
     """Its only outcomes concern the one set it was given; there is no account-level action at all."""
-    actions = {p.decide(CONFIG, MONITOR, facts(name=n), NOW).action for n in ("marketing", "", "account")}
+    actions = {
+        p.decide(CONFIG, OWNER, MONITOR, facts(name=n), NOW).action for n in ("marketing", "", "account")
+    }
     assert actions == {p.PAUSE, p.NONE}
     assert not [name for name in dir(p) if "account" in name.lower()]
 
@@ -129,10 +181,10 @@ def simulate(config: ProtectionConfig, rate_at: Any, hours: float = 8.0) -> list
         window = [(t, v) for t, v in points if t >= now - 7200][::-1]
         data = Series(tuple(t for t, _ in window), tuple(v for _, v in window))
         decision = p.decide(
-            config, MONITOR, p.SetFacts("marketing", sending, True, record, {BOUNCE: data}), now
+            config, OWNER, MONITOR, p.SetFacts("marketing", sending, True, record, {BOUNCE: data}), now
         )
         if decision.action == p.PAUSE:
-            sending, record = False, r.Record(r.PAUSED, now, MONITOR, BOUNCE, decision.rate)
+            sending, record = False, r.Record(r.PAUSED, now, OWNER, BOUNCE, decision.rate)
         if decision.action != p.NONE:
             actions.append((now, decision.action))
     return actions
@@ -157,8 +209,32 @@ def test_bursts_above_the_level_pause_once_after_the_hold() -> None:
     assert actions[0] == (NOW + 20 * 60, p.PAUSE)
 
 
+def test_dry_run_owns_the_pauses_enforce_made() -> None:
+    """Item 5: DryRun refuses, saying why, to resume a real pause of its own (it writes nothing to AWS),
+    and resumes its own would-be pause in memory."""
+    dry = replace(CONFIG, mode="DryRun")
+    real = p.decide(
+        dry, OWNER, MONITOR, facts(sending_enabled=False, record=paused(), resume_requested=True), NOW
+    )
+    assert real.action == p.REFUSE_RESUME
+    assert "switch it back to Enforce" in real.reason
+    own = facts(sending_enabled=False, record=paused(dry=True), resume_requested=True)
+    assert p.decide(dry, OWNER, MONITOR, own, NOW).action == p.RESUME
+
+
+def test_the_owner_is_a_bounded_tag_value() -> None:
+    assert f"{CLUSTER}/{MONITOR}" == OWNER
+    assert r.owner_id("", MONITOR) == MONITOR  # no cluster id: as older releases wrote
+    long = r.owner_id(CLUSTER, "n" * 63 + "/" + "m" * 253)
+    assert len(long) == r.MAX_TAG_VALUE
+    assert long != r.owner_id(CLUSTER, "n" * 63 + "/" + "m" * 252 + "x")  # the cut keeps names apart
+    assert not r.TAG_VALUE_FORBIDDEN.search(long)
+    assert r.owns(OWNER, paused(MONITOR), MONITOR)  # legacy: this cluster's
+    assert not r.owns(OWNER, paused(f"another-uid/{MONITOR}"), MONITOR)
+
+
 def test_record_round_trips_through_tags() -> None:
-    record = r.Record(r.PAUSED, 1_800_000_000.0, MONITOR, BOUNCE, 0.1234)
+    record = r.Record(r.PAUSED, 1_800_000_000.0, OWNER, BOUNCE, 0.1234, request="7")
     tags = tags_of(record)
     assert all("%" not in t["Value"] for t in tags)  # SES tag values allow no %
     assert record_of(tags) == record
@@ -180,6 +256,10 @@ def test_spec_renders_levels_from_the_critical_thresholds() -> None:
     )
     assert exporter_config(monitor({})).protection is None
     assert "protection" not in exporter_config(monitor({})).to_json()  # unchanged file without it
+    # The cluster's identity goes into protection's config only: a monitor without it keeps its file.
+    on = monitor({"mode": "Enforce", "configurationSets": ["marketing"]})
+    assert exporter_config(on, CLUSTER).protection == replace(config, cluster_id=CLUSTER)
+    assert exporter_config(monitor({}), CLUSTER).to_json() == exporter_config(monitor({})).to_json()
 
 
 def test_exporter_config_round_trips_protection() -> None:

@@ -26,33 +26,47 @@ CONFIG = ExporterConfig(
     region="us-east-1",
     configuration_sets=SETS,
     role_arn="arn:aws:iam::123456789012:role/sesmonitor",
-    protection=ProtectionConfig("Enforce", SETS, bounce_rate=0.1, complaint_rate=0.005),
+    protection=ProtectionConfig("Enforce", SETS, bounce_rate=0.1, complaint_rate=0.005, cluster_id="uid-1"),
 )
+OWNER = "uid-1/mail/prod"
 
 
 class FakeSesV2:
-    """The three SESv2 calls protection makes; the sets' tags start as sesmonitor's pause of marketing."""
+    """The SESv2 calls protection makes; the sets' tags start as sesmonitor's pause of marketing."""
 
-    def __init__(self) -> None:
+    def __init__(self, request: str = "") -> None:
         self.tags: dict[str, list[dict[str, str]]] = {
-            "marketing": tags_of(r.Record(r.PAUSED, PAUSED_AT, MONITOR, r.RATES[0], 0.12))
+            "marketing": tags_of(r.Record(r.PAUSED, PAUSED_AT, OWNER, r.RATES[0], 0.12, request))
         }
         self.sending = {"marketing": False, "transactional": True}
+
+    def get_configuration_set(self, ConfigurationSetName: str) -> dict[str, Any]:
+        return {"SendingOptions": {"SendingEnabled": self.sending[ConfigurationSetName]}}
 
     def list_tags_for_resource(self, ResourceArn: str) -> dict[str, Any]:
         return {"Tags": self.tags.get(ResourceArn.rsplit("/", 1)[1], [])}
 
     def tag_resource(self, ResourceArn: str, Tags: list[dict[str, str]]) -> None:
-        self.tags[ResourceArn.rsplit("/", 1)[1]] = Tags
+        """As SES: the keys given are added or overwritten, the others kept."""
+        name = ResourceArn.rsplit("/", 1)[1]
+        merged = {t["Key"]: t["Value"] for t in self.tags.get(name, [])} | {
+            t["Key"]: t["Value"] for t in Tags
+        }
+        self.tags[name] = [{"Key": k, "Value": v} for k, v in merged.items()]
 
     def put_configuration_set_sending_options(self, ConfigurationSetName: str, SendingEnabled: bool) -> None:
         self.sending[ConfigurationSetName] = SendingEnabled
 
 
-def write(path: Path, requests: dict[str, str]) -> None:
-    """As kubelet does: a new file swapped in (a new inode), never the old one edited."""
+def write(path: Path, requests: dict[str, Any]) -> None:
+    """As kubelet does: a new file swapped in (a new inode), never the old one edited. An int is a
+    request's sequence, as the operator writes it (with its clock's `at`, which the exporter ignores)."""
+    doc = {
+        name: {"sequence": one, "at": "2020-01-01T00:00:00Z"} if isinstance(one, int) else one
+        for name, one in requests.items()
+    }
     new = path.with_suffix(".new")
-    new.write_text(json.dumps({"requests": requests}))
+    new.write_text(json.dumps({"requests": doc}))
     os.replace(new, path)
 
 
@@ -60,7 +74,11 @@ def write(path: Path, requests: dict[str, str]) -> None:
 def world(tmp_path: Path) -> tuple[Path, FakeSesV2, Protector]:
     path = tmp_path / RESUME_FILE_NAME
     ses = FakeSesV2()
-    return path, ses, Protector(CONFIG, ses, control=ControlFile(path).read)
+    return path, ses, Protector(CONFIG, ses, control=ControlFile(path).read, settle_seconds=5, sleep=no_sleep)
+
+
+def no_sleep(_seconds: float) -> None:
+    pass
 
 
 def run(protector: Protector, ses: FakeSesV2, now: float) -> None:
@@ -68,11 +86,18 @@ def run(protector: Protector, ses: FakeSesV2, now: float) -> None:
 
 
 def test_parse_requests() -> None:
-    assert parse_requests('{"requests": {"marketing": "2026-01-01T00:00:00Z"}}') == {"marketing": PAUSED_AT}
+    new = '{"sequence": 3, "requests": {"marketing": {"sequence": 3, "at": "2026-01-01T00:00:00Z"}}}'
+    assert parse_requests(new) == {"marketing": "3"}
+    # An older operator's request: its time, kept as a string (never compared with a clock).
+    assert parse_requests('{"requests": {"marketing": "2026-01-01T00:00:00Z"}}') == {
+        "marketing": "2026-01-01T00:00:00Z"
+    }
     cases = {
         "[]": "requests",
         '{"requests": 1}': "requests",
         '{"requests": {"m": 5}}': "requests.m",
+        '{"requests": {"m": {"sequence": 0}}}': "requests.m.sequence",
+        '{"requests": {"m": {"sequence": true}}}': "requests.m.sequence",
         '{"requests": {"m": "yesterday"}}': "yesterday",
     }
     for bad, message in cases.items():
@@ -86,10 +111,10 @@ def test_control_file_missing_changed_and_malformed(tmp_path: Path, caplog: pyte
     path = tmp_path / RESUME_FILE_NAME
     control = ControlFile(path)
     assert control.read() == {}  # no file: no request (the key exists only after the first resume)
-    write(path, {"marketing": "2026-01-01T00:00:00Z"})
-    assert control.read() == {"marketing": PAUSED_AT}
-    write(path, {"marketing": "2026-01-01T00:01:00Z"})
-    assert control.read() == {"marketing": PAUSED_AT + 60}  # re-read on change
+    write(path, {"marketing": 1})
+    assert control.read() == {"marketing": "1"}
+    write(path, {"marketing": 2})
+    assert control.read() == {"marketing": "2"}  # re-read on change
     path.write_text("{not json")
     with caplog.at_level(logging.ERROR, logger="sesmonitor.exporter.protection.control"):
         assert control.read() == {}
@@ -103,39 +128,61 @@ def test_a_request_after_the_pause_resumes_the_set(world: tuple[Path, FakeSesV2,
     path, ses, protector = world
     run(protector, ses, PAUSED_AT + 60)
     assert not ses.sending["marketing"]  # no request: stays paused
-    write(path, {"marketing": rfc3339(PAUSED_AT + 120)})
+    write(path, {"marketing": 1})
     assert protector.poll_control()  # the watcher would wake the loop
     run(protector, ses, PAUSED_AT + 130)
     assert ses.sending["marketing"]
     assert protector.view().status(PAUSED_AT + 130)["marketing"]["state"] == "cooldown"
     assert not protector.poll_control()  # judged: nothing new
+    assert {t["Key"]: t["Value"] for t in ses.tags["marketing"]}["sesmonitor:request"] == "1"
+
+
+def test_the_order_never_depends_on_two_clocks(tmp_path: Path) -> None:
+    """Item 8: a request in the same second as the pause, or from an operator whose clock is an hour
+    behind the exporter's, is newer than the pause by its sequence, and resumes it."""
+    for at in (rfc3339(PAUSED_AT), rfc3339(PAUSED_AT - 3600)):
+        path = tmp_path / f"{at}.json"
+        ses = FakeSesV2(request="4")  # the pause came after request 4
+        protector = Protector(CONFIG, ses, control=ControlFile(path).read, settle_seconds=5, sleep=no_sleep)
+        run(protector, ses, PAUSED_AT)
+        path.write_text(json.dumps({"sequence": 5, "requests": {"marketing": {"sequence": 5, "at": at}}}))
+        run(protector, ses, PAUSED_AT + 1)
+        assert ses.sending["marketing"], at
 
 
 def test_a_request_waiting_for_the_record_wakes_the_loop_once(tmp_path: Path) -> None:
     path = tmp_path / RESUME_FILE_NAME
     ses = FakeSesV2()
-    protector = Protector(CONFIG, ses, control=ControlFile(path).read)
-    write(path, {"marketing": rfc3339(PAUSED_AT + 120)})
+    protector = Protector(CONFIG, ses, control=ControlFile(path).read, sleep=no_sleep)
+    write(path, {"marketing": 1})
     assert protector.poll_control()
     assert not protector.poll_control()  # not judged yet (no refresh), but the loop was woken for it
-    write(path, {"marketing": rfc3339(PAUSED_AT + 180)})
+    write(path, {"marketing": 2})
     assert protector.poll_control()  # a newer request wakes it again
     run(protector, ses, PAUSED_AT + 190)
     assert ses.sending["marketing"]
 
 
-def test_an_old_request_never_resumes_a_later_pause(world: tuple[Path, FakeSesV2, Protector]) -> None:
-    path, ses, protector = world
-    write(path, {"marketing": rfc3339(PAUSED_AT - 600)})  # e.g. the request that resumed an earlier pause
+def test_an_old_request_never_resumes_a_later_pause_and_is_reported(tmp_path: Path) -> None:
+    """The request current when the set was paused (say, the one that resumed an earlier pause) is
+    dropped, never acted on, and the drop is shown and counted (item 8)."""
+    path = tmp_path / RESUME_FILE_NAME
+    ses = FakeSesV2(request="3")
+    protector = Protector(CONFIG, ses, control=ControlFile(path).read, sleep=no_sleep)
+    write(path, {"marketing": 3})
     for minute in range(1, 4):
         run(protector, ses, PAUSED_AT + 60 * minute)
     assert not ses.sending["marketing"]
     found = protector.view().status(PAUSED_AT + 180)["marketing"]
-    assert (found["state"], found["resume_refused"]) == ("paused", None)  # history, not a refusal
-    # Asked directly, it is refused the same way the pure decision would.
-    accepted, message = protector.request_resume("marketing", PAUSED_AT - 600)
-    assert not accepted
-    assert "before the pause at 2026-01-01T00:00:00Z" in message
+    assert (found["state"], found["resume_refused"]) == ("paused", None)  # not a refusal
+    assert found["resume_dropped"] == (
+        "resume request 3 dropped: it was already asked when marketing was paused at 2026-01-01T00:00:00Z;"
+        " ask again"
+    )
+    assert found["resume_dropped_count"] == 1  # judged once, not every refresh
+    write(path, {"marketing": 4})  # asked again
+    run(protector, ses, PAUSED_AT + 240)
+    assert ses.sending["marketing"]
 
 
 def test_a_request_for_a_set_sesmonitor_did_not_pause_is_refused_visibly(
@@ -143,12 +190,12 @@ def test_a_request_for_a_set_sesmonitor_did_not_pause_is_refused_visibly(
 ) -> None:
     path, ses, protector = world
     run(protector, ses, PAUSED_AT + 60)
-    write(path, {"transactional": rfc3339(PAUSED_AT + 120), "promo": rfc3339(PAUSED_AT + 120)})
+    write(path, {"transactional": 1, "promo": 1})
     run(protector, ses, PAUSED_AT + 130)
     assert ses.sending == {"marketing": False, "transactional": True}  # nothing written
     refused = protector.view().status(PAUSED_AT + 130)["transactional"]["resume_refused"]
     assert refused == (
-        "resume asked at 2026-01-01T00:02:00Z refused: transactional is not paused by sesmonitor"
-        " (mail/prod); nothing to resume"
+        "resume request 1 refused: transactional is not paused by sesmonitor (uid-1/mail/prod); nothing to"
+        " resume"
     )
     assert "promo" not in protector.view().status(PAUSED_AT + 130)  # not protected: ignored

@@ -111,6 +111,37 @@ class ProtectedSet(_Status):
         " sesmonitor), until one is accepted or the set is paused or resumed again.",
         max_length=1024,
     )
+    resumed_by: str | None = Field(
+        default=None,
+        alias="resumedBy",
+        description="Who last resumed it: sesmonitor (at a person's request) or outside sesmonitor (a"
+        " re-enable it saw, by a person, a script or another monitor); both start the cooldown.",
+        max_length=512,
+    )
+    also_protected_by: str | None = Field(
+        default=None,
+        alias="alsoProtectedBy",
+        description="Another SesMonitor (<cluster id>/<namespace>/<name>) whose record the set's tags"
+        " held: more than one monitor protects this set.",
+        max_length=512,
+    )
+    resume_dropped: str | None = Field(
+        default=None,
+        alias="resumeDropped",
+        description="The last resume request the exporter dropped (neither acted on nor refused), and why.",
+        max_length=1024,
+    )
+    resume_dropped_count: int | None = Field(
+        default=None,
+        alias="resumeDroppedCount",
+        description="Resume requests dropped since the exporter started.",
+        ge=0,
+    )
+    next_attempt_at: str | None = Field(
+        default=None,
+        alias="nextAttemptAt",
+        description="After a failed protection call, when the exporter tries again (it backs off).",
+    )
 
 
 class TenantCounts(_Status):

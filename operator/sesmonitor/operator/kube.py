@@ -145,6 +145,11 @@ class KubeApi:
                 return None
             raise
 
+    def namespace_uid(self, name: str) -> str:
+        """A namespace's UID (the kube-system one names the cluster: it lives as long as the cluster)."""
+        doc = self._call("GET", f"/api/v1/namespaces/{quote(name, safe='')}", name)
+        return str((doc.get("metadata") or {}).get("uid") or "")
+
     def list_objects(
         self, api_version: str, kind: str, namespace: str, selector: Mapping[str, str]
     ) -> list[dict[str, Any]]:

@@ -4,7 +4,8 @@ annotation and the ConfigMap key that carries it (the Protection condition and s
 and passes a person's resume on (it never talks to AWS).
 
 A resume travels as data, never as a request to the exporter's port (which any pod may reach): the
-operator writes {"requests": {"<set>": "<when it saw the annotation>"}} into the exporter's ConfigMap
+operator writes {"sequence": N, "requests": {"<set>": {"sequence": N, "at": "<when>"}}} (N numbers the
+requests) into the exporter's ConfigMap
 under a field manager of its own, and kubelet brings it into the pod's mounted file. So resuming takes
 what Kubernetes RBAC grants: patching the SesMonitor (the annotation) or that ConfigMap."""
 
@@ -59,6 +60,15 @@ def protection_events(
         error = one.get("lastError")
         if error and error != old.get("lastError"):
             events.append(SetEvent("Warning", "ProtectionFailed", f"configuration set {name}: {error}"))
+        dropped = one.get("resumeDropped")
+        if dropped and dropped != old.get("resumeDropped"):  # names the request's number: one per request
+            events.append(SetEvent("Warning", "ResumeDropped", f"configuration set {name}: {dropped}"))
+        other = one.get("alsoProtectedBy")
+        if other and other != old.get("alsoProtectedBy"):
+            message = (
+                f"configuration set {name} is also protected by {other}: more than one monitor judges it"
+            )
+            events.append(SetEvent("Warning", "ProtectedByAnotherMonitor", message))
         refused = one.get("resumeRefused")
         if refused and refused != old.get("resumeRefused"):  # names the request's time: one per request
             events.append(SetEvent("Warning", "ResumeRefused", f"configuration set {name}: {refused}"))
@@ -81,7 +91,7 @@ def rfc3339(when: datetime.datetime) -> str:
     return when.astimezone(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def stored_requests(config_map: Mapping[str, Any] | None) -> dict[str, str]:
+def stored_requests(config_map: Mapping[str, Any] | None) -> dict[str, Any]:
     """The requests in the ConfigMap's resume key; none when it is missing or not ours to read."""
     text = ((config_map or {}).get("data") or {}).get(RESUME_FILE_NAME)
     if not text:
@@ -93,18 +103,37 @@ def stored_requests(config_map: Mapping[str, Any] | None) -> dict[str, str]:
         return {}
     if not isinstance(requests, dict):
         return {}
-    return {str(k): v for k, v in requests.items() if isinstance(v, str)}
+    return {str(k): v for k, v in requests.items() if isinstance(v, str | dict)}
+
+
+def stored_sequence(config_map: Mapping[str, Any] | None) -> int:
+    """The last request number the resume key holds (0 without one): the next request gets a higher."""
+    text = ((config_map or {}).get("data") or {}).get(RESUME_FILE_NAME)
+    try:
+        doc = json.loads(text) if text else {}
+    except ValueError:
+        return 0
+    numbers = [doc.get("sequence") if isinstance(doc, dict) else None]
+    numbers += [e.get("sequence") for e in stored_requests(config_map).values() if isinstance(e, dict)]
+    return max([n for n in numbers if isinstance(n, int) and not isinstance(n, bool)] + [0])
 
 
 def resume_data(
-    stored: Mapping[str, str], asked: Iterable[str], protected: Iterable[str], now: datetime.datetime
+    stored: Mapping[str, Any],
+    asked: Iterable[str],
+    protected: Iterable[str],
+    now: datetime.datetime,
+    sequence: int = 0,
 ) -> str:
-    """The resume key's new value: the sets asked now at `now`, each set's newest request only, and only
-    sets spec.protection still names (so the key stays as small as the protected list)."""
+    """The resume key's new value: the sets asked now under request number `sequence` + 1, each set's
+    newest request only, and only sets spec.protection still names (so the key stays as small as the
+    protected list). The exporter orders a request by its number, never by `at` (this operator's clock,
+    shown for people): no comparison of two clocks decides a resume."""
     keep = set(protected)
-    requests = {name: at for name, at in stored.items() if name in keep}
-    requests.update({name: rfc3339(now) for name in asked})
-    return json.dumps({"requests": dict(sorted(requests.items()))}, sort_keys=True)
+    number = sequence + 1
+    requests = {name: entry for name, entry in stored.items() if name in keep}
+    requests.update({name: {"at": rfc3339(now), "sequence": number} for name in asked})
+    return json.dumps({"requests": dict(sorted(requests.items())), "sequence": number}, sort_keys=True)
 
 
 def resume_config_map(namespace: str, name: str, data: str) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from sesmonitor.operator.protection import (
     resume_field_manager,
     resume_requests,
     stored_requests,
+    stored_sequence,
 )
 from sesmonitor.operator.settings import OperatorSettings
 from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
@@ -215,7 +216,7 @@ class Reconciler:
             if live is None:  # not created yet (its apply failed): the next pass tries again
                 logger.warning("%s: resume of %s waits for ConfigMap %s", monitor.key, ", ".join(asked), name)
                 return False
-            data = resume_data(stored_requests(live), asked, protected, self.clock())
+            data = resume_data(stored_requests(live), asked, protected, self.clock(), stored_sequence(live))
             body = resume_config_map(monitor.namespace, name, data)
             self.api.apply(body, resume_field_manager(self.settings.field_manager))
         except KubeError as exc:

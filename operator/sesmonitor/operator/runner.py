@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import logging
 from typing import Any
 
@@ -12,7 +13,7 @@ import kopf
 
 from sesmonitor.operator.events import kopf_poster
 from sesmonitor.operator.handlers import build_registry
-from sesmonitor.operator.kube import KubeApi, load_api_client
+from sesmonitor.operator.kube import KubeApi, KubeError, load_api_client
 from sesmonitor.operator.liveness import serve_liveness
 from sesmonitor.operator.reconcile import Reconciler
 from sesmonitor.operator.settings import KOPF_PREFIX, OperatorSettings
@@ -69,8 +70,35 @@ def api_client(settings: OperatorSettings) -> Any:
     return client
 
 
+def with_cluster_id(settings: OperatorSettings, api: KubeApi) -> OperatorSettings:
+    """The settings with the cluster's identity for spec.protection's records: the configured one, else
+    the kube-system namespace's UID; without either (no permission to read it), none: records then
+    name `<namespace>/<name>` alone, as before (docs/protection.md)."""
+    if settings.render_defaults.cluster_id:
+        return settings
+    if not settings.clusterwide:  # the chart grants a namespaced operator nothing cluster-wide
+        logger.warning(
+            "spec.protection's records name no cluster: set the chart's clusterID (SESMONITOR_CLUSTER_ID)"
+            " to tell clusters apart"
+        )
+        return settings
+    try:
+        uid = api.namespace_uid("kube-system")
+    except KubeError as exc:
+        logger.warning(
+            "cannot read the kube-system namespace's UID (%s): spec.protection's records name no cluster;"
+            " set the chart's clusterID (SESMONITOR_CLUSTER_ID) to tell clusters apart",
+            exc,
+        )
+        return settings
+    defaults = dataclasses.replace(settings.render_defaults, cluster_id=uid)
+    return dataclasses.replace(settings, render_defaults=defaults)
+
+
 def run(settings: OperatorSettings) -> None:
-    reconciler = Reconciler(api=KubeApi(api_client(settings)), settings=settings, post=kopf_poster)
+    api = KubeApi(api_client(settings))
+    settings = with_cluster_id(settings, api)
+    reconciler = Reconciler(api=api, settings=settings, post=kopf_poster)
     registry = build_registry(settings.reconcile_interval)
     where = "all namespaces" if settings.clusterwide else "namespaces " + ", ".join(settings.namespaces)
     mode = "standalone" if settings.standalone else f"peering {settings.peering_name!r}"

@@ -249,6 +249,8 @@ def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
             prometheus_rule_annotations=metadata.get("prometheus_rule_annotations", {}),
             # The chart's alerting.runbookBaseURL: every alert's runbook_url is this + "#<anchor>".
             runbook_base_url=env.get("SESMONITOR_RUNBOOK_BASE_URL") or defaults.runbook_base_url,
+            # The chart's clusterID; else the operator reads the kube-system namespace's UID at start.
+            cluster_id=env.get("SESMONITOR_CLUSTER_ID", "").strip(),
         ),
     )
 

@@ -31,3 +31,6 @@ class RenderDefaults:
     # Where every alert's runbook_url points, + "#<anchor>" (the chart's alerting.runbookBaseURL, e.g. a
     # mirror of docs/alerts.md); a SesMonitor's spec.alerting.runbookBaseURL wins.
     runbook_base_url: str = DEFAULT_RUNBOOK_BASE_URL
+    # The cluster's identity (the kube-system namespace's UID, read by the operator at start, or the
+    # chart's clusterID): in the owner spec.protection writes into a set's record (docs/protection.md).
+    cluster_id: str = ""

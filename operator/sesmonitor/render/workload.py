@@ -40,7 +40,7 @@ TMP_VOLUME: Final = "tmp"
 MAX_ROLE_SESSION_NAME: Final = 64
 
 
-def protection_config(monitor: SesMonitor) -> ProtectionConfig | None:
+def protection_config(monitor: SesMonitor, cluster_id: str = "") -> ProtectionConfig | None:
     """spec.protection for the exporter; None when Off (the exporter then never writes to AWS)."""
     spec = monitor.spec
     protection = spec.protection
@@ -54,6 +54,7 @@ def protection_config(monitor: SesMonitor) -> ProtectionConfig | None:
         complaint_rate=parse_percent(complaint) / 100,
         hold_seconds=parse_duration(protection.hold_for),
         cooldown_seconds=parse_duration(protection.cooldown),
+        cluster_id=cluster_id,
     )
 
 
@@ -77,8 +78,9 @@ def findings_config(monitor: SesMonitor) -> FindingsConfig | None:
     return FindingsConfig(read_interval_seconds=parse_duration(findings.read_interval), limit=findings.limit)
 
 
-def exporter_config(monitor: SesMonitor) -> ExporterConfig:
-    """What the exporter of `monitor` reads from AWS, and how often."""
+def exporter_config(monitor: SesMonitor, cluster_id: str = "") -> ExporterConfig:
+    """What the exporter of `monitor` reads from AWS, and how often; `cluster_id` names the cluster in
+    spec.protection's records (RenderDefaults.cluster_id)."""
     spec = monitor.spec
     return ExporterConfig(
         monitor=monitor.key,
@@ -98,7 +100,7 @@ def exporter_config(monitor: SesMonitor) -> ExporterConfig:
         external_id=spec.aws.external_id,
         # Shows in CloudTrail which monitor assumed the role (AWS allows 64 characters of [\w+=,.@-]).
         role_session_name=f"sesmonitor-{monitor.namespace}-{monitor.name}"[:MAX_ROLE_SESSION_NAME],
-        protection=protection_config(monitor),
+        protection=protection_config(monitor, cluster_id),
         tenants=tenants_config(monitor),
         findings=findings_config(monitor),
     )
@@ -116,13 +118,13 @@ def _events_config(monitor: SesMonitor) -> dict[str, Any]:
     }
 
 
-def config_json(monitor: SesMonitor) -> str:
-    return exporter_config(monitor).to_json()
+def config_json(monitor: SesMonitor, cluster_id: str = "") -> str:
+    return exporter_config(monitor, cluster_id).to_json()
 
 
-def config_hash(monitor: SesMonitor) -> str:
+def config_hash(monitor: SesMonitor, cluster_id: str = "") -> str:
     """sha256 of the configuration file: a pod template annotation, so a new config rolls the pod."""
-    return hashlib.sha256(config_json(monitor).encode()).hexdigest()
+    return hashlib.sha256(config_json(monitor, cluster_id).encode()).hexdigest()
 
 
 def _metadata(monitor: SesMonitor, defaults: RenderDefaults, name: str, component: str) -> dict[str, Any]:
@@ -139,7 +141,7 @@ def config_map(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _metadata(monitor, defaults, names.config_map, COMPONENT_EXPORTER),
-        "data": {CONFIG_FILE_NAME: config_json(monitor)},
+        "data": {CONFIG_FILE_NAME: config_json(monitor, defaults.cluster_id)},
     }
 
 
@@ -285,7 +287,9 @@ def deployment(monitor: SesMonitor, defaults: RenderDefaults) -> dict[str, Any]:
     names = child_names(monitor.name)
     exporter = monitor.spec.exporter
     pod_labels = merged(exporter.pod_labels, common_labels(monitor, defaults, COMPONENT_EXPORTER))
-    pod_annotations = merged(exporter.pod_annotations, {CONFIG_HASH_ANNOTATION: config_hash(monitor)})
+    pod_annotations = merged(
+        exporter.pod_annotations, {CONFIG_HASH_ANNOTATION: config_hash(monitor, defaults.cluster_id)}
+    )
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

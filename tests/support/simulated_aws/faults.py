@@ -1,7 +1,8 @@
 """The faults the proxy injects per operation, each answered in the caller's protocol.
 
 Kinds: throttling (HTTP 400 `Throttling`, 429 for SESv2), server errors (500), AccessDenied (403), an
-expired token (400 `ExpiredToken`), and a delay that runs into client timeouts. The protocols: SESv2's
+expired token (400 `ExpiredToken`), SES's tag limit (SESv2 400 `BadRequestException`), and a delay that
+runs into client timeouts. The protocols: SESv2's
 REST-JSON, awsJson1_0 with the query-compatible error header, Smithy RPC v2 CBOR, and AWS query XML.
 """
 
@@ -23,6 +24,14 @@ FAULTS = {
         "AccessDenied",
         "AccessDeniedException",
         "User: arn:aws:iam::123456789012:user/test is not authorized to perform this action (injected)",
+    ),
+    # SES's 50-tag limit on TagResource: SESv2's model names no error of its own for it, AWS answers
+    # BadRequestException (the CloudWatch codes are never used: no CloudWatch call writes tags).
+    "too_many_tags": (
+        400,
+        "InvalidParameterValue",
+        "BadRequestException",
+        "Tags: a resource can have as many as 50 tags (injected)",
     ),
     "expired_token": (
         400,

@@ -6,7 +6,8 @@ moto 5.2.5 does not implement these, so the fault proxy STANDS IN FOR them:
 - PutConfigurationSetSendingOptions (PUT /v2/email/configuration-sets/<set>/sending; moto answers 404):
   each set's switch is kept here (`FaultProxy.set_sending`, the control endpoint), for a set moto has;
 - the SendingOptions of GetConfigurationSet's answer, which moto gets wrong (`{"SendingEnabled": {}}`):
-  the stand-in's switch is written into moto's answer.
+  the stand-in's switch is written into moto's answer; `stale_after_change` makes the next reads after
+  a set's switch changes answer its old value, as an eventually consistent read may.
 - the tenant, reputation-entity and recommendation calls (`simulated_aws.tenants`,
   `simulated_aws.recommendations`; routed here by `TENANT_ROUTES`);
 - GetAccount's SuppressionAttributes, Details.ReviewDetails (the appeal case) and VdmAttributes.
@@ -117,7 +118,16 @@ class SesV2StandIn:
     def __init__(self) -> None:
         self.account = AccountStandIn()
         self.sending: dict[str, bool] = {}
+        self._before: dict[str, bool] = {}  # each set's switch before its last change
+        self._stale: dict[str, int] = {}  # reads still to answer with it, once the switch changes
+        self._armed: dict[str, int] = {}  # stale reads asked for the next change
         self._lock = threading.Lock()
+
+    def stale_after_change(self, name: str, reads: int) -> None:
+        """After the set's switch next changes, its next `reads` GetConfigurationSet answers say the old
+        value (SES's reads are eventually consistent)."""
+        with self._lock:
+            self._armed[name] = reads
 
     def set_account(self, **fields: Any) -> None:
         with self._lock:
@@ -128,6 +138,9 @@ class SesV2StandIn:
 
     def set_sending(self, name: str, enabled: bool) -> None:
         with self._lock:
+            before = self.sending.get(name, True)
+            if before != enabled and name in self._armed:
+                self._before[name], self._stale[name] = before, self._armed.pop(name)
             self.sending[name] = enabled
 
     def sending_enabled(self, name: str) -> bool:
@@ -150,5 +163,11 @@ class SesV2StandIn:
     def with_sending_options(self, payload: bytes) -> bytes:
         """moto's GetConfigurationSet answer with this stand-in's switch as its SendingOptions."""
         doc = json.loads(payload)
-        doc["SendingOptions"] = {"SendingEnabled": self.sending_enabled(doc["ConfigurationSetName"])}
+        name = doc["ConfigurationSetName"]
+        with self._lock:
+            enabled = self.sending.get(name, True)
+            if self._stale.get(name, 0) > 0:
+                self._stale[name] -= 1
+                enabled = self._before[name]
+        doc["SendingOptions"] = {"SendingEnabled": enabled}
         return json.dumps(doc).encode()

@@ -13,9 +13,8 @@ from datetime import UTC, datetime
 from typing import Final, Protocol
 
 from sesmonitor import contract
+from sesmonitor.exporter.model.record import CLAIMS_PAUSE, RESUMED, STARTS_COOLDOWN, Record, describe_record
 from sesmonitor.exporter.model.record import PAUSED as PAUSED_RECORD
-from sesmonitor.exporter.model.record import RESUMED as RESUMED_RECORD
-from sesmonitor.exporter.model.record import Record, describe_record
 from sesmonitor.exporter.model.series import Series, SeriesKey
 
 # States in /status and the metrics.
@@ -44,30 +43,39 @@ class ProtectedSet:
     name: str
     sending_enabled: bool | None  # as AWS says, whatever DryRun pretends
     record_known: bool
-    record: Record | None  # DryRun: its in-memory record, else the tags'
+    record: Record | None  # DryRun: its in-memory record when it has one, else the tags'
     reason: str  # the last decision's
     failure: Failure | None
     resume_refused: str | None = None  # why the newest resume request was refused
+    ours: bool = False  # the record is this monitor's own (model.record.owns)
+    confirmed: bool = False  # a read since this monitor's pause said the set was paused
+    also_protected_by: str | None = None  # another monitor seen in the set's record
+    resume_dropped: str | None = None
+    resume_dropped_count: int = 0
+    retry_at: float | None = None  # after a failure, no call before this
 
 
 @dataclass(frozen=True)
 class ProtectionView:
     mode: str
-    monitor: str
+    owner: str  # this monitor's owner id (model.record.owner_id)
     cooldown_seconds: int
     sets: tuple[ProtectedSet, ...]
     actions: Mapping[tuple[str, str, str], int]  # (set, action, outcome) -> count
 
     def state(self, one: ProtectedSet, now: float) -> str:
         record = one.record
-        ours = record is not None and record.monitor == self.monitor
         if one.sending_enabled is None or not one.record_known:
             return UNKNOWN
-        if ours and record is not None and record.state == PAUSED_RECORD:
-            return WOULD_PAUSE if self.mode == "DryRun" else PAUSED
+        if one.ours and record is not None and record.state in CLAIMS_PAUSE:
+            if record.dry:
+                return WOULD_PAUSE
+            # A real pause, whatever the mode now; "enabled" right after it is a read not settled yet.
+            if not one.sending_enabled or (record.state == PAUSED_RECORD and not one.confirmed):
+                return PAUSED
         if not one.sending_enabled:
             return PAUSED_ELSEWHERE
-        if record is not None and record.state == RESUMED_RECORD and now - record.at < self.cooldown_seconds:
+        if record is not None and record.state in STARTS_COOLDOWN and now - record.at < self.cooldown_seconds:
             return COOLDOWN
         return WATCHING
 
@@ -75,8 +83,11 @@ class ProtectionView:
         out = {}
         for one in self.sets:
             record = one.record
-            paused = record is not None and record.state == PAUSED_RECORD and record.monitor == self.monitor
-            resumed = record is not None and record.state == RESUMED_RECORD
+            paused = record is not None and record.state in CLAIMS_PAUSE and one.ours
+            resumed = record is not None and record.state in STARTS_COOLDOWN
+            by = None
+            if resumed and record is not None:
+                by = f"sesmonitor ({record.monitor})" if record.state == RESUMED else "outside sesmonitor"
             out[one.name] = contract.ProtectedSetStatus(
                 mode=self.mode,
                 state=self.state(one, now),
@@ -88,6 +99,12 @@ class ProtectionView:
                 last_error=one.failure.message if one.failure else None,
                 last_error_code=one.failure.code if one.failure else None,
                 resume_refused=one.resume_refused,
+                resumed_by=by,
+                owner=self.owner,
+                also_protected_by=one.also_protected_by,
+                resume_dropped=one.resume_dropped,
+                resume_dropped_count=one.resume_dropped_count,
+                next_attempt_at=rfc3339(one.retry_at) if one.retry_at else None,
             )
         return out
 

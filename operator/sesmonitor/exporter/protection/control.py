@@ -1,10 +1,16 @@
 """The resume requests the operator hands the exporter through its ConfigMap (a mounted file).
 
-The file is `{"requests": {"<set>": "<RFC 3339 time the operator saw the annotation>"}}`, the ConfigMap
-key contract.RESUME_FILE_NAME mounted read-only at contract.CONTROL_MOUNT_PATH. Kubelet replaces it in
-place (an atomic symlink swap) about a minute after the ConfigMap changes. It is read only when it
-changed (inode, mtime, size), so polling it every few seconds costs a stat. A missing file holds no
-requests; a malformed one is logged once and read as none: a bad file must never stop the exporter.
+The file is `{"sequence": N, "requests": {"<set>": {"sequence": n, "at": "<RFC 3339>"}}}`, the ConfigMap
+key contract.RESUME_FILE_NAME mounted read-only at contract.CONTROL_MOUNT_PATH. The operator numbers
+its requests (N, the last number it gave; each set keeps its newest request); the exporter orders a
+request against its pauses by that number alone, never by `at` (the operator's clock, for people), so
+clock skew or a resume in the same second as the pause changes nothing. A request is read as the string
+of its number; one an older operator wrote (`"<set>": "<RFC 3339>"`) as that time's string.
+
+Kubelet replaces the file in place (an atomic symlink swap) about a minute after the ConfigMap changes.
+It is read only when it changed (inode, mtime, size), so polling it every few seconds costs a stat. A
+missing file holds no requests; a malformed one is logged once and read as none: a bad file must never
+stop the exporter.
 """
 
 from __future__ import annotations
@@ -26,20 +32,26 @@ MAX_BYTES: Final = 256 * 1024  # a ConfigMap holds at most 1 MiB; ours holds one
 Signature = tuple[int, int, int]  # (inode, mtime ns, size)
 
 
-def parse_requests(text: str) -> dict[str, float]:
-    """The requests as {set: epoch seconds}; ValueError says what is wrong."""
+def parse_requests(text: str) -> dict[str, str]:
+    """The requests as {set: the request's sequence, a string}; ValueError says what is wrong."""
     doc = json.loads(text)
     requests = doc.get("requests") if isinstance(doc, dict) else None
     if not isinstance(requests, dict):
         raise ValueError('"requests": missing or not an object')
     out = {}
-    for name, at in requests.items():
-        if not isinstance(name, str) or not isinstance(at, str):
-            raise ValueError(f"requests.{name}: not a set name with an RFC 3339 time")
-        when = datetime.fromisoformat(at.replace("Z", "+00:00"))
-        if when.tzinfo is None:
-            raise ValueError(f"requests.{name}: {at!r} has no time zone")
-        out[name] = when.timestamp()
+    for name, entry in requests.items():
+        if isinstance(entry, dict):
+            sequence = entry.get("sequence")
+            if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 1:
+                raise ValueError(f"requests.{name}.sequence: not a positive whole number")
+            out[name] = str(sequence)
+        elif isinstance(entry, str):  # an older operator's: its time, read as a string
+            when = datetime.fromisoformat(entry.replace("Z", "+00:00"))
+            if when.tzinfo is None:
+                raise ValueError(f"requests.{name}: {entry!r} has no time zone")
+            out[name] = entry
+        else:
+            raise ValueError(f"requests.{name}: neither a request nor an RFC 3339 time")
     return out
 
 
@@ -50,10 +62,10 @@ class ControlFile:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._signature: Signature | None = None
-        self._requests: dict[str, float] = {}
+        self._requests: dict[str, str] = {}
         self._logged: Signature | None = None  # the malformed version already logged
 
-    def read(self) -> Mapping[str, float]:
+    def read(self) -> Mapping[str, str]:
         with self._lock:
             try:
                 st = os.stat(self.path)  # follows kubelet's symlink to the current version
@@ -66,7 +78,7 @@ class ControlFile:
                 self._requests = self._load(signature)
             return dict(self._requests)
 
-    def _load(self, signature: Signature) -> dict[str, float]:
+    def _load(self, signature: Signature) -> dict[str, str]:
         try:
             with self.path.open("rb") as handle:
                 raw = handle.read(MAX_BYTES + 1)

@@ -1,9 +1,9 @@
 """Whether to pause or resume one protected configuration set: a pure function of what was read.
 
-`decide(config, monitor, facts, now)` sees the set's sending state, sesmonitor's own record of what it did
-to the set (read back from the set's tags, so a restarted exporter knows), this refresh's CloudWatch
-datapoints of the set's rates and a pending resume request. Its rules, each tested in
-tests/unit/test_protection.py:
+`decide(config, owner, monitor, facts, now)` sees the set's sending state, sesmonitor's record of what was
+last done to the set (read back from the set's tags, so a restarted exporter and other monitors know),
+this refresh's CloudWatch datapoints of the set's rates and whether a person's resume request is pending.
+Its rules, each tested in tests/unit/test_protection.py:
 
 - only the configured sets, and only a set's own sending switch: never the account's;
 - nothing without knowing: the sending state and the record must have been read, and a pause needs this
@@ -12,10 +12,16 @@ tests/unit/test_protection.py:
   FRESH_SECONDS old, and every datapoint back to at least `hold_seconds` before it at or above the level,
   at least MIN_DATAPOINTS of them. Gaps (no mail, so no datapoint) neither break nor make a streak;
 - once: a set already paused is never paused again, whoever paused it (DryRun holds its would-be pause
-  in memory the same way, so it reports once too);
-- a resume only of a set this monitor paused, only when a person asked after that pause; a set someone
-  else paused stays as it is;
-- after a resume (by sesmonitor or by hand) no pause before `cooldown_seconds` have passed.
+  in memory the same way, so it reports once too); a pause another monitor is making (its intent record,
+  within CONFIRM_GRACE_SECONDS) is left to it;
+- a resume only of a set this monitor paused (its owner, whatever its mode now), only when a person asked
+  after that pause; DryRun refuses to resume a pause Enforce made (it writes nothing to AWS); a set
+  someone else paused stays as it is;
+- every observed re-enable is a resume: a set seen paused and then sending again, whoever paused and
+  re-enabled it, starts the cooldown; so does a record claiming a pause on a set that sends. But a read
+  still saying "enabled" right after this monitor's own pause, before any read confirmed it, is taken
+  for a stale read (SES reads are eventually consistent) for CONFIRM_GRACE_SECONDS, not a re-enable;
+- after a resume (by sesmonitor or observed) no pause before `cooldown_seconds` have passed.
 """
 
 from __future__ import annotations
@@ -26,17 +32,33 @@ from dataclasses import dataclass
 from typing import Final
 
 from sesmonitor.contract import ProtectionConfig
-from sesmonitor.exporter.model.record import PAUSED, RATES, RESUMED, Record
+from sesmonitor.exporter.model.record import (
+    CLAIMS_PAUSE,
+    PAUSED,
+    PAUSING,
+    RATES,
+    STARTS_COOLDOWN,
+    Record,
+    owns,
+)
 from sesmonitor.exporter.model.series import Series
 
 FRESH_SECONDS: Final = 15 * 60  # CloudWatch publishes SES datapoints a few minutes late
 MIN_DATAPOINTS: Final = 3  # one or two bad minutes never pause a set
+# How long after this monitor's pause a read saying "still enabled" is taken for a stale read rather than
+# a hand re-enable, unless a read has confirmed the pause. The protector reads the switch back right after
+# its pause; SES's reads settle within seconds, and a person who re-enables within this time gets the
+# cooldown at the end of it (one refresh or two late) instead of an immediate second pause. Also how long
+# another monitor's intent record (a pause being made) is left alone.
+CONFIRM_GRACE_SECONDS: Final = 180
 # Actions.
 NONE: Final = "none"
 PAUSE: Final = "pause"
 WOULD_PAUSE: Final = "would_pause"  # DryRun's pause: reported, never written
 RESUME: Final = "resume"
-NOTE_RESUMED: Final = "note_resumed"  # someone re-enabled a set sesmonitor paused: start the cooldown
+NOTE_RESUMED: Final = "note_resumed"  # a re-enable seen (not sesmonitor's resume): start the cooldown
+REFUSE_RESUME: Final = "refuse_resume"  # a person asked, and this monitor cannot do it: say why
+WRITES: Final = (PAUSE, RESUME, NOTE_RESUMED)  # the actions that write to AWS in Enforce
 
 
 @dataclass(frozen=True)
@@ -46,7 +68,11 @@ class SetFacts:
     record_known: bool  # the record (tags) has been read; `record` None then means "never acted"
     record: Record | None
     rates: Mapping[str, Series] | None  # rate metric -> this refresh's datapoints; None: not read
-    resume_requested_at: float | None = None
+    resume_requested: bool = False  # a person's request newer than the record (the protector judged it)
+    # When a read last said the set was paused (None: not since this process started, or it was ours to
+    # change): "enabled" now is a re-enable, unless a record at or after that time already says so.
+    disabled_at: float | None = None
+    pause_confirmed: bool = False  # a read since this monitor's pause said the set was paused
 
 
 @dataclass(frozen=True)
@@ -95,22 +121,40 @@ def _percent(value: float) -> str:
     return f"{value * 100:.2f}%"
 
 
-def decide(config: ProtectionConfig, monitor: str, facts: SetFacts, now: float) -> Decision:
+def decide(config: ProtectionConfig, owner: str, monitor: str, facts: SetFacts, now: float) -> Decision:
+    """`owner`: this monitor's owner id (model.record.owner_id); `monitor`: its `<namespace>/<name>`."""
     if facts.name not in config.configuration_sets:
         return Decision(NONE, "not a protected configuration set")
     if facts.sending_enabled is None or not facts.record_known:
         return Decision(NONE, "sending state or sesmonitor's record of the set not read yet")
     record = facts.record
-    ours = record is not None and record.monitor == monitor
+    ours = owns(owner, record, monitor)
+    claim = record is not None and record.state in CLAIMS_PAUSE
     if not facts.sending_enabled:
-        if not (ours and record is not None and record.state == PAUSED):
+        if not (ours and claim and record is not None):
             return Decision(NONE, "paused outside sesmonitor: sesmonitor never resumes it")
-        if facts.resume_requested_at is not None and facts.resume_requested_at >= record.at:
+        if facts.resume_requested:
+            if config.mode == "DryRun" and not record.dry:
+                return Decision(
+                    REFUSE_RESUME,
+                    "this monitor paused it in Enforce and, in DryRun, writes nothing to AWS: switch it"
+                    " back to Enforce to resume, or re-enable sending by hand (the cooldown starts)",
+                )
             return Decision(RESUME, "a person asked to resume it")
         return Decision(NONE, "paused by sesmonitor; waiting for a person to resume it")
-    if ours and record is not None and record.state == PAUSED:
+    if record is not None and claim:
+        age = now - record.at
+        if ours and record.state == PAUSED and not facts.pause_confirmed and age < CONFIRM_GRACE_SECONDS:
+            return Decision(NONE, "paused by sesmonitor; a read still says enabled (not confirmed yet)")
+        if record.state == PAUSED:
+            return Decision(NOTE_RESUMED, "sending was re-enabled outside sesmonitor")
+        if record.state == PAUSING and not ours and age < CONFIRM_GRACE_SECONDS:
+            return Decision(NONE, f"another monitor ({record.monitor}) is pausing it")
+    elif facts.disabled_at is not None and not (
+        record is not None and record.state in STARTS_COOLDOWN and record.at >= facts.disabled_at
+    ):
         return Decision(NOTE_RESUMED, "sending was re-enabled outside sesmonitor")
-    if record is not None and record.state == RESUMED and now - record.at < config.cooldown_seconds:
+    if record is not None and record.state in STARTS_COOLDOWN and now - record.at < config.cooldown_seconds:
         return Decision(NONE, f"cooldown after the resume at {int(record.at)} holds")
     if facts.rates is None:
         return Decision(NONE, "no CloudWatch read in this refresh")

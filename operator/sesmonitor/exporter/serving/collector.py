@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 
 from sesmonitor import metrics
 from sesmonitor.exporter.model.protection import ProtectionStep, rfc3339
-from sesmonitor.exporter.model.record import PAUSED, describe_record
+from sesmonitor.exporter.model.record import CLAIMS_PAUSE, describe_record
 from sesmonitor.exporter.model.series import SeriesKey
 from sesmonitor.exporter.model.snapshot import NOT_REFRESHED, SeriesSnapshot
 from sesmonitor.exporter.model.state import ExporterState, StateView
@@ -201,17 +201,17 @@ class ExporterCollector(Collector):
             labels=(*SERIES_LABELS, metrics.LABEL_PAUSED_BY, metrics.LABEL_PAUSED_AT, metrics.LABEL_REASON),
         )
         protection = self._protector.view() if self._protector is not None else None
-        records = {one.name: one.record for one in protection.sets} if protection else {}
+        sets = {one.name: one for one in protection.sets} if protection else {}
         for name, on in view.sending_enabled.items():
             if on is None:
                 continue
             enabled.add_metric([*self._base, name], _flag(on))
             if on:
                 continue
-            record = records.get(name)
-            ours = record is not None and record.state == PAUSED and record.monitor == self._monitor
+            one = sets.get(name)
+            record = one.record if one is not None else None
             labels = [metrics.PAUSED_BY_UNKNOWN, "", ""]
-            if ours and record is not None:
+            if one is not None and one.ours and record is not None and record.state in CLAIMS_PAUSE:
                 labels = [metrics.PAUSED_BY_SESMONITOR, rfc3339(record.at), describe_record(record)]
             info.add_metric([*self._base, name, *labels], 1.0)
         yield enabled

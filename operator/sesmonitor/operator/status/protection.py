@@ -26,6 +26,11 @@ _FIELDS: Final = {
     "cooldown_until": "cooldownUntil",
     "last_error": "lastError",
     "resume_refused": "resumeRefused",
+    "resumed_by": "resumedBy",
+    "also_protected_by": "alsoProtectedBy",
+    "resume_dropped": "resumeDropped",
+    "resume_dropped_count": "resumeDroppedCount",
+    "next_attempt_at": "nextAttemptAt",
 }
 
 
@@ -65,27 +70,43 @@ def protection_condition(
     by_state: dict[str, list[Mapping[str, Any]]] = {}
     for one in sets:
         by_state.setdefault(str(one.get("state")), []).append(one)
+    shared = "".join(
+        f"; {s['configurationSet']} is also protected by {s['alsoProtectedBy']} (more than one monitor"
+        " judges it: keep one)"
+        for s in sets
+        if s.get("alsoProtectedBy")
+    )
     failed = [s for s in sets if s.get("lastError")]
     if failed:
-        listed = "; ".join(f"{s['configurationSet']}: {s['lastError']}" for s in failed)
+        listed = "; ".join(
+            f"{s['configurationSet']}: {s['lastError']}"
+            + (f" (next attempt at {s['nextAttemptAt']})" if s.get("nextAttemptAt") else "")
+            for s in failed
+        )
         return Condition(
             PROTECTION, "False", ACTION_FAILED,
             f"{mode}: a protection call failed ({listed}); `sesmonitor iam-policy` prints the policy"
-            " it needs",
+            " it needs" + shared,
         )  # fmt: skip
     paused = by_state.get("paused", []) + by_state.get("paused_elsewhere", [])
     if paused:
         parts = []
         for s in paused:
             set_name = s["configurationSet"]
-            if s["state"] == "paused":
+            if s["state"] == "paused" and mode == "DryRun":
+                parts.append(
+                    f"{set_name} paused by sesmonitor at {s.get('pausedAt')} ({s.get('reason')}) while in"
+                    " Enforce: a real pause; DryRun writes nothing to AWS, so switch back to Enforce to"
+                    " resume it, or re-enable sending by hand (the cooldown starts)"
+                )
+            elif s["state"] == "paused":
                 parts.append(
                     f"{set_name} paused by sesmonitor at {s.get('pausedAt')} ({s.get('reason')}); resume with"
                     f" {_resume_hint(namespace, name, set_name)}"
                 )
             else:
                 parts.append(f"{set_name} paused outside sesmonitor (never resumed by it)")
-        return Condition(PROTECTION, "False", PAUSED, f"{mode}: " + "; ".join(parts))
+        return Condition(PROTECTION, "False", PAUSED, f"{mode}: " + "; ".join(parts) + shared)
     would = by_state.get("would_pause", [])
     if would:
         listed = "; ".join(
@@ -93,18 +114,19 @@ def protection_condition(
         )
         return Condition(
             PROTECTION, "False", WOULD_PAUSE,
-            f"DryRun: would have paused {listed}; nothing was written to AWS (mode Enforce pauses)",
+            f"DryRun: would have paused {listed}; nothing was written to AWS (mode Enforce pauses)" + shared,
         )  # fmt: skip
     if len(by_state.get("unknown", [])) == len(sets):
         return Condition(PROTECTION, "Unknown", NO_DATA, f"{mode}: the exporter has not read the sets yet")
     watched = ", ".join(sorted(str(s["configurationSet"]) for s in sets))
     cooling = "; ".join(
         f"{s['configurationSet']} in cooldown until {s.get('cooldownUntil')}"
+        + (f" (resumed by {s['resumedBy']})" if s.get("resumedBy") else "")
         for s in by_state.get("cooldown", [])
     )
     return Condition(
         PROTECTION,
         "True",
         WATCHING,
-        f"{mode}: watching {watched}; nothing paused" + (f" ({cooling})" if cooling else ""),
+        f"{mode}: watching {watched}; nothing paused" + (f" ({cooling})" if cooling else "") + shared,
     )
