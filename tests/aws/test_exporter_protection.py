@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sesmonitor import metrics
-from sesmonitor.contract import RESUME_FILE_NAME, ExporterStatus, ProtectionConfig
+from sesmonitor.contract import RESUME_FILE_NAME, ExporterConfig, ExporterStatus, ProtectionConfig
 from sesmonitor.exporter import Exporter
+from sesmonitor.exporter.aws.clients import make_clients
 from sesmonitor.exporter.model.protection import rfc3339
 from support.exporter_checks import FakeClock, get, sample, scrape_metrics
 from support.monitors import load_monitor
@@ -278,3 +283,229 @@ def test_the_watcher_wakes_the_loop_for_a_new_request(simulated_ses, make_export
     path.write_text(json.dumps({"requests": {"marketing": rfc3339(time.time())}}))
     wait_for(lambda: ses.proxy.sending_enabled("marketing"), timeout=30, what="the resume")
     assert wait_for(lambda: status(exporter)["marketing"]["state"] == "cooldown", timeout=10, what="cooldown")
+
+
+# -- issue 20: monitors that do not fight, records that never lie, writes that back off ----------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "words"),
+    [
+        ("access_denied", "AccessDeniedException", "not authorized"),
+        ("too_many_tags", "BadRequestException", "SES allows 50 tags on a configuration set"),
+    ],
+)
+def test_a_pause_never_stands_without_its_record(
+    simulated_ses: Any, make_exporter: Any, fault: str, code: str, words: str
+) -> None:
+    """Item 3: the intent record is written before the pause; when it cannot be, nothing is paused and
+    the failure (SESMonitorProtectionFailed's series) says why."""
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    ses.proxy.inject("TagResource", fault)
+    exporter.refresher.refresh_once(clock.now)
+    assert pauses(ses) == []
+    assert ses.proxy.sending_enabled("marketing")
+    found = status(exporter)["marketing"]
+    assert found["state"] == "watching"
+    assert found["last_error_code"] == code
+    assert words in found["last_error"]
+    assert "nothing was paused" in found["last_error"]
+    failed = {"configuration_set": "marketing", "action": "pause", "code": code}
+    assert sample(scrape_metrics(exporter), metrics.PROTECTION_ACTION_FAILED, **failed) == 1
+    # Once the record can be written, the pause follows it, and a restarted exporter owns it.
+    ses.proxy.clear_faults()
+    exporter.refresher.refresh_once(clock.advance(60))
+    assert pauses(ses) == [200]
+    assert tags(ses)["sesmonitor:state"] == "paused"
+    assert status(exporter)["marketing"]["last_error"] is None
+
+
+def test_a_failed_pause_leaves_no_record_claiming_it(simulated_ses: Any, make_exporter: Any) -> None:
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    ses.proxy.inject("PutConfigurationSetSendingOptions", "access_denied", times=1)
+    exporter.refresher.refresh_once(clock.now)
+    assert ses.proxy.sending_enabled("marketing")
+    assert tags(ses)["sesmonitor:state"] == "abandoned"  # the intent rewritten: it claims no pause
+    restarted = make_exporter(ses, clock=clock, protection=protection())
+    exporter.stop()
+    ses.proxy.inject("PutConfigurationSetSendingOptions", "access_denied", times=1)
+    restarted.refresher.refresh_once(clock.now)
+    assert status(restarted)["marketing"]["state"] == "watching"  # not "paused" by anyone
+
+
+def test_a_denied_write_backs_off_and_keeps_alerting(
+    simulated_ses: Any, make_exporter: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Item 6: ten refreshes with TagResource denied are four attempts per set (after 0, 1, 3 and 7
+    minutes), one ERROR line each, and the failure shown at every scrape in between."""
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    ses.proxy.inject("TagResource", "access_denied")
+    shown = []
+    with caplog.at_level(logging.ERROR, logger="sesmonitor.exporter.protection.protector"):
+        for minute in range(10):
+            exporter.refresher.refresh_once(clock.now if minute == 0 else clock.advance(60))
+            failed = {"configuration_set": "marketing", "action": "pause"}
+            shown.append(sample(scrape_metrics(exporter), metrics.PROTECTION_ACTION_FAILED, **failed))
+    assert ses.proxy.count("TagResource") == 8  # marketing's intent and transactional's watcher tag
+    assert shown == [1] * 10  # the alert's series never drops between attempts
+    lines = [rec for rec in caplog.records if "configuration set marketing failed" in rec.getMessage()]
+    assert len(lines) == 4
+    assert pauses(ses) == []
+    assert status(exporter)["marketing"]["next_attempt_at"] == rfc3339(clock.now + 480 - 120)
+
+
+def test_a_stale_read_right_after_the_pause_is_no_re_enable(simulated_ses: Any, make_exporter: Any) -> None:
+    """Item 7: the read-back and the next refresh still say "enabled" (an eventually consistent read):
+    the pause stands as sesmonitor's, no cooldown is recorded; a later real re-enable is one."""
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    ses.proxy.sesv2.stale_after_change("marketing", 2)
+    exporter.refresher.refresh_once(clock.now)
+    assert not ses.proxy.sending_enabled("marketing")
+    exporter.refresher.refresh_once(clock.advance(60))  # its GetConfigurationSet: stale
+    found = status(exporter)["marketing"]
+    assert (found["state"], found["sending_enabled"]) == ("paused", True)
+    assert tags(ses)["sesmonitor:state"] == "paused"
+    exporter.refresher.refresh_once(clock.advance(60))  # settled
+    assert status(exporter)["marketing"]["state"] == "paused"
+    ses.proxy.set_sending("marketing", True)  # a person re-enables it
+    exporter.refresher.refresh_once(clock.advance(60))
+    assert status(exporter)["marketing"]["state"] == "cooldown"
+    assert tags(ses)["sesmonitor:state"] == "reenabled"
+    assert pauses(ses) == [200]
+
+
+def test_a_hand_re_enable_of_a_hand_pause_starts_the_cooldown(simulated_ses: Any, make_exporter: Any) -> None:
+    """Item 4: paused by a person, re-enabled by a person while the rate is still high: a resume."""
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    ses.proxy.set_sending("marketing", False)
+    exporter.refresher.refresh_once(clock.now)
+    assert status(exporter)["marketing"]["state"] == "paused_elsewhere"
+    ses.proxy.set_sending("marketing", True)
+    for _ in range(3):
+        exporter.refresher.refresh_once(clock.advance(60))
+    assert ses.proxy.sending_enabled("marketing")
+    assert pauses(ses) == []
+    found = status(exporter)["marketing"]
+    assert found["state"] == "cooldown"
+    assert found["resumed_by"] == "outside sesmonitor"
+    assert found["cooldown_until"] is not None
+    assert tags(ses)["sesmonitor:state"] == "reenabled"
+
+
+def test_dry_run_after_enforce_owns_the_real_pause(
+    simulated_ses: Any, make_exporter: Any, tmp_path: Path
+) -> None:
+    """Item 5: switched to DryRun, the monitor reports its real pause as one, and refuses a resume it
+    cannot make (DryRun writes nothing), saying what to do."""
+    ses, exporter, clock = start(simulated_ses, make_exporter)
+    exporter.refresher.refresh_once(clock.now)
+    exporter.stop()
+    dry = make_exporter(ses, clock=clock, protection=protection("DryRun"), control_dir=tmp_path)
+    ses.proxy.reset()
+    dry.refresher.refresh_once(clock.advance(60))
+    found = status(dry)["marketing"]
+    assert (found["mode"], found["state"]) == ("DryRun", "paused")
+    assert found["paused_at"] is not None
+    ask_resume(tmp_path, clock, "marketing")
+    dry.refresher.refresh_once(clock.advance(60))
+    assert writes(ses) == []
+    assert not ses.proxy.sending_enabled("marketing")
+    found = status(dry)["marketing"]
+    assert found["state"] == "paused"
+    assert "switch it back to Enforce" in found["resume_refused"]
+
+
+def two_monitors(simulated_ses: Any, make_exporter: Any, tmp_path: Path) -> tuple[Any, FakeClock, Any, Any]:
+    """One set, two same-named monitors of two clusters (blue/green), each with its resume file."""
+    ses = simulated_ses("protect", configuration_sets=list(SETS))
+    clock = FakeClock(ses.seeded.now)
+    made = []
+    for cluster in ("cluster-a", "cluster-b"):
+        (tmp_path / cluster).mkdir()
+        config = replace(protection(), cluster_id=cluster)
+        made.append(make_exporter(ses, clock=clock, protection=config, control_dir=tmp_path / cluster))
+    return ses, clock, made[0], made[1]
+
+
+def test_two_monitors_of_one_set_do_not_fight(simulated_ses: Any, make_exporter: Any, tmp_path: Path) -> None:
+    """Item 2: B sees A's pause as A's (same monitor name, another cluster), A's resume and its cooldown;
+    both say the set has two monitors."""
+    ses, clock, a, b = two_monitors(simulated_ses, make_exporter, tmp_path)
+    a.refresher.refresh_once(clock.now)
+    assert pauses(ses) == [200]
+    b.refresher.refresh_once(clock.advance(3))
+    found = status(b)["marketing"]
+    assert found["state"] == "paused_elsewhere"
+    assert (found["owner"], found["also_protected_by"]) == ("cluster-b/mail/prod", "cluster-a/mail/prod")
+    ask_resume(tmp_path / "cluster-b", clock, "marketing")  # not B's pause, whatever its name
+    b.refresher.refresh_once(clock.advance(3))
+    assert "not paused by sesmonitor (cluster-b/mail/prod)" in status(b)["marketing"]["resume_refused"]
+    # A re-reads the set's tags within RECORD_REREAD_SECONDS and finds B's watcher tag.
+    a.refresher.refresh_once(clock.advance(300))
+    assert status(a)["marketing"]["also_protected_by"] == "cluster-b/mail/prod"
+    ask_resume(tmp_path / "cluster-a", clock, "marketing")
+    a.refresher.refresh_once(clock.advance(10))
+    assert ses.proxy.sending_enabled("marketing")
+    for _ in range(3):  # B's next refreshes, 3 s after the resume and on: the cooldown holds for both
+        b.refresher.refresh_once(clock.advance(3))
+        a.refresher.refresh_once(clock.advance(1))
+    assert ses.proxy.sending_enabled("marketing")
+    assert pauses(ses) == [200, 200]  # A's pause and A's resume, nothing of B
+    found = status(b)["marketing"]
+    assert found["state"] == "cooldown"
+    assert found["resumed_by"] == "sesmonitor (cluster-a/mail/prod)"
+    assert status(a)["marketing"]["state"] == "cooldown"
+
+
+class RacingClient:
+    """Monitor B's SESv2 client in a race: right after B's intent record lands, monitor A's lands too
+    (A read the set before B's intent was there, as B did), so A's is the record B reads back."""
+
+    def __init__(self, client: Any, rival: str) -> None:
+        self._client = client
+        self._rival = rival
+        self.raced = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def tag_resource(self, ResourceArn: str, Tags: list[dict[str, str]]) -> Any:
+        answer = self._client.tag_resource(ResourceArn=ResourceArn, Tags=Tags)
+        if not self.raced and {"Key": "sesmonitor:state", "Value": "pausing"} in Tags:
+            self.raced = True
+            rival = [{**t, "Value": self._rival} if t["Key"] == "sesmonitor:monitor" else t for t in Tags]
+            self._client.tag_resource(ResourceArn=ResourceArn, Tags=rival)
+        return answer
+
+
+def test_a_monitor_that_loses_the_race_for_the_record_pauses_nothing(
+    simulated_ses: Any, make_exporter: Any
+) -> None:
+    """Item 2: SESv2 has no conditional write; the read-back after the settle time shows the last
+    writer's intent, and only the last writer pauses. Here the last writer is a rival that never
+    pauses: B backs off, leaves the set to the rival's pause while its intent is fresh, then acts."""
+    ses = simulated_ses("protect", configuration_sets=list(SETS))
+    clock = FakeClock(ses.seeded.now)
+    config = replace(protection(), cluster_id="cluster-b")
+    clients = make_clients(
+        ExporterConfig(
+            "mail/prod", "us-east-1", SETS, endpoint_url=ses.endpoint_url, max_attempts=1, protection=config
+        )
+    )
+    racing = RacingClient(clients.sesv2, "cluster-a/mail/prod")
+    b = make_exporter(ses, clock=clock, clients=replace(clients, sesv2=racing), protection=config)
+    b.refresher.refresh_once(clock.now)
+    assert racing.raced
+    assert pauses(ses) == []  # lost: nothing paused
+    assert tags(ses)["sesmonitor:monitor"] == "cluster-a/mail/prod"
+    actions = metrics.PROTECTION_ACTIONS_TOTAL
+    lost = sample(
+        scrape_metrics(b), actions, configuration_set="marketing", action="pause", outcome="lost_race"
+    )
+    assert lost == 1
+    assert status(b)["marketing"]["also_protected_by"] == "cluster-a/mail/prod"
+    b.refresher.refresh_once(clock.advance(60))  # the rival's intent is fresh: it is pausing the set
+    assert pauses(ses) == []
+    b.refresher.refresh_once(clock.advance(180))  # it never did: its intent claims nothing now
+    assert pauses(ses) == [200]
+    assert tags(ses)["sesmonitor:monitor"] == "cluster-b/mail/prod"
