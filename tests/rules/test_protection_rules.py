@@ -106,3 +106,18 @@ def test_a_failed_protection_call_alerts(promtool: str, tmp_path: Path) -> None:
     checks = [check(4, PROTECTION_FAILED, []), check(12, PROTECTION_FAILED, firing)]
     run_promtool(promtool, tmp_path, rules, [scenario(input_series, checks)])
     assert PROTECTION_FAILED not in {r["alert"] for r in rules_for(monitor({"configurationSets": SETS}))}
+
+
+def test_a_pause_that_could_not_write_its_record_alerts_with_the_reason(
+    promtool: str, tmp_path: Path
+) -> None:
+    """SES's 50-tag limit answers BadRequestException to the intent record: nothing was paused, and the
+    alert says where to look."""
+    rules = rules_for(monitor(SPEC))
+    full = at("marketing", action="pause", code="BadRequestException")
+    input_series = [series(metrics.PROTECTION_ACTION_FAILED, [1.0] * 20, **full)]
+    firing = [alert(rules, PROTECTION_FAILED, full)]
+    description = firing[0]["exp_annotations"]["description"]
+    assert "A failed pause paused nothing" in description
+    assert "SES's limit of 50 tags" in description
+    run_promtool(promtool, tmp_path, rules, [scenario(input_series, [check(12, PROTECTION_FAILED, firing)])])

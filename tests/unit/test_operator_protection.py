@@ -225,6 +225,43 @@ def test_condition_cases() -> None:
     assert [e.reason for e in protection_events([would], [would, other_failed])] == ["ProtectionFailed"]
 
 
+def test_the_condition_tells_a_real_pause_in_dry_run_and_a_second_monitor() -> None:
+    """Items 2, 4, 5, 8 as people see them: DryRun never says "nothing was written" of a real pause, a
+    set with two monitors says so, a re-enable outside sesmonitor is named, a dropped request is an Event."""
+    dry = load_monitor({**SPEC, "protection": {**SPEC["protection"], "mode": "DryRun"}}, name="p").spec
+    real = {
+        "configurationSet": "transactional",
+        "state": "paused",
+        "pausedAt": "t",
+        "reason": "bounce rate 12.00%",
+        "alsoProtectedBy": "uid-b/mail/p",
+    }
+    condition = protection_condition(dry, "mail", "p", [real], None)
+    assert condition is not None
+    assert (condition.status, condition.reason) == ("False", "Paused")
+    assert "nothing was written" not in condition.message
+    assert "switch back to Enforce to resume it" in condition.message
+    assert "transactional is also protected by uid-b/mail/p" in condition.message
+    cooling = {
+        "configurationSet": "marketing",
+        "state": "cooldown",
+        "cooldownUntil": "u",
+        "resumedBy": "outside sesmonitor",
+    }
+    spec = load_monitor(SPEC, name="p", namespace=None).spec
+    watching = protection_condition(spec, "mail", "p", [cooling], None)
+    assert watching is not None
+    assert "marketing in cooldown until u (resumed by outside sesmonitor)" in watching.message
+    dropped = {**cooling, "resumeDropped": "resume request 3 dropped: asked before the pause"}
+    events = protection_events([cooling], [dropped, real])
+    assert [(e.type, e.reason) for e in events] == [
+        ("Warning", "ResumeDropped"),
+        ("Warning", "ConfigurationSetPaused"),
+        ("Warning", "ProtectedByAnotherMonitor"),
+    ]
+    assert protection_events([dropped, real], [dropped, real]) == []  # steady: no second Event
+
+
 def test_resume_requests() -> None:
     assert resume_requests({"sesmonitor.io/resume": " marketing, promo ,marketing"}) == ["marketing", "promo"]
     assert resume_requests({}) == []
