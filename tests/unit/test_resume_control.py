@@ -163,9 +163,9 @@ def test_a_request_waiting_for_the_record_wakes_the_loop_once(tmp_path: Path) ->
     assert ses.sending["marketing"]
 
 
-def test_an_old_request_never_resumes_a_later_pause_and_is_reported(tmp_path: Path) -> None:
-    """The request current when the set was paused (say, the one that resumed an earlier pause) is
-    dropped, never acted on, and the drop is shown and counted (item 8)."""
+def test_an_old_request_never_resumes_a_later_pause(tmp_path: Path) -> None:
+    """The request the record names (judged when it came, e.g. the one that resumed an earlier pause)
+    is history: never acted on again, neither refused nor dropped."""
     path = tmp_path / RESUME_FILE_NAME
     ses = FakeSesV2(request="3")
     protector = Protector(CONFIG, ses, control=ControlFile(path).read, sleep=no_sleep)
@@ -174,15 +174,37 @@ def test_an_old_request_never_resumes_a_later_pause_and_is_reported(tmp_path: Pa
         run(protector, ses, PAUSED_AT + 60 * minute)
     assert not ses.sending["marketing"]
     found = protector.view().status(PAUSED_AT + 180)["marketing"]
-    assert (found["state"], found["resume_refused"]) == ("paused", None)  # not a refusal
-    assert found["resume_dropped"] == (
-        "resume request 3 dropped: it was already asked when marketing was paused at 2026-01-01T00:00:00Z;"
-        " ask again"
-    )
-    assert found["resume_dropped_count"] == 1  # judged once, not every refresh
+    assert (found["state"], found["resume_refused"], found["resume_dropped_count"]) == ("paused", None, 0)
     write(path, {"marketing": 4})  # asked again
     run(protector, ses, PAUSED_AT + 240)
     assert ses.sending["marketing"]
+
+
+def test_every_dropped_request_is_shown_and_counted(tmp_path: Path) -> None:
+    """Item 8: a request replaced before it could be judged (the set's tags unreadable), and an older
+    operator's request (a time, no sequence) found at start, are dropped visibly, never silently."""
+    path = tmp_path / RESUME_FILE_NAME
+    ses = FakeSesV2()
+    protector = Protector(CONFIG, ses, control=ControlFile(path).read, sleep=no_sleep)
+    write(path, {"marketing": 1})
+    assert protector.poll_control()
+    write(path, {"marketing": 2})
+    assert protector.poll_control()
+    run(protector, ses, PAUSED_AT + 60)
+    assert ses.sending["marketing"]  # request 2 resumed it
+    found = protector.view().status(PAUSED_AT + 60)["marketing"]
+    assert found["resume_dropped"] == "resume request 1 dropped: request 2 replaced it before it was judged"
+    assert found["resume_dropped_count"] == 1
+
+    legacy = tmp_path / "legacy.json"
+    legacy.write_text(json.dumps({"requests": {"marketing": rfc3339(PAUSED_AT + 3600)}}))
+    ses = FakeSesV2()
+    restarted = Protector(CONFIG, ses, control=ControlFile(legacy).read, sleep=no_sleep)
+    run(restarted, ses, PAUSED_AT + 60)
+    assert not ses.sending["marketing"]  # its clock says "after the pause", which no clock here can check
+    found = restarted.view().status(PAUSED_AT + 60)["marketing"]
+    assert "an older operator wrote it" in str(found["resume_dropped"])
+    assert found["resume_dropped_count"] == 1
 
 
 def test_a_request_for_a_set_sesmonitor_did_not_pause_is_refused_visibly(
@@ -199,3 +221,29 @@ def test_a_request_for_a_set_sesmonitor_did_not_pause_is_refused_visibly(
         " resume"
     )
     assert "promo" not in protector.view().status(PAUSED_AT + 130)  # not protected: ignored
+
+
+def test_a_resume_put_off_by_the_backoff_is_not_lost(world: tuple[Path, FakeSesV2, Protector]) -> None:
+    """Item 6: a failed resume is tried again after the backoff, not every refresh, and the request
+    waits for it."""
+    path, ses, protector = world
+    calls: list[bool] = []
+    resume = ses.put_configuration_set_sending_options
+
+    def throttled_once(ConfigurationSetName: str, SendingEnabled: bool) -> None:
+        calls.append(SendingEnabled)
+        if len(calls) == 1:
+            raise RuntimeError("Rate exceeded")
+        resume(ConfigurationSetName=ConfigurationSetName, SendingEnabled=SendingEnabled)
+
+    ses.put_configuration_set_sending_options = throttled_once  # type: ignore[method-assign]
+    write(path, {"marketing": 1})
+    run(protector, ses, PAUSED_AT + 60)
+    found = protector.view().status(PAUSED_AT + 60)["marketing"]
+    assert (found["state"], found["next_attempt_at"]) == ("paused", rfc3339(PAUSED_AT + 120))
+    run(protector, ses, PAUSED_AT + 90)  # within the backoff: no call
+    assert calls == [True]
+    run(protector, ses, PAUSED_AT + 120)
+    assert calls == [True, True]
+    assert ses.sending["marketing"]
+    assert protector.view().status(PAUSED_AT + 120)["marketing"]["last_error"] is None

@@ -220,6 +220,8 @@ class Protector:
             for name, seq in self._asked.items():
                 one = self._sets[name]
                 if seq not in (one.seen, one.woken):
+                    if one.woken is not None and one.woken != one.seen:
+                        self._drop(name, one.woken, f"request {seq} replaced it before it was judged")
                     one.woken = seq
                     new = True
             return new
@@ -243,10 +245,11 @@ class Protector:
     def _take_request(self, name: str) -> None:
         """Judge the control file's request for `name` once, when the set's record is known.
 
-        The request the record names (current when the set was paused, or the one that resumed it) is
-        not new: the one that resumed it is done, one current at the pause came before it and is
-        dropped; so is one already in the file when this process started, for a set this monitor has
-        not paused. Every dropped request is shown (`resume_dropped`) and counted."""
+        The request the record names is history: it was judged when it came (say, the one that resumed
+        an earlier pause, still in the file). A request an older operator wrote (a time, no sequence)
+        that was in the file before this process started cannot be ordered against the set's pauses
+        without comparing two clocks: dropped, and shown (`resume_dropped`) and counted, as is a request
+        replaced by a newer one before it could be judged (`poll_control`)."""
         with self._lock:
             one = self._sets[name]
             request = self._asked.get(name)
@@ -254,23 +257,25 @@ class Protector:
                 return
             one.seen = request
             record = self._record(one)
-            ours = r.owns(self.owner, record, self._monitor) and record is not None
-            claim = ours and record is not None and record.state in r.CLAIMS_PAUSE
-            why = None
-            if record is not None and record.request == request:
-                if record.state in r.CLAIMS_PAUSE:
-                    why = f"it was already asked when {name} was paused at {rfc3339(record.at)}; ask again"
-                else:
-                    return  # the request that resumed it: done
-            elif not claim and (self._at_start or {}).get(name) == request:
-                why = "it was in the file before this exporter started, for a set it has not paused"
-            if why is not None:
-                one.dropped = f"resume request {request} dropped: {why}"
-                one.dropped_count += 1
-                log.warning("protection (%s): %s of %s", self.owner, one.dropped, name)
+            if r.owns(self.owner, record, self._monitor) and record is not None and record.request == request:
+                return
+            if not request.isdigit() and (self._at_start or {}).get(name) == request:
+                self._drop(
+                    name,
+                    request,
+                    "an older operator wrote it (no sequence) before this exporter started, so its order"
+                    " against the set's pauses is unknown; ask again",
+                )
                 return
         accepted, message = self.request_resume(name, request)
         (log.info if accepted else log.warning)("protection (%s): %s", self.owner, message)
+
+    def _drop(self, name: str, request: str, why: str) -> None:
+        """Under the lock: a request neither acted on nor refused, shown and counted, never silent."""
+        one = self._sets[name]
+        one.dropped = f"resume request {request} dropped: {why}"
+        one.dropped_count += 1
+        log.warning("protection (%s): %s of %s", self.owner, one.dropped, name)
 
     def view(self) -> ProtectionView:
         with self._lock:
@@ -331,8 +336,10 @@ class Protector:
                 else {m: series[SeriesKey(m, name)] for m in r.RATES if SeriesKey(m, name) in series}
             )
             decision = self._decide(name, now, rates)
+            deferred = False
             if decision.action in p.WRITES and not self.dry_run:
                 if now < one.retry_at:
+                    deferred = True
                     decision = p.Decision(
                         p.NONE,
                         f"{decision.reason}; after a failed call, next attempt at {rfc3339(one.retry_at)}",
@@ -340,11 +347,12 @@ class Protector:
                 elif self._read_tags(name, now):  # re-read just before the write, and judge again
                     decision = self._decide(name, now, rates)
                 else:
+                    deferred = True
                     decision = p.Decision(p.NONE, "the set's record could not be read before the write")
             decisions[name] = decision
             with self._lock:
                 one.reason = decision.reason
-            self._apply(name, decision, now)
+            self._apply(name, decision, now, deferred=deferred)
             self._watch(name, now)
         return decisions
 
@@ -391,17 +399,18 @@ class Protector:
             )
         return p.decide(self.config, self.owner, self._monitor, facts, now)
 
-    def _apply(self, name: str, decision: p.Decision, now: float) -> None:
+    def _apply(self, name: str, decision: p.Decision, now: float, *, deferred: bool = False) -> None:
         action = decision.action
         one = self._sets[name]
-        if action != p.RESUME:
+        if action != p.RESUME and not deferred:
             with self._lock:
-                one.accepted = None  # nothing (left) to resume
+                one.accepted = None  # nothing (left) to resume; a resume put off by the backoff waits
         if action == p.NONE:
             return
         with self._lock:
             before = self._record(one)
-            request = self._asked.get(name, "")
+            # The last request judged: one that came after it (even during this pass) is judged next.
+            request = one.seen or ""
         if action == p.REFUSE_RESUME:
             with self._lock:
                 one.refused = f"resume request {one.seen} refused: {decision.reason}"
