@@ -25,8 +25,9 @@ FAULTS = {
         "AccessDeniedException",
         "User: arn:aws:iam::123456789012:user/test is not authorized to perform this action (injected)",
     ),
-    # SES's 50-tag limit on TagResource: SESv2's model names no error of its own for it, AWS answers
-    # BadRequestException (the CloudWatch codes are never used: no CloudWatch call writes tags).
+    # SES's 50-tag limit on TagResource, which moto 5.2.5 does not enforce (it keeps any number): SESv2's
+    # model names no error of its own for it, AWS answers BadRequestException (the CloudWatch codes are
+    # never used: no CloudWatch call writes tags).
     "too_many_tags": (
         400,
         "InvalidParameterValue",
