@@ -98,6 +98,13 @@ def test_protect_pauses_the_offending_set_once_and_the_annotation_resumes_it(pro
     assert "bounce rate 12.00%" in notified["labels"]["reason"]
     assert "sesmonitor resume" in notified["annotations"]["description"]
     assert puts(account) == 1  # once, whatever the number of refreshes since
+    # The owner in the set's record names this cluster: the operator read kube-system's UID (issue 20).
+    cluster = env.stack.require_cluster()
+    uid = cluster.kubectl_json("get", "namespace", "kube-system")["metadata"]["uid"]
+    config_map = cluster.kubectl_json("-n", PROTECT[0], "get", "configmap", f"sesmon-{PROTECT[1]}")
+    assert json.loads(config_map["data"]["config.json"])["protection"]["cluster_id"] == uid
+    mine = [s for s in env.status(PROTECT).get("protection", []) if s["configurationSet"] == "marketing"]
+    assert "alsoProtectedBy" not in mine[0]  # one monitor on the set
 
     pods = exporter_pods(env)
     annotated = time.time()
@@ -114,6 +121,8 @@ def test_protect_pauses_the_offending_set_once_and_the_annotation_resumes_it(pro
     assert "sesmonitor.io/resume" not in annotations
     states = {s["configurationSet"]: s["state"] for s in env.status(PROTECT).get("protection", [])}
     assert states == {"marketing": "cooldown", "transactional": "watching"}
+    resumed = [s for s in env.status(PROTECT).get("protection", []) if s["configurationSet"] == "marketing"]
+    assert resumed[0]["resumedBy"].startswith(f"sesmonitor ({uid}/")
     time.sleep(REFRESH_SECONDS + 10)  # a refresh at 12% more: the cooldown holds
     assert sending(account)["marketing"] is True
     assert puts(account) == 2  # the pause and the resume

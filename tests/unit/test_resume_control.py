@@ -247,3 +247,24 @@ def test_a_resume_put_off_by_the_backoff_is_not_lost(world: tuple[Path, FakeSesV
     assert calls == [True, True]
     assert ses.sending["marketing"]
     assert protector.view().status(PAUSED_AT + 120)["marketing"]["last_error"] is None
+
+
+def test_an_unreadable_record_is_read_again_after_the_backoff(
+    world: tuple[Path, FakeSesV2, Protector], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Item 6 for reads too: ListTagsForResource denied is asked again after 1, 3 and 7 minutes, one
+    ERROR line each, not at every refresh; nothing is decided without the record meanwhile."""
+    _path, ses, protector = world
+    asked: list[str] = []
+
+    def denied(ResourceArn: str) -> dict[str, Any]:
+        asked.append(ResourceArn.rsplit("/", 1)[1])
+        raise RuntimeError("AccessDeniedException: not authorized")
+
+    ses.list_tags_for_resource = denied  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR, logger="sesmonitor.exporter.protection.protector"):
+        for minute in range(10):
+            run(protector, ses, PAUSED_AT + 60 * minute)
+    assert asked.count("marketing") == 4
+    assert len([rec for rec in caplog.records if "set marketing failed" in rec.getMessage()]) == 4
+    assert protector.view().status(PAUSED_AT + 540)["marketing"]["state"] == "unknown"

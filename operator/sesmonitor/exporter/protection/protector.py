@@ -327,7 +327,8 @@ class Protector:
                     if actual is False:
                         one.confirmed, one.disabled_at = True, now
             self._write_pending(name, now)
-            if not one.record_known or changed or now - one.read_at >= RECORD_REREAD_SECONDS:
+            due = not one.record_known or changed or now - one.read_at >= RECORD_REREAD_SECONDS
+            if due and now >= one.retry_at:  # a failed read waits for the backoff too
                 self._read_tags(name, now)
             self._take_request(name)
             rates = (
@@ -373,6 +374,8 @@ class Protector:
         self._count(name, "tag", "success")
         with self._lock:
             one.watched_at = now
+            if one.failure is not None and one.failure.action == "tag":
+                self._reset(one)
 
     def _decide(self, name: str, now: float, rates: Mapping[str, Series] | None) -> p.Decision:
         with self._lock:
