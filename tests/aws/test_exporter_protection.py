@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -509,3 +510,29 @@ def test_a_monitor_that_loses_the_race_for_the_record_pauses_nothing(
     b.refresher.refresh_once(clock.advance(180))  # it never did: its intent claims nothing now
     assert pauses(ses) == [200]
     assert tags(ses)["sesmonitor:monitor"] == "cluster-b/mail/prod"
+
+
+def test_two_monitors_deciding_at_the_same_moment_pause_once(
+    simulated_ses: Any, make_exporter: Any, tmp_path: Path
+) -> None:
+    """Item 2 with real concurrency: two exporters' refreshes at once, each reading the set before the
+    other's intent may have landed; the read-back after the settle time lets only one pause."""
+    ses, clock, a, b = two_monitors(simulated_ses, make_exporter, tmp_path)
+    barrier = threading.Barrier(2)
+
+    def refresh(exporter: Exporter) -> None:
+        barrier.wait()
+        exporter.refresher.refresh_once(clock.now)
+
+    threads = [threading.Thread(target=refresh, args=(one,)) for one in (a, b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert pauses(ses) == [200]
+    for _ in range(3):  # and not later either: the loser sees the winner's pause as the winner's
+        a.refresher.refresh_once(clock.advance(60))
+        b.refresher.refresh_once(clock.now)
+    assert pauses(ses) == [200]
+    states = sorted(status(one)["marketing"]["state"] for one in (a, b))
+    assert states == ["paused", "paused_elsewhere"]

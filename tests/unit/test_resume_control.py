@@ -268,3 +268,18 @@ def test_an_unreadable_record_is_read_again_after_the_backoff(
     assert asked.count("marketing") == 4
     assert len([rec for rec in caplog.records if "set marketing failed" in rec.getMessage()]) == 4
     assert protector.view().status(PAUSED_AT + 540)["marketing"]["state"] == "unknown"
+
+
+def test_a_legacy_record_is_this_clusters_and_is_rewritten_with_the_cluster(tmp_path: Path) -> None:
+    """A pause an older release recorded (owner `<namespace>/<name>`, no cluster) stays resumable after
+    the upgrade; the resume's record names the cluster."""
+    path = tmp_path / RESUME_FILE_NAME
+    ses = FakeSesV2()
+    ses.tags["marketing"] = tags_of(r.Record(r.PAUSED, PAUSED_AT, MONITOR, r.RATES[0], 0.12))
+    protector = Protector(CONFIG, ses, control=ControlFile(path).read, sleep=no_sleep)
+    run(protector, ses, PAUSED_AT + 60)
+    assert protector.view().status(PAUSED_AT + 60)["marketing"]["state"] == "paused"
+    write(path, {"marketing": 1})
+    run(protector, ses, PAUSED_AT + 120)
+    assert ses.sending["marketing"]
+    assert {t["Key"]: t["Value"] for t in ses.tags["marketing"]}["sesmonitor:monitor"] == OWNER
