@@ -283,3 +283,19 @@ def test_a_legacy_record_is_this_clusters_and_is_rewritten_with_the_cluster(tmp_
     run(protector, ses, PAUSED_AT + 120)
     assert ses.sending["marketing"]
     assert {t["Key"]: t["Value"] for t in ses.tags["marketing"]}["sesmonitor:monitor"] == OWNER
+
+
+def test_a_request_accepted_but_not_acted_on_is_refused_visibly(tmp_path: Path) -> None:
+    """Asked while a read still says "enabled" right after the pause (not confirmed yet): nothing to
+    resume in that read, and the request says so rather than vanishing."""
+    path = tmp_path / RESUME_FILE_NAME
+    ses = FakeSesV2()
+    protector = Protector(CONFIG, ses, control=ControlFile(path).read, sleep=no_sleep)
+    write(path, {"marketing": 1})
+    protector.run(PAUSED_AT + 30, {"marketing": True, "transactional": True}, None)  # a stale read
+    assert not ses.sending["marketing"]
+    refused = protector.view().status(PAUSED_AT + 30)["marketing"]["resume_refused"]
+    assert (
+        refused
+        == "resume request 1 refused: paused by sesmonitor; a read still says enabled (not confirmed yet)"
+    )

@@ -12,9 +12,11 @@ and any other monitor of the set read it back (ListTagsForResource). Writes (Enf
 
 The record is re-read before every write, after it, whenever the set's sending switch changed and at
 least every RECORD_REREAD_SECONDS, so two monitors of one set see each other's pauses, resumes and
-cooldowns; a record another owner wrote is shown (`also_protected_by`) in both monitors' status.
+cooldowns. Each Enforce monitor keeps a watcher tag of its own on the set (TAG_WATCHER_PREFIX), so both
+monitors' status says (`also_protected_by`) that the set has another, as does a record another wrote.
 
-SESv2 has no conditional write, so "conditional on what was read" is as strong as this (WRITE_SETTLE):
+SESv2 has no conditional write, so "conditional on what was read" is as strong as this
+(WRITE_SETTLE_SECONDS):
 the decision is re-made on a read made just before the intent is written, and the intent is read back
 `settle_seconds` after it is written. Two monitors that both read the set before either's intent landed
 both write; each read-back then shows the last writer's intent, so only the last writer pauses and the
@@ -32,8 +34,8 @@ alert firing) until a write succeeds.
 
 A person's resume arrives as a file the operator writes through the exporter's ConfigMap
 (`sesmonitor.exporter.protection.control`; never over HTTP, which any pod could reach). Each request
-carries the operator's sequence number; the record keeps the sequence of the request current when it
-was written, so a request with another sequence is newer: ordered without comparing two clocks.
+carries the operator's sequence number; the record keeps the number of the last request judged when it
+was written, so a request with another number is newer: ordered without comparing two clocks.
 """
 
 from __future__ import annotations
@@ -63,7 +65,6 @@ TAG_MONITOR: Final = "sesmonitor:monitor"  # the owner: <cluster id>/<namespace>
 TAG_METRIC: Final = "sesmonitor:metric"
 TAG_RATE: Final = "sesmonitor:rate"  # a fraction; SES tag values allow no "%"
 TAG_REQUEST: Final = "sesmonitor:request"  # the resume request's sequence current at the write
-TAG_KEYS: Final = (TAG_STATE, TAG_AT, TAG_MONITOR, TAG_METRIC, TAG_RATE, TAG_REQUEST)
 # Each Enforce monitor of a set keeps a tag of its own there, "<RFC 3339> <owner>" under this prefix and a
 # digest of its owner, rewritten daily: so every monitor of the set, not only the one that reads another's
 # record, sees that more than one protects it. One not rewritten for two days is a monitor gone.
@@ -407,6 +408,8 @@ class Protector:
         one = self._sets[name]
         if action != p.RESUME and not deferred:
             with self._lock:
+                if one.accepted is not None and action != p.REFUSE_RESUME:  # never dropped silently
+                    one.refused = f"resume request {one.accepted} refused: {decision.reason}"
                 one.accepted = None  # nothing (left) to resume; a resume put off by the backoff waits
         if action == p.NONE:
             return
