@@ -8,8 +8,12 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -536,3 +540,76 @@ def test_two_monitors_deciding_at_the_same_moment_pause_once(
     assert pauses(ses) == [200]
     states = sorted(status(one)["marketing"]["state"] for one in (a, b))
     assert states == ["paused", "paused_elsewhere"]
+
+
+def exporter_process(ses: Any, tmp_path: Path, cluster: str) -> tuple[subprocess.Popen[str], str, Path]:
+    """`sesmonitor-exporter` as its own process (its own memory, its own clients), refreshing every 5 s."""
+    control = tmp_path / cluster
+    control.mkdir()
+    config = ExporterConfig(
+        "mail/prod",
+        "us-east-1",
+        SETS,
+        endpoint_url=ses.endpoint_url,
+        max_attempts=1,
+        refresh_interval_seconds=5,
+        protection=replace(protection(), cluster_id=cluster),
+    )
+    path = tmp_path / f"{cluster}.json"
+    path.write_text(config.to_json())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "sesmonitor.cli.exporter_main", "--config", str(path)]
+    command += ["--control-dir", str(control), "--listen", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    return proc, f"http://127.0.0.1:{port}", control
+
+
+def process_status(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url + "/status", timeout=5) as answer:
+        return ExporterStatus.from_json(answer.read().decode()).protection
+
+
+def test_two_exporter_processes_on_one_set_pause_once_and_keep_the_cooldown(
+    simulated_ses: Any, tmp_path: Path
+) -> None:
+    """Item 2 as it runs: two exporter processes of two clusters start on one set at once, refresh every
+    5 s; one pauses, the other sees it as the first's; the first resumes at a person's request and the
+    other never pauses it again in the cooldown."""
+    ses = simulated_ses("protect", configuration_sets=list(SETS))
+    procs = [exporter_process(ses, tmp_path, cluster) for cluster in ("cluster-a", "cluster-b")]
+    try:
+        wait_for(lambda: not ses.proxy.sending_enabled("marketing"), timeout=60, what="the pause")
+        winner = tags(ses)["sesmonitor:monitor"]
+        urls = {
+            f"{c}/mail/prod": (url, control)
+            for c, (_p, url, control) in zip(("cluster-a", "cluster-b"), procs, strict=True)
+        }
+        (loser,) = set(urls) - {winner}
+        wait_for(
+            lambda: process_status(urls[loser][0])["marketing"]["state"] == "paused_elsewhere",
+            timeout=30,
+            what="the other's view of the pause",
+        )
+        assert process_status(urls[loser][0])["marketing"]["also_protected_by"] == winner
+        control = urls[winner][1]
+        (control / RESUME_FILE_NAME).write_text(
+            json.dumps(
+                {"sequence": 1, "requests": {"marketing": {"sequence": 1, "at": rfc3339(time.time())}}}
+            )
+        )
+        wait_for(lambda: ses.proxy.sending_enabled("marketing"), timeout=30, what="the resume")
+        time.sleep(12)  # two or more refreshes of each, the rate still at 12%
+        assert ses.proxy.sending_enabled("marketing")
+        assert pauses(ses) == [200, 200]  # one pause, one resume
+        assert process_status(urls[loser][0])["marketing"]["state"] == "cooldown"
+    finally:
+        for proc, _url, _control in procs:
+            proc.terminate()
+        for proc, _url, _control in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
