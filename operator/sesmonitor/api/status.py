@@ -121,8 +121,8 @@ class ProtectedSet(_Status):
     also_protected_by: str | None = Field(
         default=None,
         alias="alsoProtectedBy",
-        description="Another SesMonitor (<cluster id>/<namespace>/<name>) whose record the set's tags"
-        " held: more than one monitor protects this set.",
+        description="Other SesMonitors (<cluster id>/<namespace>/<name>) seen on the set's tags (their"
+        " watcher tag or their record): more than one monitor protects this set.",
         max_length=512,
     )
     resume_dropped: str | None = Field(
