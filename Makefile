@@ -61,4 +61,4 @@ image:
 # The chart as a versioned archive (dist/sesmonitor-operator-<version>.tgz), with the helm the tests build.
 chart: setup
 	mkdir -p dist
-	"$$(bash tests/controlplane/build.sh)/bin/helm" package deploy/helm/sesmonitor-operator --destination dist
+	"$$(bash tests/tools/helm.sh)/bin/helm" package deploy/helm/sesmonitor-operator --destination dist

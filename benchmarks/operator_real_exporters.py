@@ -42,7 +42,7 @@ from support.controlplane import WRITE_VERBS  # noqa: E402
 from support.kube_cluster import NodeCluster  # noqa: E402
 from support.live_ses import SesAccountProcess  # noqa: E402
 from support.monitors import monitor_document  # noqa: E402
-from support.tools import crds_dir, tools_dir  # noqa: E402
+from support.tools import crds_dir, helm_path  # noqa: E402
 from support.user_stack import readme_helm_install  # noqa: E402
 
 RELEASE_NAMESPACE = "sesmonitor-system"
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         results["cluster_up_s"] = round(cluster.step_seconds["total"], 1)
         cluster.apply_crds([crds_dir() / name for name in PROMETHEUS_OPERATOR_CRDS])
-        helm = [str(tools_dir() / "bin" / "helm"), *readme_helm_install()[1:]]
+        helm = [str(helm_path()), *readme_helm_install()[1:]]
         proc = cluster.run_with_kubeconfig(helm, cwd=ROOT)
         if proc.returncode:
             raise RuntimeError(f"helm install failed: {proc.stderr}")

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support.tools import bin_dir  # noqa: E402
+from support.tools import helm_path  # noqa: E402
 
 CHART = ROOT / "deploy" / "helm" / "sesmonitor-operator"
 BASE = ROOT / "deploy" / "kustomize" / "base"
@@ -60,7 +60,7 @@ def split_by_source(rendered: str) -> dict[str, str]:
 
 def render(helm: Path | None = None) -> dict[str, str]:
     """{file name under deploy/kustomize/base/: content}."""
-    sources = split_by_source(helm_template(helm or bin_dir() / "helm"))
+    sources = split_by_source(helm_template(helm or helm_path()))
     files: dict[str, str] = {
         "namespace.yaml": HEADER
         + f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {NAMESPACE}\n"

@@ -2,9 +2,10 @@
 # Install what the demo or the tests need; safe to run again (each part skips what is there).
 #
 # Usage: scripts/setup.sh [all|demo|checks|cluster]
-#   demo     what `make demo` runs: the cluster's Debian packages, .venv, the control plane, the node, the images
+#   demo     what `make demo` runs: the cluster's Debian packages, .venv, the control plane, helm, the
+#            node, the images
 #   checks   ruff, mypy, import-linter and the unit, rules and aws tiers: .venv, the scanners' .venv-scan,
-#            promtool, amtool, shellcheck, helm (the control plane build), the lint tools and
+#            promtool, amtool, shellcheck, helm (tests/tools/helm.sh), the lint tools and
 #            Renovate's validator (npm)
 #   cluster  the cluster and e2e tiers: what the demo needs
 #   all      (default) checks and cluster
@@ -14,9 +15,9 @@ cd "$(dirname "$0")/.."
 
 target=${1:-all}
 case $target in
-  demo | cluster) parts=(apt venv controlplane node images) ;;
-  checks) parts=(apt venv scanners controlplane lint-tools renovate) ;;
-  all) parts=(apt venv scanners controlplane lint-tools renovate node images) ;;
+  demo | cluster) parts=(apt venv controlplane helm node images) ;;
+  checks) parts=(apt venv scanners helm lint-tools renovate) ;;
+  all) parts=(apt venv scanners controlplane helm lint-tools renovate node images) ;;
   *) echo "setup: unknown target '$target' (all, demo, checks, cluster)" >&2; exit 2 ;;
 esac
 wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
@@ -26,7 +27,8 @@ declare -A what=(
   [apt]="Debian packages"
   [venv]="Python packages (.venv)"
   [scanners]="security scanners (.venv-scan)"
-  [controlplane]="control plane: etcd, helm, kube-apiserver, kube-controller-manager, kubectl (cold: ~9 min)"
+  [controlplane]="control plane: etcd, kube-apiserver, kube-controller-manager, kubectl (cold: ~9 min)"
+  [helm]="helm: Helm 4 for the tests and make chart, Helm 3 for its install test (cold: ~3 min each)"
   [lint-tools]="lint tools: actionlint, ct; kstatus-check, argocd-health (cold: ~2 min)"
   [renovate]="Renovate's config validator and Node 24, from npm (cold: ~40 s)"
   [node]="node: containerd, CoreDNS, prometheus-operator, Prometheus, kubelet, ... (cold: ~12-15 min)"
@@ -117,6 +119,7 @@ scanners_venv() {
 
 lint_tools() { bash tests/tools/build.sh >/dev/null && bash tests/tools/build.sh gitops >/dev/null; }
 node_bin=""
+helms() { bash tests/tools/helm.sh >/dev/null && bash tests/tools/helm.sh v3 >/dev/null; }
 node() { node_bin=$(bash tests/node/build.sh)/bin; }
 # The images the node runs (ours from the Dockerfile): rebuilt only where their inputs changed.
 images() { bash tests/node/images.sh --bin-dir "${node_bin:-$(bash tests/node/build.sh)/bin}" >/dev/null; }
@@ -127,6 +130,7 @@ for p in "${parts[@]}"; do
     venv) part venv python_venv ;;
     scanners) part scanners scanners_venv ;;
     controlplane) part controlplane bash tests/controlplane/build.sh >/dev/null ;;
+    helm) part helm helms ;;
     lint-tools) part lint-tools lint_tools ;;
     renovate) part renovate bash tests/tools/renovate.sh >/dev/null ;;
     node) part node node ;;

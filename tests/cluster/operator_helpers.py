@@ -27,7 +27,7 @@ from support.controlplane import Cluster, free_port
 from support.exporter_documents import exporter_status
 from support.http_servers import BackgroundServer, QuietHandler
 from support.monitors import monitor_document
-from support.tools import tools_dir
+from support.tools import helm_path
 
 ROOT = Path(__file__).resolve().parents[2]
 CRD_FILE = ROOT / "crds" / "sesmonitor.io_sesmonitors.yaml"
@@ -287,7 +287,7 @@ def helm_template(
     *args: str, release: str = RELEASE, namespace: str = RELEASE_NAMESPACE
 ) -> list[dict[str, Any]]:
     """The chart rendered by the helm binary built for the tests (``args``: e.g. ``--set k=v``)."""
-    helm = tools_dir() / "bin" / "helm"
+    helm = helm_path()
     proc = subprocess.run(
         [str(helm), "template", release, str(CHART), "--namespace", namespace, *args],
         capture_output=True,

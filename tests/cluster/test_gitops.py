@@ -31,7 +31,7 @@ from operator_helpers import CHART, ROOT, helm_template
 from sesmonitor.cli.operator_main import build_parser, settings_from
 from sesmonitor.operator.settings import from_environment
 from support.controlplane import Cluster
-from support.tools import bin_dir, locked, tools_dir
+from support.tools import bin_dir, helm_path, locked, tools_dir
 
 BASE = ROOT / "deploy" / "kustomize" / "base"
 OVERLAY = ROOT / "deploy" / "kustomize" / "overlays" / "example"
@@ -103,7 +103,7 @@ def server_dry_run(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[
 
 def test_the_kustomize_base_is_what_the_chart_renders_today() -> None:
     script = manifests_script()
-    wanted = script.render(bin_dir() / "helm")
+    wanted = script.render(helm_path())
     current = script.on_disk()
     stale = sorted(n for n in wanted.keys() | current.keys() if wanted.get(n) != current.get(n))
     assert stale == [], f"deploy/kustomize/base is stale ({', '.join(stale)}): run `make manifests`"

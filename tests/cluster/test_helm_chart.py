@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import time
 import urllib.request
@@ -41,7 +42,7 @@ from sesmonitor.cli.operator_main import build_parser, settings_from
 from sesmonitor.operator.policy import ExporterPolicy
 from sesmonitor.operator.settings import from_environment
 from support.controlplane import CAN_WATCH_MONITORS, AuditUnavailableError, Cluster, free_port
-from support.tools import bin_dir
+from support.tools import helm_path
 
 PRODUCTION_VALUES = CHART / "ci" / "production-values.yaml"
 DIGEST = "sha256:" + "ab" * 32
@@ -53,7 +54,7 @@ DEFAULT_VALUES = yaml.safe_load((CHART / "values.yaml").read_text())
 def helm(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBECONFIG"))}
     return subprocess.run(
-        [str(bin_dir() / "helm"), *args],
+        [str(helm_path()), *args],
         capture_output=True,
         text=True,
         check=False,
@@ -106,6 +107,18 @@ def test_the_chart_crds_are_the_generated_ones() -> None:
         if (CHART / "crds" / name).read_bytes() != (ROOT / "crds" / name).read_bytes()
     ]
     assert stale == [], f"copy crds/{{{','.join(stale)}}} to {CHART.relative_to(ROOT)}/crds/"
+
+
+def test_the_tests_helm_is_the_pinned_helm4() -> None:
+    """tests/tools/helm.sh's HELM_VERSION; without a cluster it says Kubernetes is its client-go's
+    minor, as a release binary does (Chart.yaml's kubeVersion refuses Helm's v1.20 fallback)."""
+    pinned = re.search(r"^HELM_VERSION=(v4\.\S+)$", (ROOT / "tests" / "tools" / "helm.sh").read_text(), re.M)
+    assert pinned, "tests/tools/helm.sh has no HELM_VERSION=v4..."
+    proc = helm("version", "--template", "{{ .Version }} {{ .KubeClientVersion }}")
+    assert proc.returncode == 0, proc.stderr
+    version, kube_client = proc.stdout.split()
+    assert version == pinned[1]
+    assert (helm_path().parent.parent / "kube-version").read_text().strip() == f"{kube_client}.0"
 
 
 @pytest.mark.parametrize("values", [None, PRODUCTION_VALUES], ids=["defaults", "production"])
@@ -613,6 +626,6 @@ def test_helm_install_then_the_operator_reconciles_under_the_chart_identity(
         upgraded = control_plane.kubectl_json("get", "deployment", fullname, "-n", release_ns)
         assert "--verbose" in container(upgraded)["args"]
     finally:
-        helm("uninstall", release, "--namespace", release_ns, "--kubeconfig", kubeconfig, "--wait=false")
+        helm("uninstall", release, "--namespace", release_ns, "--kubeconfig", kubeconfig)
         for ns in (monitor_ns, release_ns):
             control_plane.kubectl("delete", "namespace", ns, "--wait=false", "--ignore-not-found")

@@ -22,7 +22,7 @@ from support.gitops_health import argocd_health, kstatus
 from support.kube_cluster import NodeCluster
 from support.live_ses import SesAccountProcess
 from support.monitors import monitor_document
-from support.tools import crds_dir, gitops_tools_dir, tools_dir
+from support.tools import crds_dir, gitops_tools_dir, helm_path
 from support.user_stack import readme_helm_install
 from support.waiting import scaled, wait_for
 
@@ -58,14 +58,14 @@ def ready(pod: dict[str, Any]) -> bool:
 @pytest.fixture(scope="module")
 def installed(kube_cluster: NodeCluster) -> Iterator[NodeCluster]:
     kube_cluster.apply_crds([crds_dir() / name for name in PROMETHEUS_OPERATOR_CRDS])
-    helm = [str(tools_dir() / "bin" / "helm"), *readme_helm_install()[1:]]
+    helm = [str(helm_path()), *readme_helm_install()[1:]]
     proc = kube_cluster.run_with_kubeconfig(helm, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     wait_operator_rolled_out(kube_cluster)
     yield kube_cluster
     kube_cluster.run_with_kubeconfig(
         [
-            str(tools_dir() / "bin" / "helm"),
+            str(helm_path()),
             "uninstall",
             "sesmonitor-operator",
             "-n",
@@ -108,7 +108,7 @@ def ses(accounts: dict[str, SesAccountProcess]) -> SesAccountProcess:
 
 def allow_exporter_images(cluster: NodeCluster, *images: str) -> None:
     """`helm upgrade --reuse-values` with only ``images`` in the exporter policy's allowedImages."""
-    helm = [str(tools_dir() / "bin" / "helm"), "upgrade", "sesmonitor-operator", str(CHART)]
+    helm = [str(helm_path()), "upgrade", "sesmonitor-operator", str(CHART)]
     allowed = f"--set=exporter.policy.allowedImages={{{','.join(images)}}}"
     proc = cluster.run_with_kubeconfig([*helm, "-n", RELEASE_NAMESPACE, "--reuse-values", allowed], cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
@@ -482,7 +482,7 @@ def test_the_docs_own_registry_install_runs_a_locally_built_image(
     assert installed.node is not None
     ours = next(ref for ref in installed.images if ref.startswith("ghcr.io/sesmonitor/sesmonitor:"))
     installed.node.ctr("images", "tag", "--force", ours, "registry.example/sesmonitor:0.1.0")
-    helm = str(tools_dir() / "bin" / "helm")
+    helm = str(helm_path())
     installed.run_with_kubeconfig(
         [helm, "uninstall", "sesmonitor-operator", "-n", RELEASE_NAMESPACE, "--wait"]
     )

@@ -39,6 +39,7 @@ rm -f "$results"/exit-code "$results"/pytest.rc
 node_dir=$(bash tests/node/build.sh)
 {
   echo "controlplane/build.sh $(bash tests/controlplane/build.sh)"
+  echo "tools/helm.sh $(bash tests/tools/helm.sh)"
   echo "node/build.sh $node_dir"
   echo "node/images.sh $(bash tests/node/images.sh --bin-dir "$node_dir/bin")"
 } >"$results/prebuilt.txt"

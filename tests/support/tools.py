@@ -1,7 +1,10 @@
 """Locate (building on first use) what the cluster tests run, each cached by every version it holds:
 
 - ``tools_dir()``: the control plane (``tests/controlplane/build.sh``): ``bin/{kube-apiserver,
-  kube-controller-manager,kubectl,etcd,helm}``;
+  kube-controller-manager,kubectl,etcd}``;
+- ``helm_path()``: the helm the tests and `make chart` use (``tests/tools/helm.sh``, Helm 4), in a
+  directory of its own (a Helm update rebuilds helm only); ``helm3_path()``: the Helm 3 the chart
+  still installs with (``tests/tools/helm.sh v3``, one test);
 - ``node_tools_dir()``: the node (``tests/node/build.sh``): ``bin/{kubelet,kube-scheduler,kube-proxy,
   containerd,containerd-shim-runc-v2,ctr,coredns,prometheus-operator,prometheus-config-reloader,pause}``
   and prometheus-operator's CRDs and example RBAC (``prometheus-operator/{crds,rbac}/``, ``crds_dir()``);
@@ -15,7 +18,7 @@
   ``node_modules/.bin/{node,renovate-config-validator,renovate}``.
 
 Each script returns at once when its outputs are there; otherwise it builds (progress on this process's
-stderr): 10-25 minutes for the control plane, 5-10 for the node, a few for the images.
+stderr): 10-25 minutes for the control plane, 5-10 for the node, a few for the images, 2-3 for a helm.
 """
 
 from __future__ import annotations
@@ -34,25 +37,29 @@ NODE_BUILD_SCRIPT = TESTS / "node" / "build.sh"
 IMAGES_SCRIPT = TESTS / "node" / "images.sh"
 LINT_TOOLS_SCRIPT = TESTS / "tools" / "build.sh"
 RENOVATE_SCRIPT = TESTS / "tools" / "renovate.sh"
+HELM_SCRIPT = TESTS / "tools" / "helm.sh"
 RUNC_SCRIPT = TESTS / "node" / "runc.sh"
 
 
-def _prebuilt(script: Path) -> Path | None:
-    """The output ``SESMONITOR_PREBUILT`` (a file of ``<script relative to tests/> <dir>`` lines) names
+def _prebuilt(script: Path, *args: str) -> Path | None:
+    """The output ``SESMONITOR_PREBUILT`` (a file of ``<script relative to tests/>[ <variant>] <dir>``
+    lines, the variant being the script's first argument unless an option: ``tools/helm.sh v3``) names
     for ``script``: `make test-cgroup2`'s guest shares the host's cache but has no build tools."""
     listing = os.environ.get("SESMONITOR_PREBUILT")
     if not listing:
         return None
+    name = str(script.relative_to(TESTS))
+    if args and not args[0].startswith("-"):
+        name += f" {args[0]}"
     for line in Path(listing).read_text().splitlines():
-        name, _, out = line.partition(" ")
-        if name == str(script.relative_to(TESTS)):
-            return Path(out)
+        if line.startswith(f"{name} /"):
+            return Path(line[len(name) + 1 :])
     return None
 
 
 def _run_build(script: Path, *args: str, holds: str = "bin/") -> Path:
     """The directory `script` prints last; it must hold `holds` (a directory with a trailing slash)."""
-    path = _prebuilt(script)
+    path = _prebuilt(script, *args)
     if path is None:
         proc = subprocess.run(
             ["bash", str(script), *args], stdout=subprocess.PIPE, stderr=None, text=True, check=False
@@ -98,6 +105,16 @@ def images_dir() -> Path:
 @functools.cache
 def lint_tools_dir() -> Path:
     return _run_build(LINT_TOOLS_SCRIPT)
+
+
+@functools.cache
+def helm_path() -> Path:
+    return _run_build(HELM_SCRIPT) / "bin" / "helm"
+
+
+@functools.cache
+def helm3_path() -> Path:
+    return _run_build(HELM_SCRIPT, "v3") / "bin" / "helm"
 
 
 @functools.cache

@@ -46,7 +46,7 @@ from support.controlplane import Cluster, ExistingCluster
 from support.kube_cluster import NodeCluster
 from support.live_ses import SesAccountProcess
 from support.monitoring import RELEASE, MonitoringStack, PrometheusAPI
-from support.tools import tools_dir
+from support.tools import helm_path, tools_dir
 from support.waiting import wait_for
 from support.webhook_receiver import Notification, WebhookReceiver
 
@@ -210,7 +210,7 @@ class UserStack:
         """README's ``helm install``, with the reconcile interval shortened; waits for the rollout."""
         started = time.monotonic()
         cluster = self.require_cluster()
-        helm = [str(tools_dir() / "bin" / "helm"), *readme_helm_install()[1:]]
+        helm = [str(helm_path()), *readme_helm_install()[1:]]
         helm += ["--set", f"reconcileInterval={self.reconcile_interval}"]
         proc = cluster.run_with_kubeconfig(helm, cwd=ROOT)
         if proc.returncode != 0:
@@ -319,7 +319,7 @@ class UserStack:
             ),
             lambda: cluster.run_with_kubeconfig(
                 [
-                    str(tools_dir() / "bin" / "helm"),
+                    str(helm_path()),
                     "uninstall",
                     OPERATOR_RELEASE,
                     "-n",

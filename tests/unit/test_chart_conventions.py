@@ -17,7 +17,7 @@ import yaml
 from sesmonitor.api import load
 from sesmonitor.operator.settings import CHILD_METADATA_ENV, from_environment
 from sesmonitor.render import render_all
-from support.tools import bin_dir
+from support.tools import helm_path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "sesmonitor-operator"
@@ -97,7 +97,7 @@ def test_artifacthub_links_images_and_crds_name_this_release() -> None:
 def helm_template(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HELM_", "KUBECONFIG"))}
     proc = subprocess.run(
-        [str(bin_dir() / "helm"), "template", "r", str(CHART), "--namespace", "ops", *args],
+        [str(helm_path()), "template", "r", str(CHART), "--namespace", "ops", *args],
         capture_output=True, text=True, check=False, timeout=60, env=env,
     )  # fmt: skip
     if check:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support.tools import bin_dir, lint_tools_dir
+from support.tools import helm_path, lint_tools_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = "deploy/helm/sesmonitor-operator"
@@ -19,7 +19,8 @@ def test_ct_lint() -> None:
     tools = lint_tools_dir()
     venv_bin = Path(sys.executable).parent  # yamllint and yamale (requirements-dev.lock)
     assert (venv_bin / "yamllint").exists(), "yamllint is missing: run scripts/setup.sh"
-    env = {**os.environ, "PATH": os.pathsep.join([str(bin_dir()), str(venv_bin), os.environ["PATH"]])}
+    path = [str(helm_path().parent), str(venv_bin), os.environ["PATH"]]  # ct runs `helm` from PATH
+    env = {**os.environ, "PATH": os.pathsep.join(path)}
     proc = subprocess.run(
         [
             str(tools / "bin" / "ct"),

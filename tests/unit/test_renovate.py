@@ -125,7 +125,12 @@ def test_every_sha_pinned_action_is_found_with_its_version() -> None:
 
 def test_every_go_pin_of_the_build_scripts_is_found_as_a_go_module() -> None:
     scripts = build_scripts()
-    assert {"tests/controlplane/build.sh", "tests/node/build.sh", "tests/tools/build.sh"} <= set(scripts)
+    assert {
+        "tests/controlplane/build.sh",
+        "tests/node/build.sh",
+        "tests/tools/build.sh",
+        "tests/tools/helm.sh",
+    } <= set(scripts)
     expected = sorted(
         (script, match["value"])
         for script in scripts
@@ -144,7 +149,12 @@ def test_every_go_pin_of_the_build_scripts_is_found_as_a_go_module() -> None:
         ("tests/node/images.sh", "prometheus/prometheus"),
     ]
     modules = {dep["depName"] for _, dep in deps("regex")}
-    assert {"k8s.io/kubernetes", "helm.sh/helm/v3", "github.com/prometheus/prometheus"} <= modules
+    assert {
+        "k8s.io/kubernetes",
+        "helm.sh/helm/v4",
+        "helm.sh/helm/v3",
+        "github.com/prometheus/prometheus",
+    } <= modules
     # The go.mod beside the build scripts move with them (one group per module: packageRules).
     assert {f["packageFile"] for f in extracted()["gomod"]} == {
         path.relative_to(ROOT).as_posix() for path in (ROOT / "tests").rglob("go.mod")

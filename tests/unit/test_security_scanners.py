@@ -22,7 +22,7 @@ import yaml
 
 from sesmonitor.api import load
 from sesmonitor.render import RenderDefaults, render_all
-from support.tools import bin_dir
+from support.tools import helm_path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "sesmonitor-operator"
@@ -129,7 +129,7 @@ def scanner(name: str) -> Path:
 
 def helm_template(*args: str, namespace: str = "sesmonitor-system") -> str:
     proc = subprocess.run(
-        [str(bin_dir() / "helm"), "template", "sesmonitor-operator", str(CHART), "--namespace", namespace,
+        [str(helm_path()), "template", "sesmonitor-operator", str(CHART), "--namespace", namespace,
          "--include-crds", *args],
         capture_output=True, text=True, check=False, timeout=120,
     )  # fmt: skip

@@ -100,3 +100,17 @@ def test_the_cluster_job_runs_on_cgroup_v2_and_keeps_its_cache_when_red() -> Non
             f"{name}: actions/cache saves on green only"
         )
     assert ci["jobs"]["cluster"]["runs-on"] == "ubuntu-24.04"  # cgroup v2 only, Docker's runc
+
+
+def test_the_release_packages_the_chart_with_the_tests_helm() -> None:
+    """release.yml's `helm package`/`helm push` run the Helm the tests build (tests/tools/helm.sh)."""
+    pinned = re.search(r"^HELM_VERSION=(\S+)$", (ROOT / "tests" / "tools" / "helm.sh").read_text(), re.M)
+    assert pinned, "tests/tools/helm.sh has no HELM_VERSION="
+    release = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    setups = [
+        step["with"]["version"]
+        for job in release["jobs"].values()
+        for step in job["steps"]
+        if step.get("uses", "").startswith("azure/setup-helm@")
+    ]
+    assert setups == [pinned[1]]
