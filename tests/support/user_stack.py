@@ -55,7 +55,13 @@ __all__ = ["RELEASE", "MonitorRef", "UserStack", "monitor_ref", "readme_helm_ins
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_NAMESPACE = "sesmonitor-system"
 OPERATOR_RELEASE = "sesmonitor-operator"
-CREDENTIALS_SECRET = "ses-monitor-aws"  # what examples/demo.yaml and the e2e monitors refer to
+CREDENTIALS_SECRET = "ses-monitor-aws"
+# Chart values that make objects of prometheus-operator's kinds, and those kinds' CRDs.
+MONITORING_VALUES = ("metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true")
+MONITORING_CRDS = (
+    "servicemonitors.monitoring.coreos.com",
+    "prometheusrules.monitoring.coreos.com",
+)  # what examples/demo.yaml and the e2e monitors refer to
 
 MonitorRef = tuple[str, str]  # (namespace, name)
 
@@ -212,6 +218,17 @@ class UserStack:
         """README's ``helm install``, with the reconcile interval shortened; waits for the rollout."""
         started = time.monotonic()
         cluster = self.require_cluster()
+        if any(value.startswith(MONITORING_VALUES) for value in self.chart_values):
+            # The operator's own ServiceMonitor and PrometheusRule need prometheus-operator's CRDs,
+            # which install_monitoring (running beside this) applies first.
+            wait_for(
+                lambda: cluster.kubectl(
+                    "wait", "--for=condition=Established", *(f"crd/{crd}" for crd in MONITORING_CRDS),
+                    "--timeout=5s", check=False, timeout=30,
+                ).returncode == 0,
+                180,
+                "prometheus-operator's CRDs before the chart's ServiceMonitor and PrometheusRule",
+            )  # fmt: skip
         helm = [str(tools_dir() / "bin" / "helm"), *readme_helm_install()[1:]]
         helm += ["--set", f"reconcileInterval={self.reconcile_interval}"]
         for value in self.chart_values:

@@ -14,5 +14,6 @@ family, `kstatus` deciding Stalled and Reconciling), `exporter_client` (the expo
 `pods` (why an exporter is unreachable, how far its Deployment is rolled out),
 `protection` (resume requests and each set's Events), `events` (Kubernetes Events), `settings`;
 under them `kube` (API calls), `policy` (what a spec may ask of its pod), `shapes` (what a pass
-saw and a condition, shared by the rooms) and `telemetry` (the operator's metrics, no I/O). Importing this package does not import kopf.
+saw and a condition, shared by the rooms) and `telemetry` (the operator's metrics, no I/O).
+Importing this package does not import kopf.
 """
