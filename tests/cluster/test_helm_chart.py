@@ -129,6 +129,7 @@ def test_default_render_is_one_locked_down_replica() -> None:
         "ClusterRoleBinding",
         "ConfigMap",
         "Deployment",
+        "Service",
         "ServiceAccount",
     ]
     (dep,) = objects["Deployment"]
@@ -158,11 +159,15 @@ def test_default_render_is_one_locked_down_replica() -> None:
     assert selector.items() <= spec["template"]["metadata"]["labels"].items()
     # The probe asks kopf's liveness endpoint, which --liveness serves on the probed port and path.
     probe = ctr["livenessProbe"]["httpGet"]
-    (port,) = ctr["ports"]
+    port, metrics = ctr["ports"]
     assert probe == {"path": "/healthz", "port": port["name"]}
     settings = operator_settings(ctr)
     # [::]: IPv6 and IPv4 alike (sesmonitor.listen), not forced to one family.
     assert settings.liveness_endpoint == f"http://[::]:{port['containerPort']}/healthz"
+    # The operator's own /metrics on a port of its own, behind the one Service of the chart.
+    assert settings.metrics_endpoint == f"http://[::]:{metrics['containerPort']}/metrics"
+    (service,) = objects["Service"]
+    assert service["spec"]["ports"][0]["targetPort"] == metrics["name"]
     assert settings.clusterwide
     assert settings.standalone
     exporter_resources = DEFAULT_VALUES["exporter"]["resources"]
