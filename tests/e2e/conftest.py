@@ -158,6 +158,7 @@ def _restore_operator(env: E2E) -> None:
     """Wait for SESMonitorOperatorDown at the webhook (it fired after the stop), then run the
     operator again: every test after the fixture finds it reconciling."""
     stopped = env.operator_before["stopped"]
+    waiting = time.time()
     try:
         env.operator_down_alert = wait_for(
             lambda: next(
@@ -171,14 +172,16 @@ def _restore_operator(env: E2E) -> None:
             max(10.0, stopped + OPERATOR_DOWN_WITHIN_SECONDS - time.time()),
             "SESMonitorOperatorDown at the webhook after the operator was stopped",
         )
+        seen = env.operator_down_alert["_seen"]
         print(
-            f"[e2e] SESMonitorOperatorDown at the webhook {env.operator_down_alert['_seen'] - stopped:.0f}s"
-            " after the operator was stopped",
+            f"[e2e] SESMonitorOperatorDown at the webhook {seen - stopped:.0f}s after the operator was"
+            f" stopped (the staging waited {seen - waiting:.0f}s of it)",
             flush=True,
         )
     finally:
         env.stack.scale_operator(1)
         env.operator_before["restored"] = time.time()
+        print(f"[e2e] operator restored in {time.time() - waiting:.1f}s", flush=True)
 
 
 def _selected(request: pytest.FixtureRequest, module: str) -> bool:
