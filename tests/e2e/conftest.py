@@ -19,9 +19,10 @@ only check where each story has got to:
 - e2e-protect/guard (when `test_protection_on_cluster.py` is selected): spec.protection in Enforce,
   staged here so that its refresh and 2-minute hold run beside the alert path's stories;
 - the operator itself: installed with its ServiceMonitor and PrometheusRule (`OPERATOR_MONITORING`);
-  once Prometheus has scraped it, its Deployment is scaled to 0 while the stories are staged (they need
-  the exporters and Prometheus, not the operator), and back to 1 once SESMonitorOperatorDown reached the
-  webhook, before any test reads a status (test_operator_self_monitoring.py checks what happened).
+  once Prometheus has seen it reconcile every monitor (their children applied), its Deployment is
+  scaled to 0 while the exporters start and the stories are staged (they need the exporters and
+  Prometheus, not the operator), and back to 1 once SESMonitorOperatorDown reached the webhook, before
+  any test reads a status (test_operator_self_monitoring.py checks what happened).
 
 Time is compressed where the API allows it: window 5m (its minimum), `for` 30s, scrapes every 5s, rules
 every 2s (the `Prometheus` object), the operator reconciles every 5s (the chart's reconcileInterval). The
@@ -108,10 +109,11 @@ def e2e(
         stack.start()
         for doc in manifests.values():
             stack.apply_monitor(doc)
+        # Once every monitor's children are applied the operator may stop: the exporters start, are
+        # scraped and staged without it.
+        before = _stop_operator(stack, len(manifests))
         for ref in manifests:
             stack.wait_exporter_ready(ref)
-        # Every child is applied: the operator may stop while the exporters are scraped and staged.
-        before = _stop_operator(stack)
         for ref in ALL:
             stack.wait_scraped(ref)
         started = time.time()
@@ -133,20 +135,23 @@ def e2e(
         stack.stop()
 
 
-def _stop_operator(stack: UserStack) -> dict[str, float]:
-    """Once Prometheus scrapes the operator and has seen it reconcile, scale it to 0; what it had
-    seen, and when the operator was stopped (``stopped``)."""
+def _stop_operator(stack: UserStack, monitors: int) -> dict[str, float]:
+    """Once Prometheus scrapes the operator and has seen it reconcile each of ``monitors`` SesMonitors
+    (so their children are applied), scale it to 0; what Prometheus had seen, and when the operator
+    was stopped (``stopped``)."""
     prometheus = stack.prometheus
     selector = f'job="{OPERATOR_JOB}", namespace="{OPERATOR_NAMESPACE}"'
     successes = f'sum(sesmonitor_operator_reconciles_total{{{selector}, result="success"}})'
+    reconciled = f"count(sesmonitor_operator_last_successful_reconcile_timestamp_seconds{{{selector}}})"
     before: dict[str, float] = wait_for(
         lambda: (
             (up := prometheus.query_value(f"up{{{selector}}}")) == 1
+            and (prometheus.query_value(reconciled) or 0) >= monitors
             and (done := prometheus.query_value(successes))
             and {"up": up, "reconciles": done}
         ),
-        90,
-        "Prometheus to scrape the operator and see it reconcile",
+        120,
+        f"Prometheus to scrape the operator and see it reconcile {monitors} SesMonitors",
     )
     stack.scale_operator(0)
     before["stopped"] = time.time()
