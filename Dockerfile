@@ -39,6 +39,7 @@ ENV PATH=/opt/sesmonitor/bin:$PATH \
 COPY --from=build /opt/sesmonitor /opt/sesmonitor
 # Numeric non-root user, so runAsNonRoot can verify it without a passwd lookup.
 USER 65532:65532
-# 9435: the exporter's /metrics, /status, /healthz, /readyz. 8080: the operator's liveness endpoint.
-EXPOSE 9435 8080
+# 9435: the exporter's /metrics, /status, /healthz, /readyz. 8080, 8081: the operator's liveness
+# endpoint and its own /metrics.
+EXPOSE 9435 8080 8081
 ENTRYPOINT ["sesmonitor-operator"]

@@ -142,6 +142,7 @@ def test_default_render_is_one_locked_down_replica() -> None:
         "ClusterRoleBinding",
         "ConfigMap",
         "Deployment",
+        "Service",
         "ServiceAccount",
     ]
     (dep,) = objects["Deployment"]
@@ -171,11 +172,15 @@ def test_default_render_is_one_locked_down_replica() -> None:
     assert selector.items() <= spec["template"]["metadata"]["labels"].items()
     # The probe asks kopf's liveness endpoint, which --liveness serves on the probed port and path.
     probe = ctr["livenessProbe"]["httpGet"]
-    (port,) = ctr["ports"]
+    port, metrics = ctr["ports"]
     assert probe == {"path": "/healthz", "port": port["name"]}
     settings = operator_settings(ctr)
     # [::]: IPv6 and IPv4 alike (sesmonitor.listen), not forced to one family.
     assert settings.liveness_endpoint == f"http://[::]:{port['containerPort']}/healthz"
+    # The operator's own /metrics on a port of its own, behind the one Service of the chart.
+    assert settings.metrics_endpoint == f"http://[::]:{metrics['containerPort']}/metrics"
+    (service,) = objects["Service"]
+    assert service["spec"]["ports"][0]["targetPort"] == metrics["name"]
     assert settings.clusterwide
     assert settings.standalone
     exporter_resources = DEFAULT_VALUES["exporter"]["resources"]
@@ -470,6 +475,21 @@ def local_operator(
             proc.wait(timeout=10)
 
 
+def operator_metrics(url: str) -> dict[tuple[str, str], float]:
+    """{(sample name, result or code label): value summed} of the operator's sesmonitor_operator_* series."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    out: dict[tuple[str, str], float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.startswith("sesmonitor_operator_"):
+                key = (sample.name, sample.labels.get("result") or sample.labels.get("code") or "")
+                out[key] = out.get(key, 0.0) + sample.value
+    return out
+
+
 def live(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as resp:
@@ -494,13 +514,14 @@ def test_helm_install_then_the_operator_reconciles_under_the_chart_identity(
         item["metadata"]["name"]
         for item in control_plane.kubectl_json("get", "customresourcedefinitions")["items"]
     }
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     values = tmp_path / "values.yaml"
     values.write_text(
         yaml.safe_dump(
             {
                 "image": {"digest": DIGEST},
                 "liveness": {"port": port},
+                "metrics": {"port": metrics_port},
                 "reconcileInterval": "2s",
                 # kube-prometheus-stack's selection label, once for every monitor (the monitor sets none).
                 "serviceMonitor": {"labels": {"release": "kube-prometheus-stack"}},
@@ -588,6 +609,11 @@ def test_helm_install_then_the_operator_reconciles_under_the_chart_identity(
             except Exception:
                 print(log.read_text()[-5000:])
                 raise
+            # Its own /metrics, as the chart's command line serves it: the passes counted, and no
+            # API call of theirs refused (the metrics asked for no rights of their own).
+            samples = operator_metrics(f"http://127.0.0.1:{metrics_port}/metrics")
+            assert samples.get(("sesmonitor_operator_reconciles_total", "success"), 0) > 0, samples
+            assert not [key for key in samples if key[0].startswith("sesmonitor_operator_kubernetes_api")]
         found = children(control_plane, monitor_ns, "ses")
         (exporter,) = found["deployment"]["spec"]["template"]["spec"]["containers"]
         assert exporter["image"] == f"ghcr.io/sesmonitor/sesmonitor@{DIGEST}"  # the chart's image, by digest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -19,13 +20,32 @@ from operator_helpers import (
     monitor_ready,
     sesmonitor,
 )
+from prometheus_client.parser import text_string_to_metric_families
 
-from support.controlplane import Cluster
+from sesmonitor.operator.telemetry import ACTIVE
+from support.controlplane import Cluster, free_port
 
 pytest_plugins = ["fixtures_operator"]
 
 PEERING_CRDS = ROOT / "crds" / "kopf-peering.yaml"
 RELEASE = "sesmonitor-operator-ha"  # contains the chart name: the full name is the release name
+
+
+def metrics_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/metrics"
+
+
+def active_gauge(port: int) -> float | None:
+    """sesmonitor_operator_active as the replica on ``port`` serves it; None while it does not answer."""
+    try:
+        with urllib.request.urlopen(metrics_url(port), timeout=5) as response:
+            text = response.read().decode()
+    except OSError:
+        return None
+    for family in text_string_to_metric_families(text):
+        if family.name == ACTIVE:
+            return float(family.samples[0].value)
+    return None
 
 
 def test_two_replicas_one_active_and_failover(
@@ -78,8 +98,15 @@ def test_two_replicas_one_active_and_failover(
     (tmp_path / "active").mkdir()
     (tmp_path / "standby").mkdir()
     try:
-        active.start("--peering", "sesmonitor", "--priority", "100")
-        standby.start("--peering", "sesmonitor", "--priority", "10", "--log-format", "json")
+        # Each replica's own /metrics: sesmonitor_operator_active says which one works.
+        ports = {"active": free_port(), "standby": free_port()}
+        active.start(
+            "--peering", "sesmonitor", "--priority", "100", f"--metrics={metrics_url(ports['active'])}"
+        )
+        standby.start(
+            "--peering", "sesmonitor", "--priority", "10", "--log-format", "json",
+            f"--metrics={metrics_url(ports['standby'])}",
+        )  # fmt: skip
 
         def both_registered() -> bool:
             peering = get_json(control_plane, "clusterkopfpeering", "sesmonitor") or {}
@@ -88,6 +115,12 @@ def test_two_replicas_one_active_and_failover(
         control_plane.wait_for(both_registered, timeout=20, what="both replicas in the ClusterKopfPeering")
         control_plane.wait_for(
             lambda: "Pausing" in standby.log_text(), timeout=20, what="the standby to pause"
+        )
+        # The peering state as kopf decides it, read from the same object (every 10 s).
+        control_plane.wait_for(
+            lambda: (active_gauge(ports["active"]), active_gauge(ports["standby"])) == (1.0, 0.0),
+            timeout=30,
+            what="sesmonitor_operator_active 1 on the active replica, 0 on the standby",
         )
 
         exporters.serve(namespace, "prod")
@@ -106,6 +139,11 @@ def test_two_replicas_one_active_and_failover(
         active.stop()
         control_plane.wait_for(
             lambda: "Resuming" in standby.log_text(), timeout=30, what="the standby to resume"
+        )
+        control_plane.wait_for(
+            lambda: active_gauge(ports["standby"]) == 1.0,
+            timeout=30,
+            what="the standby to report itself active",
         )
         before = children(control_plane, namespace, "prod")["configmap"]["metadata"]["uid"]
         control_plane.kubectl("delete", "-n", namespace, "configmap/sesmon-prod")

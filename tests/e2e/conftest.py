@@ -17,7 +17,12 @@ only check where each story has got to:
 - e2e-unlabelled/steady: like e2e-healthy, but without the `release` label on its ServiceMonitor and
   PrometheusRule: Prometheus must not pick it up;
 - e2e-protect/guard (when `test_protection_on_cluster.py` is selected): spec.protection in Enforce,
-  staged here so that its refresh and 2-minute hold run beside the alert path's stories.
+  staged here so that its refresh and 2-minute hold run beside the alert path's stories;
+- the operator itself: installed with its ServiceMonitor and PrometheusRule (`OPERATOR_MONITORING`);
+  once Prometheus has seen it reconcile every monitor (their children applied), its Deployment is
+  scaled to 0 while the exporters start and the stories are staged (they need the exporters and
+  Prometheus, not the operator), and back to 1 once SESMonitorOperatorDown reached the webhook, before
+  any test reads a status (test_operator_self_monitoring.py checks what happened).
 
 Time is compressed where the API allows it: window 5m (its minimum), `for` 30s, scrapes every 5s, rules
 every 2s (the `Prometheus` object), the operator reconciles every 5s (the chart's reconcileInterval). The
@@ -45,6 +50,9 @@ from e2e_helpers import (
     DOWN,
     E2E,
     HEALTHY,
+    OPERATOR_DOWN_WITHIN_SECONDS,
+    OPERATOR_JOB,
+    OPERATOR_MONITORING,
     PROTECT,
     PROTECT_SETS,
     PROTECTION_TESTS,
@@ -53,12 +61,13 @@ from e2e_helpers import (
     key,
     manifest,
     naive_rule,
+    parse_time,
     protect_manifest,
 )
 
 from support.demo_runs import DemoRun, start_demo
 from support.kube_cluster import NodeCluster
-from support.user_stack import MonitorRef, UserStack
+from support.user_stack import OPERATOR_NAMESPACE, MonitorRef, UserStack
 from support.waiting import wait_for
 
 
@@ -67,7 +76,12 @@ def e2e(
     kube_cluster: NodeCluster, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[E2E]:
     workdir = tmp_path_factory.mktemp("e2e")
-    stack = UserStack(workdir, cluster=kube_cluster, log=lambda m: print(f"[e2e] {m}", flush=True))
+    stack = UserStack(
+        workdir,
+        cluster=kube_cluster,
+        chart_values=OPERATOR_MONITORING,
+        log=lambda m: print(f"[e2e] {m}", flush=True),
+    )
     try:
         accounts = {
             "bursts": stack.add_account(
@@ -95,12 +109,15 @@ def e2e(
         stack.start()
         for doc in manifests.values():
             stack.apply_monitor(doc)
+        # Once every monitor's children are applied the operator may stop: the exporters start, are
+        # scraped and staged without it.
+        before = _stop_operator(stack, len(manifests))
         for ref in manifests:
             stack.wait_exporter_ready(ref)
         for ref in ALL:
             stack.wait_scraped(ref)
         started = time.time()
-        env = E2E(stack, accounts, started, side_stories=side_stories)
+        env = E2E(stack, accounts, started, side_stories=side_stories, operator_before=before)
         _stage_events(env)
         phase = wait_for(
             lambda: env.stack.prometheus.query_value(
@@ -111,10 +128,65 @@ def e2e(
             "the first refresh of e2e-bursts",
         )
         kube_cluster.apply(naive_rule(phase % 60))
+        _restore_operator(env)
         print(f"[e2e] stories staged {time.time() - started:.0f}s after the exporters were scraped")
         yield env
     finally:
         stack.stop()
+
+
+def _stop_operator(stack: UserStack, monitors: int) -> dict[str, float]:
+    """Once Prometheus scrapes the operator and has seen it reconcile each of ``monitors`` SesMonitors
+    (so their children are applied), scale it to 0; what Prometheus had seen, and when the operator
+    was stopped (``stopped``)."""
+    prometheus = stack.prometheus
+    selector = f'job="{OPERATOR_JOB}", namespace="{OPERATOR_NAMESPACE}"'
+    successes = f'sum(sesmonitor_operator_reconciles_total{{{selector}, result="success"}})'
+    reconciled = f"count(sesmonitor_operator_last_successful_reconcile_timestamp_seconds{{{selector}}})"
+    before: dict[str, float] = wait_for(
+        lambda: (
+            (up := prometheus.query_value(f"up{{{selector}}}")) == 1
+            and (prometheus.query_value(reconciled) or 0) >= monitors
+            and (done := prometheus.query_value(successes))
+            and {"up": up, "reconciles": done}
+        ),
+        120,
+        f"Prometheus to scrape the operator and see it reconcile {monitors} SesMonitors",
+    )
+    stack.scale_operator(0)
+    before["stopped"] = time.time()
+    print(f"[e2e] operator scraped ({before['reconciles']:.0f} reconciles) and stopped", flush=True)
+    return before
+
+
+def _restore_operator(env: E2E) -> None:
+    """Wait for SESMonitorOperatorDown at the webhook (it fired after the stop), then run the
+    operator again: every test after the fixture finds it reconciling."""
+    stopped = env.operator_before["stopped"]
+    waiting = time.time()
+    try:
+        env.operator_down_alert = wait_for(
+            lambda: next(
+                (
+                    {**a, "_seen": time.time()}
+                    for a in env.operator_notifications("firing")
+                    if parse_time(a["startsAt"]) >= stopped
+                ),
+                None,
+            ),
+            max(10.0, stopped + OPERATOR_DOWN_WITHIN_SECONDS - time.time()),
+            "SESMonitorOperatorDown at the webhook after the operator was stopped",
+        )
+        seen = env.operator_down_alert["_seen"]
+        print(
+            f"[e2e] SESMonitorOperatorDown at the webhook {seen - stopped:.0f}s after the operator was"
+            f" stopped (the staging waited {seen - waiting:.0f}s of it)",
+            flush=True,
+        )
+    finally:
+        env.stack.scale_operator(1)
+        env.operator_before["restored"] = time.time()
+        print(f"[e2e] operator restored in {time.time() - waiting:.1f}s", flush=True)
 
 
 def _selected(request: pytest.FixtureRequest, module: str) -> bool:

@@ -31,6 +31,23 @@ PROTECT: MonitorRef = ("e2e-protect", "guard")
 PROTECT_SETS = ["marketing", "transactional"]
 PROTECTION_TESTS = "test_protection_on_cluster.py"
 
+# The operator's own ServiceMonitor and PrometheusRule (chart values), selected like the monitors'
+# children by `release`, scraped every 5s, its down alert's `for` compressed like the monitors' alerts.
+OPERATOR_DOWN = "SESMonitorOperatorDown"
+OPERATOR_JOB = "sesmonitor-operator-metrics"
+OPERATOR_DOWN_FOR_SECONDS = 10
+OPERATOR_MONITORING = (
+    "metrics.serviceMonitor.enabled=true",
+    f"metrics.serviceMonitor.labels.release={RELEASE}",
+    "metrics.serviceMonitor.interval=5s",
+    "metrics.prometheusRule.enabled=true",
+    f"metrics.prometheusRule.labels.release={RELEASE}",
+    f"metrics.prometheusRule.for.operatorDown={OPERATOR_DOWN_FOR_SECONDS}s",
+)
+# From the operator's scale to 0 to SESMonitorOperatorDown at the webhook: its pod terminating, the
+# target dropped, `for`, Alertmanager's group_wait; measured about 20-40s.
+OPERATOR_DOWN_WITHIN_SECONDS = 120
+
 BURST_EVERY_MINUTES = 2
 NAIVE_ALERT = "NaiveBounceRate"
 DEMO_TEST = "test_demo_once"
@@ -121,6 +138,18 @@ class E2E:
     side_stories: tuple[MonitorRef, ...] = ()  # staged beside ALL for other modules (PROTECT)
     events: dict[str, float] = field(default_factory=dict)  # what the fixture did, and when (wall clock)
     deleted_pod: str = ""  # the exporter Pod of e2e-down the fixture deleted
+    # The operator's outage the fixture staged: what Prometheus had of it before, the alert it got.
+    operator_before: dict[str, float] = field(default_factory=dict)
+    operator_down_alert: dict[str, Any] = field(default_factory=dict)
+
+    def operator_notifications(self, status: str | None = None) -> list[dict[str, Any]]:
+        """SESMonitorOperatorDown as sent to the webhook (no `sesmonitor` label: not a monitor's)."""
+        return [
+            {**alert, "_receiver": notification.get("_receiver")}
+            for notification, alert in alerts_of(self.stack.require_webhook().notifications())
+            if alert.get("labels", {}).get("alertname") == OPERATOR_DOWN
+            and (status is None or alert.get("status") == status)
+        ]
 
     def notifications(
         self, ref: MonitorRef, alertname: str | None = None, status: str | None = None

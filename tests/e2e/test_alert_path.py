@@ -114,7 +114,11 @@ def test_prometheus_loads_the_labelled_rules_without_errors(e2e: E2E) -> None:
     labelled = [o for o in objects["items"] if o["metadata"].get("labels", {}).get("release") == RELEASE]
     expected = {g["name"]: len(g["rules"]) for o in labelled for g in o["spec"]["groups"]}
     stories = (*ALL, *e2e.side_stories)
-    assert set(expected) == {f"sesmonitor/{key(ref)}" for ref in stories} | {"e2e-control"}
+    # The monitors' groups, the control rule and the operator's own (the chart's metrics.prometheusRule).
+    assert set(expected) == {f"sesmonitor/{key(ref)}" for ref in stories} | {
+        "e2e-control",
+        "sesmonitor-operator",
+    }
 
     def evaluated() -> list[dict[str, Any]]:
         groups = [g for g in prometheus.rules() if g["name"] in expected]

@@ -34,7 +34,7 @@ import contextlib
 import json
 import shlex
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
@@ -55,7 +55,13 @@ __all__ = ["RELEASE", "MonitorRef", "UserStack", "monitor_ref", "readme_helm_ins
 ROOT = Path(__file__).resolve().parents[2]
 OPERATOR_NAMESPACE = "sesmonitor-system"
 OPERATOR_RELEASE = "sesmonitor-operator"
-CREDENTIALS_SECRET = "ses-monitor-aws"  # what examples/demo.yaml and the e2e monitors refer to
+CREDENTIALS_SECRET = "ses-monitor-aws"
+# Chart values that make objects of prometheus-operator's kinds, and those kinds' CRDs.
+MONITORING_VALUES = ("metrics.serviceMonitor.enabled=true", "metrics.prometheusRule.enabled=true")
+MONITORING_CRDS = (
+    "servicemonitors.monitoring.coreos.com",
+    "prometheusrules.monitoring.coreos.com",
+)  # what examples/demo.yaml and the e2e monitors refer to
 
 MonitorRef = tuple[str, str]  # (namespace, name)
 
@@ -102,6 +108,8 @@ class UserStack:
     host_ip: str | None = None
     node_ip: str | None = None
     reconcile_interval: str = "5s"
+    # More chart values (`--set KEY=VALUE` each), e.g. the e2e tier's operator self-monitoring.
+    chart_values: Sequence[str] = ()
     webhook_port: int = 0
     on_notification: Callable[[Notification], None] | None = None
     log: Callable[[str], None] = lambda _msg: None
@@ -210,8 +218,21 @@ class UserStack:
         """README's ``helm install``, with the reconcile interval shortened; waits for the rollout."""
         started = time.monotonic()
         cluster = self.require_cluster()
+        if any(value.startswith(MONITORING_VALUES) for value in self.chart_values):
+            # The operator's own ServiceMonitor and PrometheusRule need prometheus-operator's CRDs,
+            # which install_monitoring (running beside this) applies first.
+            wait_for(
+                lambda: cluster.kubectl(
+                    "wait", "--for=condition=Established", *(f"crd/{crd}" for crd in MONITORING_CRDS),
+                    "--timeout=5s", check=False, timeout=30,
+                ).returncode == 0,
+                180,
+                "prometheus-operator's CRDs before the chart's ServiceMonitor and PrometheusRule",
+            )  # fmt: skip
         helm = [str(helm_path()), *readme_helm_install()[1:]]
         helm += ["--set", f"reconcileInterval={self.reconcile_interval}"]
+        for value in self.chart_values:
+            helm += ["--set", value]
         proc = cluster.run_with_kubeconfig(helm, cwd=ROOT)
         if proc.returncode != 0:
             raise RuntimeError(f"helm install failed:\n{proc.stdout}\n{proc.stderr}")
@@ -292,6 +313,18 @@ class UserStack:
     def sesmonitor(self, ref: MonitorRef) -> dict[str, Any]:
         doc: dict[str, Any] = self.require_cluster().kubectl_json("get", "sesmonitor", ref[1], "-n", ref[0])
         return doc
+
+    def scale_operator(self, replicas: int, timeout: float = 180) -> None:
+        """Scale the operator's Deployment (the cluster's Deployment controller acts on it); with
+        replicas, wait for the rollout. 0 returns at once: its pods terminate meanwhile."""
+        cluster = self.require_cluster()
+        deployment = f"deployment/{OPERATOR_RELEASE}"
+        cluster.kubectl("-n", OPERATOR_NAMESPACE, "scale", deployment, f"--replicas={replicas}")
+        if replicas:
+            cluster.kubectl(
+                "-n", OPERATOR_NAMESPACE, "rollout", "status", deployment, f"--timeout={int(timeout)}s",
+                timeout=timeout + 20,
+            )  # fmt: skip
 
     def kubeconfig_path(self) -> Path:
         return self.require_cluster().kubeconfig_path

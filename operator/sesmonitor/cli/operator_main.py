@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--liveness", metavar="URL",
         help="serve liveness at e.g. http://[::]:8080/healthz ([::]: IPv6 and IPv4); env SESMONITOR_LIVENESS",
     )  # fmt: skip
+    p.add_argument(
+        "--metrics", metavar="URL",
+        help="serve the operator's own Prometheus metrics at e.g. http://[::]:8081/metrics (a port of"
+        " its own); env SESMONITOR_METRICS",
+    )  # fmt: skip
     p.add_argument("--log-format", choices=["text", "json"], help="log line format (default text)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.add_argument(
@@ -120,6 +125,8 @@ def settings_from(args: argparse.Namespace, base: OperatorSettings) -> OperatorS
         changes["peering_priority"] = args.priority
     if args.liveness:
         changes["liveness_endpoint"] = args.liveness
+    if args.metrics:
+        changes["metrics_endpoint"] = args.metrics
     if args.log_format:
         changes["log_format"] = args.log_format
     if args.verbose:

@@ -4,13 +4,14 @@ Only GET, server-side apply (PATCH application/apply-patch+yaml), merge-patch of
 subresource, and a list of one exporter's pods by label when it cannot be reached (to say why): no
 watch or delete (kopf does the watching of SesMonitors; garbage collection deletes children).
 Errors become `KubeError`, which says whether the object or its whole resource type (a missing CRD)
-was not found.
+was not found; each is also reported to ``on_error(operation, status)`` (the operator's metrics),
+except the 404 of a GET that finds no such object, which is an answer, not a failure.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 from urllib.parse import quote
 
@@ -25,7 +26,11 @@ PLURALS: Final[Mapping[tuple[str, str], str]] = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"): "servicemonitors",
     ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrules",
     (API_VERSION, "SesMonitor"): PLURAL,
+    # Read only, for the peering state (sesmonitor.operator.peering).
+    ("kopf.dev/v1", "ClusterKopfPeering"): "clusterkopfpeerings",
+    ("kopf.dev/v1", "KopfPeering"): "kopfpeerings",
 }
+CLUSTER_SCOPED: Final = frozenset({"ClusterKopfPeering"})
 
 REQUEST_TIMEOUT: Final = (5.0, 30.0)
 
@@ -70,7 +75,10 @@ def resource_path(api_version: str, kind: str, namespace: str, name: str, subres
     except KeyError:
         raise ValueError(f"the operator does not manage {kind} ({api_version})") from None
     prefix = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-    path = f"{prefix}/namespaces/{quote(namespace, safe='')}/{plural}"
+    if kind in CLUSTER_SCOPED:
+        path = f"{prefix}/{plural}"
+    else:
+        path = f"{prefix}/namespaces/{quote(namespace, safe='')}/{plural}"
     if name:
         path += f"/{quote(name, safe='')}"
     return f"{path}/{subresource}" if subresource else path
@@ -93,12 +101,35 @@ def _error(status: int, body: str, name: str, fallback: str) -> KubeError:
 
 
 class KubeApi:
-    """`Api` over ``kubernetes.client.ApiClient`` (thread-safe; one per operator)."""
+    """`Api` over ``kubernetes.client.ApiClient`` (thread-safe; one per operator). ``on_error``:
+    called with the operation (get, list, apply, patch_status, patch_metadata) and the HTTP status
+    (0: no answer) of every failed call."""
 
-    def __init__(self, api_client: Any) -> None:
+    def __init__(self, api_client: Any, on_error: Callable[[str, int], None] | None = None) -> None:
         self._client = api_client
+        self._on_error = on_error
 
     def _call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        name: str,
+        *,
+        body: Any = None,
+        content_type: str | None = None,
+        query: list[tuple[str, str]] | None = None,
+        absent_ok: bool = False,
+    ) -> dict[str, Any]:
+        try:
+            return self._request(method, path, name, body=body, content_type=content_type, query=query)
+        except KubeError as exc:
+            absent = absent_ok and exc.status == 404 and not exc.type_missing
+            if self._on_error is not None and not absent:
+                self._on_error(operation, exc.status)
+            raise
+
+    def _request(
         self,
         method: str,
         path: str,
@@ -139,7 +170,9 @@ class KubeApi:
 
     def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         try:
-            return self._call("GET", resource_path(api_version, kind, namespace, name), name)
+            return self._call(
+                "get", "GET", resource_path(api_version, kind, namespace, name), name, absent_ok=True
+            )
         except KubeError as exc:
             if exc.status == 404 and not exc.type_missing:
                 return None
@@ -147,7 +180,7 @@ class KubeApi:
 
     def namespace_uid(self, name: str) -> str:
         """A namespace's UID (the kube-system one names the cluster: it lives as long as the cluster)."""
-        doc = self._call("GET", f"/api/v1/namespaces/{quote(name, safe='')}", name)
+        doc = self._call("get", "GET", f"/api/v1/namespaces/{quote(name, safe='')}", name)
         return str((doc.get("metadata") or {}).get("uid") or "")
 
     def list_objects(
@@ -155,7 +188,11 @@ class KubeApi:
     ) -> list[dict[str, Any]]:
         labels = ",".join(f"{key}={value}" for key, value in sorted(selector.items()))
         doc = self._call(
-            "GET", resource_path(api_version, kind, namespace, ""), "", query=[("labelSelector", labels)]
+            "list",
+            "GET",
+            resource_path(api_version, kind, namespace, ""),
+            "",
+            query=[("labelSelector", labels)],
         )
         return [item for item in doc.get("items") or [] if isinstance(item, dict)]
 
@@ -163,6 +200,7 @@ class KubeApi:
         meta = obj["metadata"]
         path = resource_path(obj["apiVersion"], obj["kind"], meta["namespace"], meta["name"])
         return self._call(
+            "apply",
             "PATCH",
             path,
             meta["name"],
@@ -175,6 +213,7 @@ class KubeApi:
         self, api_version: str, kind: str, namespace: str, name: str, status: Mapping[str, Any]
     ) -> dict[str, Any]:
         return self._call(
+            "patch_status",
             "PATCH",
             resource_path(api_version, kind, namespace, name, "status"),
             name,
@@ -187,6 +226,7 @@ class KubeApi:
     ) -> dict[str, Any]:
         """A merge patch of the object's metadata (e.g. removing an annotation with a null)."""
         return self._call(
+            "patch_metadata",
             "PATCH",
             resource_path(api_version, kind, namespace, name),
             name,

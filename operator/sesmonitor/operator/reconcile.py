@@ -19,6 +19,7 @@ import dataclasses
 import datetime
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -45,6 +46,7 @@ from sesmonitor.operator.protection import (
 from sesmonitor.operator.settings import OperatorSettings
 from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
 from sesmonitor.operator.status import compute as status_mod
+from sesmonitor.operator.telemetry import DELETED, ERROR, REFUSED, SUCCESS, UNEXPECTED, OperatorTelemetry
 from sesmonitor.render import child_names, render_all, selector_labels
 
 logger = logging.getLogger(__name__)
@@ -101,6 +103,7 @@ class Reconciler:
     post: Poster
     fetch: Callable[[str, float], ExporterReading] = fetch_status
     clock: Callable[[], datetime.datetime] = _now
+    telemetry: OperatorTelemetry = field(default_factory=OperatorTelemetry)
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
     # uids of SesMonitors seen deleted; their timers stop (see handlers) and any late pass no-ops.
@@ -115,11 +118,33 @@ class Reconciler:
             self.deleted.add(uid)
         with self._locks_guard:
             self._locks.pop(f"{namespace}/{name}", None)
+        self.telemetry.forget(namespace, name)
 
     def reconcile(self, namespace: str, name: str) -> Result:
-        """One pass; serialised per SesMonitor (a create handler and a timer may fire together)."""
+        """One pass; serialised per SesMonitor (a create handler and a timer may fire together);
+        its result, reason and duration go to the operator's metrics."""
         with self._lock(f"{namespace}/{name}"):
-            return self._reconcile(namespace, name)
+            started = time.monotonic()
+            result, reason = ERROR, UNEXPECTED
+            try:
+                done = self._reconcile(namespace, name)
+                result, reason = (DELETED, "Deleted") if done.gone else (SUCCESS, shapes.APPLIED)
+                return done
+            except ReconcileFailed as exc:
+                result, reason = (REFUSED if exc.permanent else ERROR), exc.reason
+                raise
+            except KubeError as exc:  # reading the SesMonitor itself failed
+                reason = reason_of(exc)
+                raise
+            finally:
+                self.telemetry.reconciled(
+                    namespace,
+                    name,
+                    result=result,
+                    reason=reason,
+                    seconds=time.monotonic() - started,
+                    now=self.clock().timestamp(),
+                )
 
     # -- the pass ----------------------------------------------------------------------------------
 
@@ -275,6 +300,7 @@ class Reconciler:
                 previous=previous,
                 now=self.clock(),
             )
+        self.telemetry.observe_conditions(namespace, name, new["conditions"])
         patch = status_mod.status_patch(previous, new)
         written = False
         if patch is not None:
@@ -332,19 +358,23 @@ def outcome_of(report: ApplyReport) -> ReconcileOutcome:
             f"the {' and '.join(kinds)} {types} not served (monitoring.coreos.com/v1): install"
             " prometheus-operator or its CRDs; the exporter is deployed meanwhile",
         )
-    if error.type_missing:
-        reason = RESOURCE_TYPE_MISSING
-    elif error.status == 403:
-        reason = FORBIDDEN
-    elif error.status in {400, 422}:
-        reason = INVALID_CHILD
-    elif error.status == 409:
-        reason = CONFLICT
-    elif error.status in {0, 429} or error.status >= 500:
-        reason = API_UNAVAILABLE
-    else:
-        reason = API_ERROR
+    reason = reason_of(error)
     return ReconcileOutcome(False, reason, details, transient=reason in TRANSIENT_REASONS)
+
+
+def reason_of(error: KubeError) -> str:
+    """Reconciled's reason for a failed API call."""
+    if error.type_missing:
+        return RESOURCE_TYPE_MISSING
+    if error.status == 403:
+        return FORBIDDEN
+    if error.status in {400, 422}:
+        return INVALID_CHILD
+    if error.status == 409:
+        return CONFLICT
+    if error.status in {0, 429} or error.status >= 500:
+        return API_UNAVAILABLE
+    return API_ERROR
 
 
 def backoff(retry: int, settings: OperatorSettings) -> float:

@@ -6,17 +6,27 @@ import asyncio
 import concurrent.futures
 import contextlib
 import dataclasses
+import datetime
+import getpass
 import logging
+import os
+import secrets
+import socket
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import kopf
+import prometheus_client
 
 from sesmonitor.operator.events import kopf_poster
 from sesmonitor.operator.handlers import build_registry
 from sesmonitor.operator.kube import KubeApi, KubeError, load_api_client
 from sesmonitor.operator.liveness import serve_liveness
+from sesmonitor.operator.metrics_endpoint import serve_metrics
+from sesmonitor.operator.peering import observe
 from sesmonitor.operator.reconcile import Reconciler
 from sesmonitor.operator.settings import KOPF_PREFIX, OperatorSettings
+from sesmonitor.operator.telemetry import OperatorTelemetry
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +105,37 @@ def with_cluster_id(settings: OperatorSettings, api: KubeApi) -> OperatorSetting
     return dataclasses.replace(settings, render_defaults=defaults)
 
 
+def identity() -> str:
+    """This replica's name in the peering objects: the Pod's name (the chart's POD_ID), else as kopf
+    makes one up outside a cluster. Given to kopf, so `peering` finds this replica's entry."""
+    pod = os.environ.get("POD_ID")
+    if pod:
+        return pod
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d%H%M%S")
+    return f"{getpass.getuser()}@{socket.gethostname()}/{stamp}/{secrets.token_hex(2)}"
+
+
+def peering_reader(api: KubeApi, settings: OperatorSettings) -> Any:
+    """The peering objects kopf keeps for these settings: one ClusterKopfPeering, or a KopfPeering
+    per watched namespace."""
+
+    def read() -> Sequence[Mapping[str, Any] | None]:
+        name = settings.peering_name or ""
+        if settings.clusterwide:
+            return [api.get("kopf.dev/v1", "ClusterKopfPeering", "", name)]
+        return [api.get("kopf.dev/v1", "KopfPeering", namespace, name) for namespace in settings.namespaces]
+
+    return read
+
+
 def run(settings: OperatorSettings) -> None:
-    api = KubeApi(api_client(settings))
+    # A *_created series beside every counter and histogram doubles what is scraped and says
+    # nothing the process' start time does not.
+    prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
+    telemetry = OperatorTelemetry(peering=settings.peering_name)
+    api = KubeApi(api_client(settings), on_error=telemetry.api_error)
     settings = with_cluster_id(settings, api)
-    reconciler = Reconciler(api=api, settings=settings, post=kopf_poster)
+    reconciler = Reconciler(api=api, settings=settings, post=kopf_poster, telemetry=telemetry)
     registry = build_registry(settings.reconcile_interval)
     where = "all namespaces" if settings.clusterwide else "namespaces " + ", ".join(settings.namespaces)
     mode = "standalone" if settings.standalone else f"peering {settings.peering_name!r}"
@@ -107,16 +144,32 @@ def run(settings: OperatorSettings) -> None:
         where, mode, settings.reconcile_interval, settings.handler_workers,
     )  # fmt: skip
     with contextlib.suppress(asyncio.CancelledError):  # as kopf.run: a stop signal may cancel it
-        asyncio.run(_operate(settings, registry, reconciler))
+        asyncio.run(_operate(settings, registry, reconciler, api))
 
 
 async def _operate(
-    settings: OperatorSettings, registry: kopf.OperatorRegistry, reconciler: Reconciler
+    settings: OperatorSettings, registry: kopf.OperatorRegistry, reconciler: Reconciler, api: KubeApi
 ) -> None:
+    me = identity()
     async with contextlib.AsyncExitStack() as stack:
         if settings.liveness_endpoint:
             # Ours rather than kopf's, for IPv6 and IPv4 on one socket (see `liveness`).
             await stack.enter_async_context(serve_liveness(settings.liveness_endpoint))
+        if settings.metrics_endpoint:
+            await stack.enter_async_context(
+                serve_metrics(settings.metrics_endpoint, reconciler.telemetry.registry)
+            )
+        if not settings.standalone:
+            watcher = asyncio.create_task(
+                observe(
+                    peering_reader(api, settings),
+                    me,
+                    settings.peering_priority,
+                    reconciler.telemetry.set_active,
+                ),
+                name="sesmonitor peering state",
+            )
+            stack.callback(watcher.cancel)
         await kopf.operator(
             registry=registry,
             settings=kopf_settings(settings),
@@ -124,6 +177,7 @@ async def _operate(
             standalone=settings.standalone,
             peering_name=settings.peering_name,
             priority=settings.peering_priority,
+            identity=me,  # type: ignore[arg-type]  # kopf's Identity is a NewType of str
             namespaces=list(settings.namespaces),
             clusterwide=settings.clusterwide,
         )

@@ -147,14 +147,14 @@ def policy_from_environment(env: Mapping[str, str]) -> ExporterPolicy:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where the liveness endpoint listens."""
+    """Where the liveness or metrics endpoint listens."""
 
     host: str
     port: int
     path: str
 
 
-def parse_endpoint(url: str) -> Endpoint:
+def parse_endpoint(url: str, what: str = "liveness endpoint") -> Endpoint:
     """``http://HOST:PORT/PATH``; an empty host or ``[::]`` means all interfaces. ValueError if not."""
     parts = urllib.parse.urlsplit(url)
     try:
@@ -162,7 +162,7 @@ def parse_endpoint(url: str) -> Endpoint:
     except ValueError:
         port = None
     if parts.scheme != "http" or port is None:
-        raise ValueError(f"liveness endpoint {url!r}: expected http://HOST:PORT/PATH")
+        raise ValueError(f"{what} {url!r}: expected http://HOST:PORT/PATH")
     return Endpoint(parts.hostname or ALL_INTERFACES, port, parts.path or "/")
 
 
@@ -177,6 +177,8 @@ class OperatorSettings:
     exporter_timeout: float = 3.0
     # The liveness endpoint, e.g. http://[::]:8080/healthz (IPv6 and IPv4, see `liveness`); None: none.
     liveness_endpoint: str | None = None
+    # The operator's own /metrics, e.g. http://[::]:8081/metrics (its own port); None: not served.
+    metrics_endpoint: str | None = None
     # None: standalone (the default, one replica). A name: kopf peering through that
     # ClusterKopfPeering (all namespaces) or KopfPeering objects (watched namespaces).
     peering_name: str | None = None
@@ -230,6 +232,7 @@ def from_environment(env: Mapping[str, str] | None = None) -> OperatorSettings:
         exporter_url_template=env.get("SESMONITOR_EXPORTER_URL_TEMPLATE") or DEFAULT_EXPORTER_URL_TEMPLATE,
         exporter_timeout=parse_seconds(timeout, "SESMONITOR_EXPORTER_TIMEOUT") if timeout else 3.0,
         liveness_endpoint=env.get("SESMONITOR_LIVENESS") or None,
+        metrics_endpoint=env.get("SESMONITOR_METRICS") or None,
         handler_workers=_positive_int(workers, "SESMONITOR_HANDLER_WORKERS")
         if workers
         else DEFAULT_HANDLER_WORKERS,
@@ -268,11 +271,21 @@ def validate(settings: OperatorSettings) -> OperatorSettings:
         raise SettingsError(
             f"exporter URL template {settings.exporter_url_template!r} must be an http(s) URL"
         )
-    if settings.liveness_endpoint is not None:
+    endpoints = {
+        "liveness endpoint": settings.liveness_endpoint,
+        "metrics endpoint": settings.metrics_endpoint,
+    }
+    ports: dict[int, str] = {}
+    for what, url in endpoints.items():
+        if url is None:
+            continue
         try:
-            parse_endpoint(settings.liveness_endpoint)
+            port = parse_endpoint(url, what).port
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
+        if port in ports:
+            raise SettingsError(f"the {ports[port]} and the {what} both ask for port {port}")
+        ports[port] = what
     base = settings.render_defaults.runbook_base_url
     if not base.startswith(("http://", "https://")) or any(c.isspace() for c in base):
         raise SettingsError(f"runbook base URL {base!r} (SESMONITOR_RUNBOOK_BASE_URL) must be an http(s) URL")

@@ -145,3 +145,11 @@ kopf peering: read the peering object and write this replica's heartbeat into it
   resources: [{{ . | quote }}]
   verbs: ["get", "list", "watch", "patch"]
 {{- end }}
+
+{{/*
+The operator's metrics Service; prometheus-operator names the scrape job after it (the `job` label
+the operator's alerts select).
+*/}}
+{{- define "sesmonitor-operator.metricsService" -}}
+{{- printf "%s-metrics" (include "sesmonitor-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
