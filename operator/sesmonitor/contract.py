@@ -292,7 +292,8 @@ class ProtectedSetStatus(TypedDict):
     """One spec.protection set as the exporter sees it (ExporterStatus.protection)."""
 
     mode: str  # DryRun | Enforce
-    # watching | paused (by this monitor) | would_pause (DryRun) | paused_elsewhere | cooldown | unknown
+    # watching | paused (by this monitor) | would_pause (DryRun) | paused_elsewhere | cooldown | unknown |
+    # missing (GetConfigurationSet: NotFoundException; nothing judged or written)
     state: str
     sending_enabled: bool | None  # SESv2 GetConfigurationSet SendingOptions.SendingEnabled
     paused_at: str | None  # RFC 3339, of sesmonitor's (would-be) pause
@@ -329,6 +330,10 @@ class ExporterStatus:
     events: EventsStatus | None = None  # only with spec.events; older exporters leave it out
     # spec.protection's sets (DryRun or Enforce); empty without protection. Older exporters leave it out.
     protection: dict[str, ProtectedSetStatus] = field(default_factory=dict)
+    # The listed configuration sets GetConfigurationSet last answered NotFoundException for (deleted, or
+    # misspelled in the spec), sorted; the other sets are read and protected all the same. Older
+    # exporters leave it out.
+    configuration_sets_missing: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

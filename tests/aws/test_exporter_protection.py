@@ -260,3 +260,40 @@ def test_the_watcher_wakes_the_loop_for_a_new_request(simulated_ses, make_export
     path.write_text(json.dumps({"requests": {"marketing": rfc3339(time.time())}}))
     wait_for(lambda: ses.proxy.sending_enabled("marketing"), timeout=30, what="the resume")
     assert wait_for(lambda: status(exporter)["marketing"]["state"] == "cooldown", timeout=10, what="cooldown")
+
+
+def test_a_missing_set_is_its_own_state_and_the_other_sets_are_still_protected(simulated_ses, make_exporter):
+    """A protected set SES does not have (deleted, or misspelled in the spec) beside marketing at 12%
+    bounces. Before, GetConfigurationSet for every set was one step: the NotFoundException failed it,
+    protection skipped every set (marketing showed `unknown` and sent on) and the step backed off."""
+    ses = simulated_ses("protect", configuration_sets=list(SETS))
+    clock = FakeClock(ses.seeded.now)
+    sets = (*SETS, "deleted")
+    config = ProtectionConfig("Enforce", sets, bounce_rate=0.10, complaint_rate=0.005, hold_seconds=600)
+    exporter = make_exporter(ses, clock=clock, protection=config, configuration_sets=sets)
+    results = exporter.refresher.refresh_once(clock.now)
+    assert results["GetConfigurationSet"]  # a missing set is not a failed read
+    assert not ses.proxy.sending_enabled("marketing")
+    assert ses.proxy.sending_enabled("transactional")
+    doc = ExporterStatus.from_json(get(exporter, "/status").body)
+    assert doc.configuration_sets_missing == ["deleted"]
+    assert doc.protection["deleted"]["state"] == "missing"
+    assert doc.protection["marketing"]["state"] == "paused"
+    assert doc.protection["transactional"]["state"] == "watching"
+    assert doc.apis["GetConfigurationSet"]["consecutive_failures"] == 0
+    assert doc.ready
+    samples = scrape_metrics(exporter)
+    missing = metrics.CONFIGURATION_SET_MISSING
+    assert sample(samples, missing, configuration_set="deleted") == 1
+    assert sample(samples, missing, configuration_set="marketing") == 0
+    assert sample(samples, metrics.CONFIGURATION_SET_SENDING_ENABLED, configuration_set="deleted") is None
+    # Nothing but its read touches the missing set: no tag read, no write; and no backoff.
+    assert ses.proxy.count("ListTagsForResource") == 2  # marketing's and transactional's
+    assert exporter.refresher.next_due["GetConfigurationSet"] == clock.now + 60
+    # Created after all (the typo fixed in SES instead): read, judged, watched at the next pass.
+    ses.client("sesv2", direct=True).create_configuration_set(ConfigurationSetName="deleted")
+    exporter.refresher.refresh_once(clock.advance(60))
+    doc = ExporterStatus.from_json(get(exporter, "/status").body)
+    assert doc.configuration_sets_missing == []
+    assert doc.protection["deleted"]["state"] == "watching"
+    assert sample(scrape_metrics(exporter), missing, configuration_set="deleted") == 0

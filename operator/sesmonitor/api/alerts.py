@@ -24,6 +24,8 @@ AWS_READ_ERRORS: Final = "SESMonitorAWSReadErrors"
 # Protection (with configuration sets listed; the second with spec.protection on).
 CONFIGURATION_SET_PAUSED: Final = "SESConfigurationSetPaused"
 PROTECTION_FAILED: Final = "SESMonitorProtectionFailed"
+# A listed configuration set SES does not have (deleted, or misspelled in spec.configurationSets).
+CONFIGURATION_SET_MISSING: Final = "SESConfigurationSetMissing"
 # The SES event alerts (with spec.events).
 PERMANENT_BOUNCES_RISING: Final = "SESPermanentBouncesRising"
 TRANSIENT_BOUNCE_SURGE: Final = "SESTransientBounceSurge"
@@ -45,6 +47,7 @@ ALERT_NAMES: Final = (
     AWS_READ_ERRORS,
     CONFIGURATION_SET_PAUSED,
     PROTECTION_FAILED,
+    CONFIGURATION_SET_MISSING,
     PERMANENT_BOUNCES_RISING,
     TRANSIENT_BOUNCE_SURGE,
     ABUSE_COMPLAINTS,

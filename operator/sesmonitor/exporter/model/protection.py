@@ -25,6 +25,7 @@ WOULD_PAUSE: Final = "would_pause"
 PAUSED_ELSEWHERE: Final = "paused_elsewhere"
 COOLDOWN: Final = "cooldown"
 UNKNOWN: Final = "unknown"
+MISSING: Final = "missing"  # GetConfigurationSet: NotFoundException; never judged, never written to
 
 
 def rfc3339(epoch: float) -> str:
@@ -48,6 +49,7 @@ class ProtectedSet:
     reason: str  # the last decision's
     failure: Failure | None
     resume_refused: str | None = None  # why the newest resume request was refused
+    missing: bool = False  # the set does not exist (GetConfigurationSet: NotFoundException)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class ProtectionView:
     def state(self, one: ProtectedSet, now: float) -> str:
         record = one.record
         ours = record is not None and record.monitor == self.monitor
+        if one.missing:
+            return MISSING
         if one.sending_enabled is None or not one.record_known:
             return UNKNOWN
         if ours and record is not None and record.state == PAUSED_RECORD:
@@ -102,6 +106,8 @@ class ProtectionStep(Protocol):
         now: float,
         sending: Mapping[str, bool | None] | None,
         series: Mapping[SeriesKey, Series] | None,
+        *,
+        missing: frozenset[str] = frozenset(),
     ) -> object: ...
 
     def view(self) -> ProtectionView: ...

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from sesmonitor import metrics
 from sesmonitor.contract import STALE_AFTER_INTERVALS
 from sesmonitor.exporter.model.account import AccountSnapshot
+from sesmonitor.exporter.model.configuration_set import SetRead
 from sesmonitor.exporter.model.counting import CounterState
 from sesmonitor.exporter.model.events import EventsSnapshot
 from sesmonitor.exporter.model.series import SeriesKey
@@ -83,6 +84,13 @@ class StateView:
     last_full_refresh: float | None  # end of the last pass in which every API succeeded
     version: int  # bumped on every change; lets the HTTP layer cache a rendering
     events: EventsView = field(default_factory=EventsView)  # only with spec.events
+    # Each listed set's newest GetConfigurationSet outcome (empty until the first pass).
+    configuration_set_reads: Mapping[str, SetRead] = field(default_factory=dict)
+
+    @property
+    def missing_configuration_sets(self) -> tuple[str, ...]:
+        """The listed sets GetConfigurationSet last answered NotFoundException for."""
+        return tuple(sorted(name for name, one in self.configuration_set_reads.items() if one.missing))
 
     def stale(self, api: str, now: float) -> bool:
         return self.apis[api].stale(now, self.refresh_interval)
@@ -118,6 +126,7 @@ class _Mutable:
     last_full_refresh: float | None = None
     version: int = 0
     events: EventsView = field(default_factory=EventsView)
+    configuration_set_reads: dict[str, SetRead] = field(default_factory=dict)
 
 
 class ExporterState:
@@ -161,17 +170,36 @@ class ExporterState:
             self._m.account = account
             self._success(API_ACCOUNT, now)
 
-    def record_configuration_sets(
-        self,
-        now: float,
-        reputation_enabled: Mapping[str, bool | None],
-        sending_enabled: Mapping[str, bool | None] | None = None,
-    ) -> None:
+    def record_configuration_sets(self, now: float, reads: Mapping[str, SetRead]) -> None:
+        """Each set's GetConfigurationSet on its own: a set read keeps its values, a missing one loses
+        them, one that failed keeps its last good ones. The API fails only for a set whose read failed
+        (not for a missing set, which is a state of its own, shown per set)."""
         with self._lock:
-            self._m.reputation_enabled = dict(reputation_enabled)
-            if sending_enabled is not None:
-                self._m.sending_enabled = dict(sending_enabled)
-            self._success(metrics.API_CONFIGURATION_SET, now)
+            enabled = dict(self._m.reputation_enabled or {})
+            for name, one in reads.items():
+                if one.ok:
+                    enabled[name] = one.reputation_enabled
+                    self._m.sending_enabled[name] = one.sending_enabled
+                elif one.missing:
+                    enabled.pop(name, None)
+                    self._m.sending_enabled.pop(name, None)
+            self._m.reputation_enabled = enabled
+            self._m.configuration_set_reads = dict(reads)
+            failed = sorted(
+                ((n, one) for n, one in reads.items() if one.error is not None), key=lambda x: x[0]
+            )
+            if not failed:
+                self._success(metrics.API_CONFIGURATION_SET, now)
+                return
+        name, first = failed[0]
+        names = ", ".join(n for n, _ in failed)
+        self.record_failure(
+            metrics.API_CONFIGURATION_SET,
+            now,
+            f"configuration set(s) {names}: {first.error}",
+            first.error_code,
+            first.error_kind,
+        )
 
     def record_events(
         self, now: float, counts: EventsSnapshot, oldest_received_age: float | None, ok: bool = True
@@ -254,5 +282,6 @@ class ExporterState:
                     last_full_refresh=m.last_full_refresh,
                     version=m.version,
                     events=m.events,
+                    configuration_set_reads=MappingProxyType(dict(m.configuration_set_reads)),
                 )
             return self._view

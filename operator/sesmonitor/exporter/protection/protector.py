@@ -95,6 +95,7 @@ class Protector:
         self._since: float | None = None  # this process's first refresh
         self._actions: dict[tuple[str, str, str], int] = {}
         self._arn_prefix: str | None = None
+        self._missing: frozenset[str] = frozenset()  # GetConfigurationSet: NotFoundException
         self.wake = threading.Event()  # set by a new resume request: the refresh loop acts at once
 
     @property
@@ -168,6 +169,7 @@ class Protector:
                     self._reasons.get(name, ""),
                     self._failures.get(name),
                     self._refused.get(name),
+                    name in self._missing,
                 )
                 for name in self.config.configuration_sets
             )
@@ -187,13 +189,24 @@ class Protector:
         now: float,
         sending: Mapping[str, bool | None] | None,
         series: Mapping[SeriesKey, Series] | None,
+        *,
+        missing: frozenset[str] = frozenset(),
     ) -> dict[str, p.Decision]:
-        """Decide and act for every protected set; `sending` / `series` None when not read this refresh."""
+        """Decide and act for every protected set; `sending` / `series` None when not read this refresh.
+        A set in `missing` (GetConfigurationSet: NotFoundException) is skipped: nothing to read or write."""
         decisions = {}
         if self._since is None:
             self._since = now
         self.poll_control()
+        with self._lock:
+            self._missing = missing & set(self.config.configuration_sets)
         for name in self.config.configuration_sets:
+            if name in missing:
+                with self._lock:
+                    self._sending[name] = None
+                    self._reasons[name] = "the configuration set does not exist (NotFoundException)"
+                decisions[name] = p.Decision(p.NONE, self._reasons[name])
+                continue
             actual = sending.get(name) if sending is not None else None
             with self._lock:
                 self._sending[name] = actual

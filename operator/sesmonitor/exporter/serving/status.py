@@ -118,4 +118,5 @@ def build_status(
         counts_without_data=counts_without_data(view, count_sets),
         events=events_status(view, events_queue_url) if events_queue_url else None,
         protection=protection.status(now) if protection is not None else {},
+        configuration_sets_missing=list(view.missing_configuration_sets),
     )
