@@ -5,6 +5,7 @@ Scenario `protect`: marketing at 12% bounces, transactional at 0.5%, steady mail
 
 from __future__ import annotations
 
+import fnmatch
 import http.client
 import json
 import time
@@ -212,8 +213,16 @@ def test_iam_policy_covers_exactly_what_protection_calls(simulated_ses, make_exp
     called = {f"{prefix[r.service]}:{r.operation}" for r in ses.proxy.requests()}
     # GetCallerIdentity (the account ID for the sets' ARNs) is allowed to every identity.
     assert called - {"sts:GetCallerIdentity"} == allowed
-    protect = iam_policy(monitor)["Statement"][-1]
-    assert protect["Resource"] == [f"arn:aws:ses:us-east-1:*:configuration-set/{name}" for name in SETS]
+    for protect in iam_policy(monitor)["Statement"][-2:]:
+        assert protect["Resource"] == [f"arn:aws:ses:us-east-1:*:configuration-set/{name}" for name in SETS]
+    # The tag write is allowed for sesmonitor's keys only: every key the exporter wrote passes it.
+    (tag,) = [s for s in iam_policy(monitor)["Statement"] if "ses:TagResource" in s["Action"]]
+    (pattern,) = tag["Condition"]["ForAllValues:StringLike"]["aws:TagKeys"]
+    written = ses.client("sesv2", direct=True).list_tags_for_resource(
+        ResourceArn="arn:aws:ses:us-east-1:123456789012:configuration-set/marketing"
+    )["Tags"]
+    assert len(written) >= 3
+    assert all(fnmatch.fnmatchcase(t["Key"], pattern) for t in written), written
 
 
 def test_after_a_resume_protection_still_judges_on_recent_datapoints(simulated_ses, make_exporter, tmp_path):
