@@ -248,6 +248,12 @@ class EventsStatus(TypedDict):
     oldest_received_age_seconds: float | None
     last_hour: EventsBreakdown
     loop_restarts: int  # the consumer's loops restarted after an unexpected exception, since start
+    # The queue's RedrivePolicy (GetQueueAttributes). redrive_policy_read False until it was read (older
+    # exporters leave all three out). dead_letter_queue: the dead-letter queue's ARN, None when the queue
+    # has none: then a malformed message is counted once and deleted instead of left for the redrive.
+    redrive_policy_read: bool
+    dead_letter_queue: str | None
+    max_receive_count: int | None
 
 
 class RateStatus(TypedDict):

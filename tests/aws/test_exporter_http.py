@@ -45,6 +45,7 @@ def test_endpoints_before_and_after_the_first_refresh(simulated_ses, make_export
         "counts_without_data",
         "events",  # null without spec.events
         "protection",
+        "configuration_sets_missing",  # [] without configuration sets
     }
     assert doc["events"] is None
     status = contract.ExporterStatus.from_json(response.body)

@@ -21,7 +21,7 @@ from sesmonitor.contract import STALE_AFTER_INTERVALS
 from sesmonitor.exporter.model.account import AccountSnapshot
 from sesmonitor.exporter.model.configuration_set import SetRead
 from sesmonitor.exporter.model.counting import CounterState
-from sesmonitor.exporter.model.events import EventsSnapshot
+from sesmonitor.exporter.model.events import EventsSnapshot, RedrivePolicy
 from sesmonitor.exporter.model.series import SeriesKey
 from sesmonitor.exporter.model.snapshot import SeriesSnapshot
 
@@ -61,6 +61,7 @@ class EventsView:
     queue_in_flight: int | None = None
     oldest_received_age: float | None = None
     loop_restarts: int = 0  # the consumer's loops restarted after an unexpected exception
+    redrive: RedrivePolicy | None = None  # the queue's RedrivePolicy; None until GetQueueAttributes
 
 
 @dataclass(frozen=True)
@@ -219,9 +220,20 @@ class ExporterState:
             self._m.events = replace(self._m.events, loop_restarts=self._m.events.loop_restarts + 1)
         self.record_failure(api, now, message, None, "error")
 
-    def record_queue(self, now: float, visible: int | None, in_flight: int | None) -> None:
+    def record_queue(
+        self,
+        now: float,
+        visible: int | None,
+        in_flight: int | None,
+        redrive: RedrivePolicy | None = None,
+    ) -> None:
         with self._lock:
-            self._m.events = replace(self._m.events, queue_visible=visible, queue_in_flight=in_flight)
+            self._m.events = replace(
+                self._m.events,
+                queue_visible=visible,
+                queue_in_flight=in_flight,
+                redrive=redrive if redrive is not None else self._m.events.redrive,
+            )
             self._success(metrics.API_QUEUE_ATTRIBUTES, now)
 
     def _success(self, api: str, now: float) -> None:
