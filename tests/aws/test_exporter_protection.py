@@ -5,6 +5,7 @@ Scenario `protect`: marketing at 12% bounces, transactional at 0.5%, steady mail
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import http.client
 import json
@@ -18,6 +19,7 @@ from sesmonitor.exporter import Exporter
 from sesmonitor.exporter.model.protection import rfc3339
 from support.exporter_checks import FakeClock, get, sample, scrape_metrics
 from support.monitors import load_monitor
+from support.moto_ses import SCENARIOS
 from support.waiting import wait_for
 
 SETS = ("marketing", "transactional")
@@ -271,14 +273,17 @@ def test_the_watcher_wakes_the_loop_for_a_new_request(simulated_ses, make_export
     assert wait_for(lambda: status(exporter)["marketing"]["state"] == "cooldown", timeout=10, what="cooldown")
 
 
-def test_a_missing_set_is_its_own_state_and_the_other_sets_are_still_protected(simulated_ses, make_exporter):
-    """A protected set SES does not have (deleted, or misspelled in the spec) beside marketing at 12%
-    bounces. Before, GetConfigurationSet for every set was one step: the NotFoundException failed it,
+def test_a_missing_set_is_its_own_state_and_the_others_are_protected(simulated_ses, make_exporter):
+    """A protected set SES does not have (deleted, or misspelled in the spec) beside marketing at 9%
+    bounces (its level 8%). Before, GetConfigurationSet for every set was one step: the NotFoundException failed it,
     protection skipped every set (marketing showed `unknown` and sent on) and the step backed off."""
-    ses = simulated_ses("protect", configuration_sets=list(SETS))
+    nine = dataclasses.replace(
+        SCENARIOS["protect"], set_rates={"marketing": (0.09, 0.0004), "transactional": (0.005, 0.0001)}
+    )
+    ses = simulated_ses(nine, configuration_sets=list(SETS))
     clock = FakeClock(ses.seeded.now)
     sets = (*SETS, "deleted")
-    config = ProtectionConfig("Enforce", sets, bounce_rate=0.10, complaint_rate=0.005, hold_seconds=600)
+    config = ProtectionConfig("Enforce", sets, bounce_rate=0.08, complaint_rate=0.005, hold_seconds=600)
     exporter = make_exporter(ses, clock=clock, protection=config, configuration_sets=sets)
     results = exporter.refresher.refresh_once(clock.now)
     assert results["GetConfigurationSet"]  # a missing set is not a failed read
@@ -288,6 +293,7 @@ def test_a_missing_set_is_its_own_state_and_the_other_sets_are_still_protected(s
     assert doc.configuration_sets_missing == ["deleted"]
     assert doc.protection["deleted"]["state"] == "missing"
     assert doc.protection["marketing"]["state"] == "paused"
+    assert doc.protection["marketing"]["reason"] == "bounce rate 9.00%"
     assert doc.protection["transactional"]["state"] == "watching"
     assert doc.apis["GetConfigurationSet"]["consecutive_failures"] == 0
     assert doc.ready
