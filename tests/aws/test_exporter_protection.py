@@ -275,8 +275,9 @@ def test_the_watcher_wakes_the_loop_for_a_new_request(simulated_ses, make_export
 
 def test_a_missing_set_is_its_own_state_and_the_others_are_protected(simulated_ses, make_exporter):
     """A protected set SES does not have (deleted, or misspelled in the spec) beside marketing at 9%
-    bounces (its level 8%). Before, GetConfigurationSet for every set was one step: the NotFoundException failed it,
-    protection skipped every set (marketing showed `unknown` and sent on) and the step backed off."""
+    bounces (its level 8%). Before, GetConfigurationSet for every set was one step: the
+    NotFoundException failed it, protection skipped every set (marketing showed `unknown` and sent on)
+    and the step backed off."""
     nine = dataclasses.replace(
         SCENARIOS["protect"], set_rates={"marketing": (0.09, 0.0004), "transactional": (0.005, 0.0001)}
     )
