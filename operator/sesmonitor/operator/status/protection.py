@@ -65,6 +65,10 @@ def protection_condition(
     by_state: dict[str, list[Mapping[str, Any]]] = {}
     for one in sets:
         by_state.setdefault(str(one.get("state")), []).append(one)
+    # A protected set SES does not have is named in every message (ConfigurationSetsFound is its own
+    # condition); nothing protects it, and the others are judged as usual.
+    gone = sorted(str(s["configurationSet"]) for s in by_state.get("missing", []))
+    note = f"; not found in SES, so not protected: {', '.join(gone)}" if gone else ""
     failed = [s for s in sets if s.get("lastError")]
     if failed:
         listed = "; ".join(f"{s['configurationSet']}: {s['lastError']}" for s in failed)
@@ -85,7 +89,7 @@ def protection_condition(
                 )
             else:
                 parts.append(f"{set_name} paused outside sesmonitor (never resumed by it)")
-        return Condition(PROTECTION, "False", PAUSED, f"{mode}: " + "; ".join(parts))
+        return Condition(PROTECTION, "False", PAUSED, f"{mode}: " + "; ".join(parts) + note)
     would = by_state.get("would_pause", [])
     if would:
         listed = "; ".join(
@@ -93,11 +97,11 @@ def protection_condition(
         )
         return Condition(
             PROTECTION, "False", WOULD_PAUSE,
-            f"DryRun: would have paused {listed}; nothing was written to AWS (mode Enforce pauses)",
+            f"DryRun: would have paused {listed}; nothing was written to AWS (mode Enforce pauses){note}",
         )  # fmt: skip
     if len(by_state.get("unknown", [])) == len(sets):
         return Condition(PROTECTION, "Unknown", NO_DATA, f"{mode}: the exporter has not read the sets yet")
-    watched = ", ".join(sorted(str(s["configurationSet"]) for s in sets))
+    watched = ", ".join(sorted(str(s["configurationSet"]) for s in sets if s.get("state") != "missing"))
     cooling = "; ".join(
         f"{s['configurationSet']} in cooldown until {s.get('cooldownUntil')}"
         for s in by_state.get("cooldown", [])
@@ -106,5 +110,7 @@ def protection_condition(
         PROTECTION,
         "True",
         WATCHING,
-        f"{mode}: watching {watched}; nothing paused" + (f" ({cooling})" if cooling else ""),
+        f"{mode}: watching {watched or 'no set'}; nothing paused"
+        + (f" ({cooling})" if cooling else "")
+        + note,
     )
