@@ -169,7 +169,7 @@ class Protector:
                     self._reasons.get(name, ""),
                     self._failures.get(name),
                     self._refused.get(name),
-                    name in self._missing,
+                    missing=name in self._missing,
                 )
                 for name in self.config.configuration_sets
             )
