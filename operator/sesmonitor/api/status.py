@@ -128,7 +128,8 @@ class SesMonitorStatus(_Status):
             "Ready (reconciled and the exporter serves fresh data; not the account's health), Reconciled,"
             " ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy, with"
             " configurationSetCounts ConfigurationSetCounts (False while an opted-in set's counts never had"
-            " data), with spec.events EventsReceived (whether SES events arrive, the last hour's bounces),"
+            " data), with configurationSets ConfigurationSetsFound (False naming a listed set SES does not"
+            " have), with spec.events EventsReceived (whether SES events arrive, the last hour's bounces),"
             " with spec.protection Protection (which sets are paused and why); while reconciling fails,"
             " Reconciling (will retry) or Stalled (needs a person)."
         ),
