@@ -357,6 +357,12 @@ class EventsStatus(TypedDict):
     oldest_received_age_seconds: float | None
     last_hour: EventsBreakdown
     loop_restarts: int  # the consumer's loops restarted after an unexpected exception, since start
+    # The queue's RedrivePolicy (GetQueueAttributes). redrive_policy_read False until it was read (older
+    # exporters leave all three out). dead_letter_queue: the dead-letter queue's ARN, None when the queue
+    # has none: then a malformed message is counted once and deleted instead of left for the redrive.
+    redrive_policy_read: bool
+    dead_letter_queue: str | None
+    max_receive_count: int | None
 
 
 class RateStatus(TypedDict):
@@ -407,7 +413,8 @@ class ProtectedSetStatus(TypedDict):
     """One spec.protection set as the exporter sees it (ExporterStatus.protection)."""
 
     mode: str  # DryRun | Enforce
-    # watching | paused (by this monitor) | would_pause (DryRun) | paused_elsewhere | cooldown | unknown
+    # watching | paused (by this monitor) | would_pause (DryRun) | paused_elsewhere | cooldown | unknown |
+    # missing (GetConfigurationSet: NotFoundException; nothing judged or written)
     state: str
     sending_enabled: bool | None  # SESv2 GetConfigurationSet SendingOptions.SendingEnabled
     paused_at: str | None  # RFC 3339, of sesmonitor's (would-be) pause
@@ -507,6 +514,10 @@ class ExporterStatus:
     protection: dict[str, ProtectedSetStatus] = field(default_factory=dict)
     tenants: TenantsStatus | None = None  # only with spec.tenants; older exporters leave it out
     findings: FindingsStatus | None = None  # only with spec.findings; older exporters leave it out
+    # The listed configuration sets GetConfigurationSet last answered NotFoundException for (deleted, or
+    # misspelled in the spec), sorted; the other sets are read and protected all the same. Older
+    # exporters leave it out.
+    configuration_sets_missing: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -157,6 +157,10 @@ VDM_ENABLED: Final = "aws_ses_account_vdm_enabled"  # 1 with Virtual Deliverabil
 # SESv2 GetConfigurationSet SendingOptions.SendingEnabled of each listed configuration set (label
 # configuration_set): 0 while the set is paused, by sesmonitor's spec.protection or by anyone else.
 CONFIGURATION_SET_SENDING_ENABLED: Final = "aws_ses_configuration_set_sending_enabled"
+# 1 for each listed set GetConfigurationSet answers NotFoundException for (deleted, or misspelled in
+# spec.configurationSets), 0 for each set it found (label configuration_set); no sample for a set whose
+# read failed otherwise. The other sets are read and protected all the same.
+CONFIGURATION_SET_MISSING: Final = "sesmonitor_configuration_set_missing"
 # spec.protection (docs/protection.md). 1 for each listed set whose sending is disabled, saying who
 # paused it (sesmonitor | unknown), when (RFC 3339, "" when unknown) and why (the rate then, "" unknown).
 CONFIGURATION_SET_PAUSED_INFO: Final = "sesmonitor_configuration_set_paused_info"
@@ -264,6 +268,7 @@ def all_metric_names() -> tuple[str, ...]:
         REVIEW_INFO,
         VDM_ENABLED,
         CONFIGURATION_SET_SENDING_ENABLED,
+        CONFIGURATION_SET_MISSING,
         CONFIGURATION_SET_PAUSED_INFO,
         PROTECTION_ACTIONS_TOTAL,
         PROTECTION_ACTION_FAILED,

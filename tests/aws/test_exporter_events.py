@@ -15,7 +15,12 @@ from sesmonitor.operator.status.compute import evaluate
 from sesmonitor.operator.status.events_received import breakdown_text
 from support.exporter_checks import MONITOR, REGION, get, names, sample, scrape_metrics
 from support.moto_ses import BAD_LIST_DOMAIN, SCENARIOS, SimulatedSes
-from support.ses_notifications import event, eventbridge_envelope, identity_notification
+from support.ses_notifications import (
+    event,
+    eventbridge_envelope,
+    identity_notification,
+    subscription_confirmation,
+)
 from support.simulated_aws.sqs_sns import EventPipeline, event_pipeline
 
 BOUNCES = metrics.EVENTS_BOUNCES_TOTAL
@@ -298,3 +303,88 @@ def test_an_unexpected_exception_restarts_the_consumer_and_shows(
     assert status.apis["ReceiveMessage"]["consecutive_failures"] == 0  # recovered
     assert any("crashed, restarting" in r.getMessage() for r in caplog.records)
     assert all(t.is_alive() for t in exporter._threads if t.name == "sesmonitor-events")
+
+
+def malformed_count(exporter: Exporter) -> float:
+    return sample(scrape_metrics(exporter), metrics.EVENTS_MESSAGES_TOTAL, outcome="malformed") or 0.0
+
+
+def test_a_returning_malformed_message_counts_once_and_waits_for_the_redrive(
+    simulated_ses, make_exporter
+) -> None:
+    """Issue 20 item 11: a malformed message left on the queue comes back every visibility timeout; it
+    used to be counted `malformed` at every receive. With a dead-letter queue it stays for the redrive
+    policy (here: moved after 3 receives) and counts once; /status names the dead-letter queue."""
+    ses = simulated_ses("healthy")
+    pipe = event_pipeline(ses, visibility_timeout=1, max_receive_count=3)
+    pipe.send_body("this is not an SES event")
+    exporter = events_exporter(make_exporter, ses, pipe.queue_url)
+    assert exporter.events is not None
+    assert exporter.events.read_attributes()
+    for _ in range(4):  # received three times, the visibility timeout between; the fourth moves it
+        assert exporter.events.poll_once()
+        time.sleep(1.2)
+    assert malformed_count(exporter) == 1.0
+    assert pipe.attributes(pipe.dead_letter_url)["ApproximateNumberOfMessages"] == 1  # the redrive took it
+    events = ExporterStatus.from_json(get(exporter, "/status").body).events
+    assert events is not None
+    assert events["redrive_policy_read"] is True
+    assert (events["dead_letter_queue"] or "").endswith(":ses-events-dlq")
+    assert events["max_receive_count"] == 3
+
+
+def test_without_a_dead_letter_queue_a_malformed_message_is_counted_once_and_deleted(
+    simulated_ses, make_exporter, caplog
+) -> None:
+    """Issue 20 item 11: without a RedrivePolicy a malformed message came back for the queue's whole
+    retention, counted each time and holding the backlog's age up. Now: counted once, logged, deleted;
+    /status and the EventsReceived condition say the queue has no dead-letter queue."""
+    ses = simulated_ses("healthy")
+    pipe = event_pipeline(ses, visibility_timeout=1, dead_letter=False)
+    pipe.send_body("this is not an SES event")
+    exporter = events_exporter(make_exporter, ses, pipe.queue_url)
+    assert exporter.events is not None
+    assert exporter.events.poll_once()  # before the attributes are read: left, as with a redrive policy
+    assert exporter.events.read_attributes()
+    time.sleep(1.2)
+    for _ in range(3):
+        assert exporter.events.poll_once()
+    assert malformed_count(exporter) == 1.0
+    left = pipe.attributes()
+    assert left["ApproximateNumberOfMessages"] + left["ApproximateNumberOfMessagesNotVisible"] == 0
+    assert any("no dead-letter queue" in r.getMessage() for r in caplog.records)
+    doc = ExporterStatus.from_json(get(exporter, "/status").body)
+    assert doc.events is not None
+    assert doc.events["redrive_policy_read"] is True
+    assert doc.events["dead_letter_queue"] is None
+    assert doc.events["oldest_received_age_seconds"] == 0.0  # a malformed message is no event waiting
+    spec = parse_spec({"region": REGION, "events": {"queueURL": pipe.queue_url}})
+    conditions = {c.type: c for c in evaluate(MONITOR, spec, OK, ExporterReading(status=doc))}
+    assert "the queue has no dead-letter queue" in conditions["EventsReceived"].message
+
+
+def test_an_sns_subscription_confirmation_is_logged_with_its_topic_then_deleted(
+    simulated_ses, make_exporter, caplog
+) -> None:
+    """Issue 20 item 14: a cross-account topic's SubscriptionConfirmation reached the queue and was
+    deleted as `ignored` without a word, so nobody could confirm it. Now a warning names the topic and
+    carries SNS's own SubscribeURL (the token confirms this subscription only); a forged link is not
+    passed on."""
+    ses = simulated_ses("healthy")
+    pipe = event_pipeline(ses)
+    topic = "arn:aws:sns:us-east-1:444455556666:ses-events-other-account"
+    pipe.send_body(subscription_confirmation(topic))
+    pipe.send_body(subscription_confirmation(topic, url="https://evil.example/?Action=ConfirmSubscription"))
+    exporter = events_exporter(make_exporter, ses, pipe.queue_url)
+    drain(exporter, polls=2)
+    warnings = [r.getMessage() for r in caplog.records if "subscription confirmation" in r.getMessage()]
+    assert len(warnings) == 2
+    assert all(topic in w and "aws sns confirm-subscription" in w for w in warnings)
+    assert sum("https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&" in w for w in warnings) == 1
+    assert not any("evil.example" in w for w in warnings)
+    assert all(
+        r.levelname == "WARNING" for r in caplog.records if "subscription confirmation" in r.getMessage()
+    )
+    assert sample(scrape_metrics(exporter), metrics.EVENTS_MESSAGES_TOTAL, outcome="ignored") == 2.0
+    left = pipe.attributes()
+    assert left["ApproximateNumberOfMessages"] + left["ApproximateNumberOfMessagesNotVisible"] == 0

@@ -47,6 +47,7 @@ def test_endpoints_before_and_after_the_first_refresh(simulated_ses, make_export
         "protection",
         "tenants",  # null without spec.tenants
         "findings",  # null without spec.findings
+        "configuration_sets_missing",  # [] without configuration sets
     }
     assert doc["events"] is None
     assert doc["tenants"] is None

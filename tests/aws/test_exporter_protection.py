@@ -5,6 +5,8 @@ Scenario `protect`: marketing at 12% bounces, transactional at 0.5%, steady mail
 
 from __future__ import annotations
 
+import dataclasses
+import fnmatch
 import http.client
 import json
 import logging
@@ -17,6 +19,7 @@ import urllib.request
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -27,6 +30,7 @@ from sesmonitor.exporter.aws.clients import make_clients
 from sesmonitor.exporter.model.protection import rfc3339
 from support.exporter_checks import FakeClock, get, sample, scrape_metrics
 from support.monitors import load_monitor
+from support.moto_ses import SCENARIOS
 from support.waiting import wait_for
 
 SETS = ("marketing", "transactional")
@@ -240,8 +244,16 @@ def test_iam_policy_covers_exactly_what_protection_calls(simulated_ses, make_exp
     called = {f"{prefix[r.service]}:{r.operation}" for r in ses.proxy.requests()}
     # GetCallerIdentity (the account ID for the sets' ARNs) is allowed to every identity.
     assert called - {"sts:GetCallerIdentity"} == allowed
-    protect = iam_policy(monitor)["Statement"][-1]
-    assert protect["Resource"] == [f"arn:aws:ses:us-east-1:*:configuration-set/{name}" for name in SETS]
+    for protect in iam_policy(monitor)["Statement"][-2:]:
+        assert protect["Resource"] == [f"arn:aws:ses:us-east-1:*:configuration-set/{name}" for name in SETS]
+    # The tag write is allowed for sesmonitor's keys only: every key the exporter wrote passes it.
+    (tag,) = [s for s in iam_policy(monitor)["Statement"] if "ses:TagResource" in s["Action"]]
+    (pattern,) = tag["Condition"]["ForAllValues:StringLike"]["aws:TagKeys"]
+    written = ses.client("sesv2", direct=True).list_tags_for_resource(
+        ResourceArn="arn:aws:ses:us-east-1:123456789012:configuration-set/marketing"
+    )["Tags"]
+    assert len(written) >= 3
+    assert all(fnmatch.fnmatchcase(t["Key"], pattern) for t in written), written
 
 
 def test_after_a_resume_protection_still_judges_on_recent_datapoints(simulated_ses, make_exporter, tmp_path):
@@ -613,3 +625,47 @@ def test_two_exporter_processes_on_one_set_pause_once_and_keep_the_cooldown(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def test_a_missing_set_is_its_own_state_and_the_others_are_protected(simulated_ses, make_exporter):
+    """A protected set SES does not have (deleted, or misspelled in the spec) beside marketing at 9%
+    bounces (its level 8%). Before, GetConfigurationSet for every set was one step: the
+    NotFoundException failed it, protection skipped every set (marketing showed `unknown` and sent on)
+    and the step backed off."""
+    nine = dataclasses.replace(
+        SCENARIOS["protect"], set_rates={"marketing": (0.09, 0.0004), "transactional": (0.005, 0.0001)}
+    )
+    ses = simulated_ses(nine, configuration_sets=list(SETS))
+    clock = FakeClock(ses.seeded.now)
+    sets = (*SETS, "deleted")
+    config = ProtectionConfig("Enforce", sets, bounce_rate=0.08, complaint_rate=0.005, hold_seconds=600)
+    exporter = make_exporter(ses, clock=clock, protection=config, configuration_sets=sets)
+    results = exporter.refresher.refresh_once(clock.now)
+    assert results["GetConfigurationSet"]  # a missing set is not a failed read
+    assert not ses.proxy.sending_enabled("marketing")
+    assert ses.proxy.sending_enabled("transactional")
+    doc = ExporterStatus.from_json(get(exporter, "/status").body)
+    assert doc.configuration_sets_missing == ["deleted"]
+    assert doc.protection["deleted"]["state"] == "missing"
+    assert doc.protection["marketing"]["state"] == "paused"
+    assert doc.protection["marketing"]["reason"] == "bounce rate 9.00%"
+    assert doc.protection["transactional"]["state"] == "watching"
+    assert doc.apis["GetConfigurationSet"]["consecutive_failures"] == 0
+    assert doc.ready
+    samples = scrape_metrics(exporter)
+    missing = metrics.CONFIGURATION_SET_MISSING
+    assert sample(samples, missing, configuration_set="deleted") == 1
+    assert sample(samples, missing, configuration_set="marketing") == 0
+    assert sample(samples, metrics.CONFIGURATION_SET_SENDING_ENABLED, configuration_set="deleted") is None
+    # Nothing but its read touches the missing set: no tag read, no write; and no backoff.
+    touched = [r.path for r in ses.proxy.requests() if r.operation in ("ListTagsForResource", "TagResource")]
+    assert touched
+    assert not [path for path in touched if "deleted" in unquote(path)], touched
+    assert exporter.refresher.next_due["GetConfigurationSet"] == clock.now + 60
+    # Created after all (the typo fixed in SES instead): read, judged, watched at the next pass.
+    ses.client("sesv2", direct=True).create_configuration_set(ConfigurationSetName="deleted")
+    exporter.refresher.refresh_once(clock.advance(60))
+    doc = ExporterStatus.from_json(get(exporter, "/status").body)
+    assert doc.configuration_sets_missing == []
+    assert doc.protection["deleted"]["state"] == "watching"
+    assert sample(scrape_metrics(exporter), missing, configuration_set="deleted") == 0

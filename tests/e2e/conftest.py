@@ -23,6 +23,9 @@ only check where each story has got to:
   scaled to 0 while the exporters start and the stories are staged (they need the exporters and
   Prometheus, not the operator), and back to 1 once SESMonitorOperatorDown reached the webhook, before
   any test reads a status (test_operator_self_monitoring.py checks what happened).
+- e2e-missing/guard and e2e-quiet/events (when `test_sets_and_queues_on_cluster.py` is selected):
+  a protected set at 12% beside a listed set SES does not have; spec.events on a queue nothing
+  publishes to, held for three long polls.
 
 Time is compressed where the API allows it: window 5m (its minimum), `for` 30s, scrapes every 5s, rules
 every 2s (the `Prometheus` object), the operator reconciles every 5s (the chart's reconcileInterval). The
@@ -50,19 +53,24 @@ from e2e_helpers import (
     DOWN,
     E2E,
     HEALTHY,
+    MISSING,
     OPERATOR_DOWN_WITHIN_SECONDS,
     OPERATOR_JOB,
     OPERATOR_MONITORING,
     PROTECT,
     PROTECT_SETS,
     PROTECTION_TESTS,
+    QUIET,
     REVIEW,
+    SETS_AND_QUEUES_TESTS,
     UNLABELLED,
     key,
     manifest,
+    missing_manifest,
     naive_rule,
     parse_time,
     protect_manifest,
+    quiet_manifest,
 )
 
 from support.demo_runs import DemoRun, start_demo
@@ -100,13 +108,26 @@ def e2e(
             UNLABELLED: manifest(UNLABELLED, accounts["healthy"].endpoint_url, release_label=False),
         }
         # The protection story's 2-minute hold runs while the alert path's stories do, not after them.
-        side_stories = (PROTECT,) if _selected(request, PROTECTION_TESTS) else ()
-        if side_stories:
+        side_stories: tuple[MonitorRef, ...] = ()
+        if _selected(request, PROTECTION_TESTS):
+            side_stories += (PROTECT,)
             accounts["protect"] = stack.add_account(
                 "protect", name="ses-protect", configuration_sets=PROTECT_SETS, wait=False
             )
             manifests[PROTECT] = protect_manifest(accounts["protect"].endpoint_url)
+        sets_and_queues = _selected(request, SETS_AND_QUEUES_TESTS)
+        if sets_and_queues:
+            side_stories += (MISSING, QUIET)
+            accounts["missing"] = stack.add_account(
+                "protect", name="ses-missing", configuration_sets=["marketing"], wait=False
+            )
+            manifests[MISSING] = missing_manifest(accounts["missing"].endpoint_url)
+            accounts["quiet"] = stack.add_account("healthy", name="ses-quiet", quiet_queue=True, wait=False)
         stack.start()
+        if sets_and_queues:  # the queue's URL is known once the account is seeded
+            queue_url = accounts["quiet"].events_queue_url
+            assert queue_url is not None
+            manifests[QUIET] = quiet_manifest(accounts["quiet"].endpoint_url, queue_url)
         for doc in manifests.values():
             stack.apply_monitor(doc)
         # Once every monitor's children are applied the operator may stop: the exporters start, are

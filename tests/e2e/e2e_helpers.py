@@ -30,6 +30,12 @@ ALL = (BURSTS, HEALTHY, DOWN, REVIEW, BLIND)
 PROTECT: MonitorRef = ("e2e-protect", "guard")
 PROTECT_SETS = ["marketing", "transactional"]
 PROTECTION_TESTS = "test_protection_on_cluster.py"
+# Issue 20's stories (test_sets_and_queues_on_cluster.py), staged with the others when selected: a
+# protected set beside one SES does not have (item 1), and a queue nothing publishes to (item 10).
+MISSING: MonitorRef = ("e2e-missing", "guard")
+MISSING_SETS = ["marketing", "deleted"]  # the account has marketing only
+QUIET: MonitorRef = ("e2e-quiet", "events")
+SETS_AND_QUEUES_TESTS = "test_sets_and_queues_on_cluster.py"
 
 # The operator's own ServiceMonitor and PrometheusRule (chart values), selected like the monitors'
 # children by `release`, scraped every 5s, its down alert's `for` compressed like the monitors' alerts.
@@ -87,6 +93,21 @@ def protect_manifest(endpoint_url: str) -> dict[str, Any]:
     doc = manifest(PROTECT, endpoint_url)
     doc["spec"]["configurationSets"] = PROTECT_SETS
     doc["spec"]["protection"] = {"mode": "Enforce", "configurationSets": PROTECT_SETS, "holdFor": "2m"}
+    return doc
+
+
+def missing_manifest(endpoint_url: str) -> dict[str, Any]:
+    """MISSING's SesMonitor: marketing (12% bounces) and a set SES does not have, both protected."""
+    doc = manifest(MISSING, endpoint_url)
+    doc["spec"]["configurationSets"] = MISSING_SETS
+    doc["spec"]["protection"] = {"mode": "Enforce", "configurationSets": MISSING_SETS, "holdFor": "2m"}
+    return doc
+
+
+def quiet_manifest(endpoint_url: str, queue_url: str) -> dict[str, Any]:
+    """QUIET's SesMonitor: a healthy account and spec.events on a queue that never gets a message."""
+    doc = manifest(QUIET, endpoint_url)
+    doc["spec"]["events"] = {"queueURL": queue_url}
     return doc
 
 

@@ -1,5 +1,5 @@
-"""SESConfigurationSetPaused and SESMonitorProtectionFailed through promtool, on the series the exporter
-writes for spec.protection (sesmonitor.exporter.serving.collector)."""
+"""SESConfigurationSetPaused, SESConfigurationSetMissing and SESMonitorProtectionFailed through promtool,
+on the series the exporter writes for the listed sets and spec.protection (serving.collector)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from test_promtool import (
 )
 
 from sesmonitor import metrics
-from sesmonitor.render.rules import CONFIGURATION_SET_PAUSED, PROTECTION_FAILED
+from sesmonitor.render.rules import CONFIGURATION_SET_MISSING, CONFIGURATION_SET_PAUSED, PROTECTION_FAILED
 
 SETS = ["marketing", "transactional"]
 SPEC = {"configurationSets": SETS, "protection": {"mode": "Enforce", "configurationSets": ["marketing"]}}
@@ -121,3 +121,27 @@ def test_a_pause_that_could_not_write_its_record_alerts_with_the_reason(
     assert "A failed pause paused nothing" in description
     assert "SES's limit of 50 tags" in description
     run_promtool(promtool, tmp_path, rules, [scenario(input_series, [check(12, PROTECTION_FAILED, firing)])])
+
+
+def test_a_missing_set_alerts_naming_it_and_the_found_ones_do_not(promtool: str, tmp_path: Path) -> None:
+    """sesmonitor_configuration_set_missing: 1 for a set SES answers NotFoundException for, 0 for one it
+    found; a set another monitor lists is never this one's alert."""
+    rules = rules_for(monitor(SPEC))
+    input_series = [
+        series(metrics.CONFIGURATION_SET_MISSING, [0.0] * 10 + [1.0] * 20, **at("marketing")),
+        series(metrics.CONFIGURATION_SET_MISSING, constant(0, 30), **at("transactional")),
+        series(metrics.CONFIGURATION_SET_MISSING, constant(1, 30), **at("promo")),
+    ]
+    firing = [alert(rules, CONFIGURATION_SET_MISSING, at("marketing"))]
+    description = firing[0]["exp_annotations"]["description"]
+    assert "NotFoundException for configuration set marketing" in description
+    assert "no protection acts on it while it is missing" in description  # marketing is protected
+    checks = [
+        check(8, CONFIGURATION_SET_MISSING, []),
+        check(12, CONFIGURATION_SET_MISSING, []),  # pending for `for` (5m)
+        check(16, CONFIGURATION_SET_MISSING, firing),
+    ]
+    run_promtool(promtool, tmp_path, rules, [scenario(input_series, checks)])
+    unprotected = rules_for(monitor({"configurationSets": SETS}))
+    (rule,) = [r for r in unprotected if r["alert"] == CONFIGURATION_SET_MISSING]
+    assert "protection" not in rule["annotations"]["description"]

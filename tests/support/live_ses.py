@@ -198,8 +198,10 @@ class SesAccountProcess:
         python: str = sys.executable,
         host: str = "127.0.0.1",
         configuration_sets: Sequence[str] = (),
+        quiet_queue: bool = False,
     ) -> None:
-        """``host``: the address to serve on; a real node's pods reach the host end of its veth."""
+        """``host``: the address to serve on; a real node's pods reach the host end of its veth.
+        ``quiet_queue``: an SES event queue (spec.events) that nothing ever publishes to."""
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(sorted(SCENARIOS))}")
         self.scenario = scenario
@@ -216,6 +218,8 @@ class SesAccountProcess:
             args += ["--burst-every", str(burst_every), "--burst-minutes", str(burst_minutes or 1)]
         for name_of_set in configuration_sets:  # created in SESv2, with their own datapoints
             args += ["--configuration-set", name_of_set]
+        if quiet_queue:
+            args.append("--quiet-queue")
         self.process = ManagedProcess(name, args, self.workdir / f"{name}.log")
 
     @property
@@ -271,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--burst-minutes", type=int, default=1, help="minutes of mail per burst")
     parser.add_argument("--no-live", action="store_true", help="seed only; write no new minutes")
     parser.add_argument("--ready-file", type=Path, help="write the JSON line here too, once seeded")
+    parser.add_argument("--quiet-queue", action="store_true", help="an SES event queue nothing feeds")
     args = parser.parse_args(argv)
     ses, feeder = start_account(
         args.scenario,
@@ -279,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         live=not args.no_live,
         **account_options(args),
     )
+    if args.quiet_queue:  # SNS topic and queue (with its dead-letter queue), and never a message
+        ses.events_queue_url = event_pipeline(ses, "ses-quiet").queue_url  # type: ignore[attr-defined]
     stop = stop_on_signal()
     doc = {"endpoint_url": ses.endpoint_url, "scenario": args.scenario}
     if getattr(ses, "events_queue_url", None):

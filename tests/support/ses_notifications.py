@@ -179,3 +179,28 @@ ADVISOR_RECOMMENDATION_OPEN = ses_service_event(
                         "type": "DMARC", "description": "DMARC is not configured", "status": "OPEN",
                         "impact": "HIGH"}},
 )  # fmt: skip
+
+
+def subscription_confirmation(
+    topic_arn: str = "arn:aws:sns:us-west-2:123456789012:MyTopic", url: str | None = None
+) -> str:
+    """An SNS SubscriptionConfirmation as SNS delivers it to an HTTP/SQS endpoint (the example in AWS's
+    SNS developer guide, "Parsing message formats"; token and signature shortened)."""
+    region = topic_arn.split(":")[3]
+    token = "2336412f37fb687f5d51e6e241d09c805a5a57b30d712f794cc5f6a988666d92768dd60a747ba6f3"
+    return json.dumps(
+        {
+            "Type": "SubscriptionConfirmation",
+            "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+            "Token": token,
+            "TopicArn": topic_arn,
+            "Message": f"You have chosen to subscribe to the topic {topic_arn}.\nTo confirm the subscription,"
+            " visit the SubscribeURL included in this message.",
+            "SubscribeURL": url
+            or f"https://sns.{region}.amazonaws.com/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}",
+            "Timestamp": "2012-04-26T20:45:04.751Z",
+            "SignatureVersion": "1",
+            "Signature": "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQ",
+            "SigningCertURL": f"https://sns.{region}.amazonaws.com/SimpleNotificationService-f3ecfb7224c7233fe7bb5f59f96de52f.pem",
+        }
+    )

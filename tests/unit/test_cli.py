@@ -239,9 +239,11 @@ def test_iam_policy_adds_protection_only_for_protected_sets(tmp_path: Path) -> N
     )
     code, out, err = run("iam-policy", "-f", str(path))
     assert (code, err) == (0, "")
-    statement = json.loads(out)["Statement"][-1]
-    assert statement["Resource"] == ["arn:aws:ses:eu-west-1:*:configuration-set/marketing"]
-    assert "ses:PutConfigurationSetSendingOptions" in statement["Action"]
+    protect, tag = json.loads(out)["Statement"][-2:]
+    for statement in (protect, tag):
+        assert statement["Resource"] == ["arn:aws:ses:eu-west-1:*:configuration-set/marketing"]
+    assert "ses:PutConfigurationSetSendingOptions" in protect["Action"]
+    assert tag["Action"] == ["ses:TagResource"]
     code, out, _ = run("iam-policy", "-f", str(EXAMPLES / "basic.yaml"))
     assert code == 0
     assert "PutConfigurationSetSendingOptions" not in out

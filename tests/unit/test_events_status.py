@@ -100,7 +100,9 @@ def health(ok: bool, code: str | None = None) -> ApiHealth:
 
 def events_status(**fields: Any) -> EventsStatus:
     base = EventsStatus(queue_url=QUEUE, messages={"counted": 3}, queue_visible=7, queue_in_flight=0,
-                        oldest_received_age_seconds=2.0, last_hour=breakdown(), loop_restarts=0)  # fmt: skip
+                        oldest_received_age_seconds=2.0, last_hour=breakdown(), loop_restarts=0,
+                        redrive_policy_read=False, dead_letter_queue=None,
+                        max_receive_count=None)  # fmt: skip
     return EventsStatus(**{**base, **fields})  # type: ignore[typeddict-item]
 
 

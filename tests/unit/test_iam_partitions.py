@@ -72,7 +72,7 @@ def test_every_arn_of_the_policy_is_in_the_regions_partition(
 ) -> None:
     policy = iam_policy(monitor(region, queue_url))
     arns = resources(policy)
-    assert len(arns) == 3  # configuration sets (read), the protected set, the queue
+    assert len(arns) == 4  # configuration sets (read), the protected set (protect, tag), the queue
     assert all(arn.startswith(f"arn:{expected}:") for arn in arns), arns
     assert f"arn:{expected}:sqs:{region}:111122223333:ses-events" in arns
     assert f"arn:{expected}:ses:{region}:*:configuration-set/marketing" in arns

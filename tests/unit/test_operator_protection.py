@@ -266,3 +266,20 @@ def test_resume_requests() -> None:
     assert resume_requests({"sesmonitor.io/resume": " marketing, promo ,marketing"}) == ["marketing", "promo"]
     assert resume_requests({}) == []
     assert resume_requests(None) == []
+
+
+def test_a_missing_protected_set_is_named_and_not_counted_as_watched() -> None:
+    spec = load_monitor(SPEC, name="p", namespace=None).spec
+    watching = {"configurationSet": "marketing", "state": "watching"}
+    missing = {"configurationSet": "transactional", "state": "missing"}
+    condition = protection_condition(spec, "mail", "p", [watching, missing], None)
+    assert condition is not None
+    assert (condition.status, condition.reason) == ("True", "Watching")
+    assert condition.message == (
+        "Enforce: watching marketing; nothing paused; not found in SES, so not protected: transactional"
+    )
+    paused = {"configurationSet": "marketing", "state": "paused", "pausedAt": "t", "reason": "bounce rate 9%"}
+    condition = protection_condition(spec, "mail", "p", [paused, missing], None)
+    assert condition is not None
+    assert condition.reason == "Paused"
+    assert condition.message.endswith("; not found in SES, so not protected: transactional")

@@ -302,10 +302,10 @@ def test_iam_policy_gains_protection_only_when_it_is_on() -> None:
     assert iam_policy(monitor({})) == documented
     dry = iam_policy(monitor({"mode": "DryRun", "configurationSets": ["marketing"]}))["Statement"][-1]
     assert dry["Action"] == ["ses:ListTagsForResource"]  # DryRun writes nothing
-    enforce = iam_policy(monitor({"mode": "Enforce", "configurationSets": ["marketing"]}))["Statement"][-1]
-    assert enforce["Action"] == [
-        "ses:PutConfigurationSetSendingOptions",
-        "ses:TagResource",
-        "ses:ListTagsForResource",
+    enforce, tag = iam_policy(monitor({"mode": "Enforce", "configurationSets": ["marketing"]}))["Statement"][
+        -2:
     ]
-    assert enforce["Resource"] == ["arn:aws:ses:us-east-1:*:configuration-set/marketing"]
+    assert enforce["Action"] == ["ses:PutConfigurationSetSendingOptions", "ses:ListTagsForResource"]
+    assert tag["Action"] == ["ses:TagResource"]  # scoped to sesmonitor's keys: test_protection_iam.py
+    for statement in (enforce, tag):
+        assert statement["Resource"] == ["arn:aws:ses:us-east-1:*:configuration-set/marketing"]

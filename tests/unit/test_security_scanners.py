@@ -253,6 +253,16 @@ def test_parliament_finds_nothing_we_did_not_accept_with_a_reason() -> None:
     assert {f["detail"] for f in findings["docs/iam-policy-tenants.json"]} <= {
         f"Unknown action {a}" for a in PARLIAMENT_UNKNOWN_ACTIONS
     }
+    # spec.protection's statements (the tag write scoped by aws:TagKeys) are clean too, and parliament
+    # knows which condition keys ses:TagResource takes: a wrong one is found.
+    (protect,) = [name for name in policies if name.startswith("docs/protection.md#")]
+    assert findings[protect] == []
+    wrong_key = json.dumps(policies[protect]).replace("aws:TagKeys", "ses:TagKeys")
+    proc = subprocess.run(
+        [str(scanner("python")), "-c", PARLIAMENT_SCRIPT], input=json.dumps({"wrong_key": wrong_key}),
+        capture_output=True, text=True, check=True, timeout=300, env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert {f["issue"] for f in json.loads(proc.stdout)["wrong_key"]} == {"UNKNOWN_CONDITION_FOR_ACTION"}
     broken = json.dumps(policies["docs/iam-policy.json"]).replace("GetMetricData", "GetMetricDate")
     proc = subprocess.run(
         [str(scanner("python")), "-c", PARLIAMENT_SCRIPT], input=json.dumps({"broken": broken}),

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from sesmonitor.exporter.events.ses_events import MalformedMessage, SesEvent, parse, recipient_domain
+from sesmonitor.exporter.events.ses_events import (
+    MalformedMessage,
+    SesEvent,
+    parse,
+    recipient_domain,
+    sns_subscribe_url,
+)
 from support.ses_notifications import (
     ADVISOR_RECOMMENDATION_OPEN,
     SENDING_STATUS_DISABLED,
@@ -17,6 +23,7 @@ from support.ses_notifications import (
     identity_notification,
     ses_service_event,
     sns_envelope,
+    subscription_confirmation,
 )
 
 SHAPES: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -151,3 +158,35 @@ def test_malformed_messages_name_the_problem(body: str, says: str) -> None:
 )
 def test_recipient_domain(address: str, domain: str) -> None:
     assert recipient_domain(address) == domain
+
+
+def test_a_subscription_confirmation_carries_its_topic_and_snss_own_url() -> None:
+    parsed = parse(subscription_confirmation())
+    assert parsed.event is None
+    assert parsed.ignored == "SubscriptionConfirmation"
+    assert parsed.confirmation is not None
+    assert parsed.confirmation.topic_arn == "arn:aws:sns:us-west-2:123456789012:MyTopic"
+    assert parsed.confirmation.message_id == "165545c9-2a5c-472c-8df2-7ff2be2b3b1b"
+    url = parsed.confirmation.subscribe_url or ""
+    assert url.startswith("https://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&")
+    china = parse(subscription_confirmation("arn:aws-cn:sns:cn-north-1:123456789012:t")).confirmation
+    assert china is not None
+    assert (china.subscribe_url or "").startswith("https://sns.cn-north-1.amazonaws.com/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription&Token=t",  # not https
+        "https://sns.us-west-2.amazonaws.com.evil.example/?Action=ConfirmSubscription",
+        "https://evil.example/?Action=ConfirmSubscription&host=sns.us-west-2.amazonaws.com",
+        "https://user@sns.us-west-2.amazonaws.com/?Action=ConfirmSubscription",
+        "https://sns.us-west-2.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=x",
+    ],
+)
+def test_a_url_that_is_not_snss_confirmation_is_never_passed_on(url: str) -> None:
+    """Anyone who may send to the queue can forge a confirmation: its link must not reach the log."""
+    assert sns_subscribe_url(url) is None
+    parsed = parse(subscription_confirmation(url=url))
+    assert parsed.confirmation is not None
+    assert parsed.confirmation.subscribe_url is None

@@ -29,6 +29,8 @@ SUPPRESSION_LIST_OFF: Final = "SESAccountSuppressionListOff"
 TENANT_PAUSED: Final = "SESTenantPaused"
 TENANT_REPUTATION_IMPACT_HIGH: Final = "SESTenantReputationImpactHigh"
 REPUTATION_FINDING_OPEN: Final = "SESReputationFindingOpen"
+# A listed configuration set SES does not have (deleted, or misspelled in spec.configurationSets).
+CONFIGURATION_SET_MISSING: Final = "SESConfigurationSetMissing"
 # The SES event alerts (with spec.events).
 PERMANENT_BOUNCES_RISING: Final = "SESPermanentBouncesRising"
 TRANSIENT_BOUNCE_SURGE: Final = "SESTransientBounceSurge"
@@ -54,6 +56,7 @@ ALERT_NAMES: Final = (
     TENANT_PAUSED,
     TENANT_REPUTATION_IMPACT_HIGH,
     REPUTATION_FINDING_OPEN,
+    CONFIGURATION_SET_MISSING,
     PERMANENT_BOUNCES_RISING,
     TRANSIENT_BOUNCE_SURGE,
     ABUSE_COMPLAINTS,

@@ -26,6 +26,8 @@ COMPLAINT_RATE_HEALTHY: Final = "ComplaintRateHealthy"
 ACCOUNT_HEALTHY: Final = "AccountHealthy"
 # Only with spec.configurationSetCounts: whether each opted-in set's counts have data.
 CONFIGURATION_SET_COUNTS: Final = "ConfigurationSetCounts"
+# Only with spec.configurationSets: whether SES has every listed set (GetConfigurationSet).
+CONFIGURATION_SETS_FOUND: Final = "ConfigurationSetsFound"
 # Only with spec.events: whether the exporter receives SES events from the queue.
 EVENTS_RECEIVED: Final = "EventsReceived"
 # Only with spec.protection in DryRun or Enforce: which sets are paused (or would be) and why.
@@ -43,6 +45,7 @@ CONDITION_TYPES: Final = (
     COMPLAINT_RATE_HEALTHY,
     ACCOUNT_HEALTHY,
     CONFIGURATION_SET_COUNTS,
+    CONFIGURATION_SETS_FOUND,
     EVENTS_RECEIVED,
     PROTECTION,
     RECONCILING,
@@ -93,7 +96,7 @@ class ProtectedSet(_Status):
     )
     state: str = WORD(
         "watching, paused (by sesmonitor), would_pause (DryRun), paused_elsewhere (not by sesmonitor),"
-        " cooldown (after a resume) or unknown."
+        " cooldown (after a resume), unknown or missing (SES has no such set)."
     )
     paused_at: str | None = Field(default=None, alias="pausedAt", description="When sesmonitor paused it.")
     reason: str | None = Field(default=None, description="The rate that paused it.", max_length=256)
@@ -215,7 +218,8 @@ class SesMonitorStatus(_Status):
             "Ready (reconciled and the exporter serves fresh data; not the account's health), Reconciled,"
             " ExporterReady, BounceRateHealthy, ComplaintRateHealthy, AccountHealthy, with"
             " configurationSetCounts ConfigurationSetCounts (False while an opted-in set's counts never had"
-            " data), with spec.events EventsReceived (whether SES events arrive, the last hour's bounces),"
+            " data), with configurationSets ConfigurationSetsFound (False naming a listed set SES does not"
+            " have), with spec.events EventsReceived (whether SES events arrive, the last hour's bounces),"
             " with spec.protection Protection (which sets are paused and why); while reconciling fails,"
             " Reconciling (will retry) or Stalled (needs a person)."
         ),

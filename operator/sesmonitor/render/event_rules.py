@@ -131,9 +131,8 @@ def event_rules(b: AlertBuilder) -> list[dict[str, Any]]:
             summary="SES events wait more than 15 minutes in the queue",
             description=(
                 f"The oldest SES event the exporter of {b.key} last received had waited"
-                " {{ $value | humanizeDuration }} in the queue: the exporter falls behind (or malformed"
-                " messages keep coming back until the redrive policy moves them), so the event alerts"
-                " judge old news."
+                " {{ $value | humanizeDuration }} in the queue (malformed messages left out): the"
+                " exporter falls behind, so the event alerts judge old news."
             ),
         ),
     ]

@@ -56,6 +56,16 @@ PROTECTION_ACTIONS: Final = (
     "ses:TagResource",
     "ses:ListTagsForResource",
 )
+# The tag write is allowed for sesmonitor's own keys only (protector.TAG_*: "sesmonitor:state", ...), so
+# the exporter's identity can neither overwrite a team's tags on the set nor add others (tags may drive
+# cost allocation and tag-based access). ForAllValues alone also holds for a request without tag keys,
+# hence the Null test: the request must carry keys, and every one must be ours. The exporter never
+# removes a tag (no UntagResource).
+TAG_KEY_PATTERN: Final = "sesmonitor:*"
+TAG_CONDITION: Final = {
+    "ForAllValues:StringLike": {"aws:TagKeys": [TAG_KEY_PATTERN]},
+    "Null": {"aws:TagKeys": "false"},
+}
 
 # spec.tenants' reads (sesmonitor.exporter.tenants.reader): listed names by GetTenant, else ListTenants;
 # the reputation entities through ListReputationEntities (many tenants) and GetReputationEntity.
@@ -85,7 +95,8 @@ def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
             for name in protection.configuration_sets
         ]
         # DryRun reads its own earlier record only and writes nothing.
-        actions = ["ses:ListTagsForResource"] if protection.mode == "DryRun" else list(PROTECTION_ACTIONS)
+        enforce = protection.mode != "DryRun"
+        actions = [a for a in PROTECTION_ACTIONS if a != "ses:TagResource" and (enforce or "List" in a)]
         statements.append(
             {
                 "Sid": "SesMonitorProtectConfigurationSets",
@@ -94,6 +105,16 @@ def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
                 "Resource": resources,
             }
         )
+        if enforce:
+            statements.append(
+                {
+                    "Sid": "SesMonitorTagConfigurationSets",
+                    "Effect": "Allow",
+                    "Action": ["ses:TagResource"],
+                    "Resource": resources,
+                    "Condition": TAG_CONDITION,
+                }
+            )
     tenants = monitor.spec.tenants
     if tenants is not None:
         statements.append(

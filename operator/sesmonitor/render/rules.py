@@ -34,6 +34,7 @@ from sesmonitor.api.alerts import (
     COMPLAINT_RATE_HIGH,
     CONFIGURATION_SET_BOUNCE_RATE_HIGH,
     CONFIGURATION_SET_COMPLAINT_RATE_HIGH,
+    CONFIGURATION_SET_MISSING,
     CONFIGURATION_SET_PAUSED,
     EXPORTER_DOWN,
     NO_REPUTATION_DATA,
@@ -66,6 +67,7 @@ CONFIGURATION_SET_ALERTS: Final = (
     CONFIGURATION_SET_BOUNCE_RATE_HIGH,
     CONFIGURATION_SET_COMPLAINT_RATE_HIGH,
     CONFIGURATION_SET_PAUSED,
+    CONFIGURATION_SET_MISSING,
 )
 PROTECTION_ALERTS: Final = (PROTECTION_FAILED,)  # with spec.protection in DryRun or Enforce
 
@@ -438,7 +440,27 @@ class _Builder(AlertBuilder):
             f"`sesmonitor resume -n {namespace} {name} {CONFIGURATION_SET}` (or `kubectl annotate sesmonitor"
             f" -n {namespace} {name} sesmonitor.io/resume={CONFIGURATION_SET}`)"
         )
+        missing = _max_by(SET_LABELS, self.sets(metrics.CONFIGURATION_SET_MISSING))
+        protected = (
+            " The set is in spec.protection: no protection acts on it while it is missing; the other"
+            " sets are read and protected as usual."
+            if self.spec.protection.mode != "Off"
+            else ""
+        )
         rules = [
+            self.alert(
+                CONFIGURATION_SET_MISSING,
+                f"{missing} == 1",
+                severity=self.severities()["warning"],
+                summary="A configuration set the monitor lists does not exist in SES",
+                description=(
+                    f"SES answers NotFoundException for configuration set {CONFIGURATION_SET} ({MONITOR},"
+                    f" {self.spec.region}): it was deleted, or spec.configurationSets misspells it. No"
+                    f" rate of it can be judged.{protected} Fix the name in the"
+                    " SesMonitor, or check the set: aws sesv2 get-configuration-set"
+                    f" --configuration-set-name {CONFIGURATION_SET}"
+                ),
+            ),
             self.alert(
                 CONFIGURATION_SET_PAUSED,
                 expr,
@@ -458,7 +480,7 @@ class _Builder(AlertBuilder):
                     f" {CONFIGURATION_SET} --sending-enabled"
                     "{{ end }}"
                 ),
-            )
+            ),
         ]
         if self.spec.protection.mode != "Off":
             labels = (*SET_LABELS, metrics.LABEL_ACTION, metrics.LABEL_CODE)

@@ -47,6 +47,7 @@ class RecordedRequest:
     metrics_requested: int  # GetMetricData queries in the request (what CloudWatch bills)
     access_key: str
     at: float
+    path: str = ""  # the request's path and query (REST calls name their resource there)
 
 
 class FaultProxy(Served):
@@ -201,6 +202,7 @@ def _make_handler(proxy: FaultProxy) -> type[QuietHandler]:
                     call.metrics_requested,
                     call.access_key,
                     time.time(),
+                    self.path,
                 )
             )
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up

@@ -44,16 +44,18 @@ def event_pipeline(
     raw: bool = False,
     visibility_timeout: int = 30,
     max_receive_count: int = 5,
+    dead_letter: bool = True,
 ) -> EventPipeline:
-    """Created straight in moto (not through the fault proxy, so the proxy counts only the exporter)."""
+    """Created straight in moto (not through the fault proxy, so the proxy counts only the exporter).
+    `dead_letter` False: a queue without a RedrivePolicy ("a queue fed otherwise", docs/install.md)."""
     sns, sqs = ses.client("sns", direct=True), ses.client("sqs", direct=True)
     dead = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     redrive = json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": str(max_receive_count)})
-    queue = sqs.create_queue(
-        QueueName=name,
-        Attributes={"VisibilityTimeout": str(visibility_timeout), "RedrivePolicy": redrive},
-    )["QueueUrl"]
+    attributes = {"VisibilityTimeout": str(visibility_timeout)}
+    if dead_letter:
+        attributes["RedrivePolicy"] = redrive
+    queue = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]

@@ -14,6 +14,10 @@ one `EventCounts` and publishes immutable `EventsSnapshot`s to the exporter's st
   events (configuration sets, types, sub-types) keep their own label for the first `MAX_VALUES` distinct
   ones, then `other`.
 - **The last hour** is 60 one-minute buckets summed incrementally, for /status's breakdown.
+- **A malformed message once.** One the consumer leaves on the queue comes back every visibility
+  timeout (until the redrive policy moves it, or for the queue's whole retention without one): it is
+  counted `malformed` the first time its SQS MessageId is seen, and never again while the id is among
+  the last MALFORMED_REMEMBERED ones (bounded memory; an id forgotten and seen again counts once more).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ MAX_VALUES: Final = 64  # distinct configuration sets (types, sub-types) with th
 MAX_HOUR_DOMAINS: Final = 5000  # distinct domains tracked over the last hour; beyond: `other`
 BUCKET_SECONDS: Final = 60
 BREAKDOWN_DOMAINS: Final = 5
+MALFORMED_REMEMBERED: Final = 10_000  # SQS MessageIds of malformed messages: 16-byte digests, ~1 MB
 
 
 class _Capped:
@@ -85,7 +90,9 @@ class _Bucket:
 
 
 class EventCounts:
-    def __init__(self, top_domains: int, dedupe_entries: int) -> None:
+    def __init__(
+        self, top_domains: int, dedupe_entries: int, malformed_remembered: int = MALFORMED_REMEMBERED
+    ) -> None:
         self._top_n = top_domains
         self._dedupe_limit = dedupe_entries
         self._seen: OrderedDict[bytes, None] = OrderedDict()
@@ -100,12 +107,26 @@ class EventCounts:
         self.labeled_domains: dict[str, int] = {}  # the top N's counters
         self.other_domains = 0
         self.messages: Counter[str] = Counter()
+        self._malformed: OrderedDict[bytes, None] = OrderedDict()
+        self._malformed_limit = malformed_remembered
         self._buckets: deque[_Bucket] = deque()
         self._hour = _Hour()
 
     @property
     def remembered(self) -> int:
         return len(self._seen)
+
+    def add_malformed(self, message_id: str) -> bool:
+        """Count a malformed message the first time its SQS MessageId is seen; True then."""
+        digest = hashlib.blake2b(message_id.encode(), digest_size=16).digest()
+        if digest in self._malformed:
+            self._malformed.move_to_end(digest)  # still coming back: remembered the longest
+            return False
+        self._malformed[digest] = None
+        if len(self._malformed) > self._malformed_limit:
+            self._malformed.popitem(last=False)
+        self.messages["malformed"] += 1
+        return True
 
     def _first_time(self, event: SesEvent, recipient: str) -> bool:
         key = "\0".join((event.kind, event.message_id, recipient, event.event_id)).encode()

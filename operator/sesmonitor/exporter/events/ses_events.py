@@ -18,6 +18,8 @@ not hold an event is `MalformedMessage`, which the consumer leaves on the queue 
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -67,9 +69,36 @@ class SesEvent:
 
 
 @dataclass(frozen=True)
+class SnsConfirmation:
+    """An SNS SubscriptionConfirmation: the queue receives the topic's messages only once someone
+    confirms (a cross-account topic's owner cannot), so the consumer logs it before deleting it."""
+
+    topic_arn: str
+    message_id: str
+    subscribe_url: str | None  # None when it is not SNS's own ConfirmSubscription URL
+
+
+@dataclass(frozen=True)
 class Parsed:
     event: SesEvent | None  # None: a valid message that is not counted (`ignored` says what)
     ignored: str = ""
+    confirmation: SnsConfirmation | None = None
+
+
+# SNS's confirmation URL: https://sns.<region>.amazonaws.com[.cn]/?Action=ConfirmSubscription&...
+_SNS_HOST: Final = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+
+
+def sns_subscribe_url(value: Any) -> str | None:
+    """`value` when it is SNS's ConfirmSubscription URL (https, an SNS host, that action), else None:
+    anyone who may send to the queue could forge the message, and a log must not carry their link."""
+    if not isinstance(value, str):
+        return None
+    url = urllib.parse.urlsplit(value)
+    query = urllib.parse.parse_qs(url.query)
+    if url.scheme != "https" or not _SNS_HOST.match(url.hostname or "") or url.username or url.port:
+        return None
+    return value if query.get("Action") == ["ConfirmSubscription"] else None
 
 
 def _load(text: str, what: str) -> dict[str, Any]:
@@ -129,7 +158,15 @@ def _recipients(
 
 def parse(body: str) -> Parsed:
     """The SES event in an SQS message body; raises MalformedMessage."""
-    event = _unwrap(_load(body, "body"))
+    doc = _load(body, "body")
+    if doc.get("Type") == "SubscriptionConfirmation":
+        confirmation = SnsConfirmation(
+            str(doc.get("TopicArn", "")),
+            str(doc.get("MessageId", "")),
+            sns_subscribe_url(doc.get("SubscribeURL")),
+        )
+        return Parsed(None, "SubscriptionConfirmation", confirmation)
+    event = _unwrap(doc)
     if isinstance(event, str):
         return Parsed(None, event)
     name = event.get("eventType", event.get("notificationType"))

@@ -4,17 +4,21 @@ Two loops, each a daemon thread, neither on the scrape path (scrapes read the st
 
 - `poll_once`: ReceiveMessage (up to 10 messages, long polling `events_wait_seconds`), each message
   parsed and counted (`event_counts`), then one DeleteMessageBatch for every message that was counted,
-  ignored or a duplicate. A malformed message is counted as such and **not** deleted: it becomes visible
-  again after the queue's visibility timeout and the queue's redrive policy moves it to the dead-letter
-  queue after maxReceiveCount receives. A failed call is recorded as a failure of `ReceiveMessage`
+  ignored or a duplicate. A malformed message is counted once (by its MessageId, however often it comes
+  back) and, with a dead-letter queue, **not** deleted: it becomes visible again after the queue's
+  visibility timeout and the queue's redrive policy moves it to the dead-letter queue after
+  maxReceiveCount receives. Without a dead-letter queue (the RedrivePolicy as last read) it is deleted
+  after its count and a warning: see `_malformed`. A failed call is recorded as a failure of `ReceiveMessage`
   (message and AWS code in /status) and the loop backs off as the refresher does; it never raises.
-- `read_attributes`, every refresh interval: GetQueueAttributes' ApproximateNumberOfMessages (backlog)
-  and ApproximateNumberOfMessagesNotVisible (in flight). A separate loop, so a consumer that stalls
+- `read_attributes`, every refresh interval: GetQueueAttributes' ApproximateNumberOfMessages (backlog),
+  ApproximateNumberOfMessagesNotVisible (in flight) and RedrivePolicy (is there a dead-letter queue).
+  A separate loop, so a consumer that stalls
   still has its backlog reported.
 
 The age of the oldest message: SQS has ApproximateAgeOfOldestMessage only as a CloudWatch metric, not
-as a queue attribute, so the exporter reports `now - SentTimestamp` of the oldest message in the newest
-receive that returned messages, and 0 after an empty receive (nothing was waiting).
+as a queue attribute, so the exporter reports `now - SentTimestamp` of the oldest SES message
+(malformed ones left out: one that keeps coming back is no event waiting) in the newest receive that
+returned messages, and 0 after an empty receive (nothing was waiting).
 """
 
 from __future__ import annotations
@@ -23,18 +27,27 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from sesmonitor import metrics
 from sesmonitor.exporter.aws.backoff import MIN_WAIT_SECONDS, backoff_delay
 from sesmonitor.exporter.aws.outcomes import classify_exception, describe_exception, error_code
 from sesmonitor.exporter.events.event_counts import EventCounts
-from sesmonitor.exporter.events.ses_events import parse
+from sesmonitor.exporter.events.ses_events import SnsConfirmation, parse
+from sesmonitor.exporter.model.events import parse_redrive_policy
 from sesmonitor.exporter.model.state import ExporterState
 
 log = logging.getLogger(__name__)
 
 BATCH: int = 10  # the most ReceiveMessage returns
+# Outcomes of one message beyond metrics.EVENTS_MESSAGE_OUTCOMES' counted, duplicate, ignored.
+LEFT: Final = "left"  # malformed, left on the queue for its redrive policy
+DELETED_MALFORMED: Final = "deleted_malformed"  # malformed, and the queue has no dead-letter queue
+QUEUE_ATTRIBUTES: Final = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "RedrivePolicy",
+)
 
 
 class EventConsumer:
@@ -73,8 +86,13 @@ class EventConsumer:
                 return False
             now = self._clock() if now is None else now
             messages = answer.get("Messages", [])
-            done = [m["ReceiptHandle"] for m in messages if self._count(m, now)]
-            sent = [int(m.get("Attributes", {}).get("SentTimestamp", 0)) / 1000 for m in messages]
+            outcomes = [(m, self._count(m, now)) for m in messages]
+            done = [m["ReceiptHandle"] for m, outcome in outcomes if outcome != LEFT]
+            sent = [
+                int(m.get("Attributes", {}).get("SentTimestamp", 0)) / 1000
+                for m, outcome in outcomes
+                if outcome not in (LEFT, DELETED_MALFORMED)
+            ]
             oldest = max(0.0, now - min(sent)) if sent and min(sent) > 0 else 0.0
             if done:
                 try:
@@ -87,21 +105,59 @@ class EventConsumer:
             self._state.record_events(now, self._counts.snapshot(now), oldest)
             return True
 
-    def _count(self, message: dict[str, Any], now: float) -> bool:
-        """Count one message; True when it may be deleted."""
+    def _count(self, message: dict[str, Any], now: float) -> str:
+        """Count one message; its outcome, LEFT for one to leave on the queue."""
         try:
             parsed = parse(message.get("Body", ""))
         except Exception as exc:  # MalformedMessage, or a shape parse() did not foresee: never a crash
-            self._counts.messages["malformed"] += 1
-            log.warning("SQS message %s is not an SES event, left for the redrive policy: %s",
-                        message.get("MessageId"), exc)  # fmt: skip
-            return False
+            return self._malformed(str(message.get("MessageId", "")), exc)
+        if parsed.confirmation is not None:
+            self._confirmation(parsed.confirmation)
         if parsed.event is None:
             outcome = "ignored"
         else:
             outcome = "counted" if self._counts.add(parsed.event, now) else "duplicate"
         self._counts.messages[outcome] += 1
-        return True
+        return outcome
+
+    def _confirmation(self, found: SnsConfirmation) -> None:
+        """An SNS SubscriptionConfirmation is deleted like every ignored message, so this warning is
+        its only trace: without it a cross-account topic's confirmation (which the topic's owner cannot
+        give) is lost and the queue never gets the topic's events. The SubscribeURL is logged, only
+        when it is SNS's own ConfirmSubscription URL (`ses_events.sns_subscribe_url`). Its token is no
+        credential: it can do one thing, confirm this queue's pending subscription to that topic
+        (within 3 days), which sends into the queue only what the queue's own policy already lets that
+        topic send; it reads nothing and publishes nothing. Whoever reads the exporter's logs could
+        confirm it, and that is the point. Confirming through the URL leaves the subscription
+        unsubscribable without authentication; the CLI form below with --authenticate-on-unsubscribe
+        does not, so it comes first."""
+        url = found.subscribe_url or "(the message holds no SNS ConfirmSubscription URL: none logged)"
+        log.warning(
+            "SNS subscription confirmation for %s from topic %s (message %s): the queue gets no events"
+            " from that topic until someone confirms it: aws sns confirm-subscription --topic-arn %s"
+            " --authenticate-on-unsubscribe true --token <the Token parameter of the URL>, or open the"
+            " URL: %s",
+            self._queue_url, found.topic_arn, found.message_id, found.topic_arn, url,
+        )  # fmt: skip
+
+    def _malformed(self, message_id: str, exc: Exception) -> str:
+        """Counted once per MessageId. With a dead-letter queue (or while the RedrivePolicy is not
+        known) it is left for the redrive policy, where a person can read it. Without one it is
+        deleted: left, it would come back every visibility timeout for the queue's whole retention
+        (4 days by default, up to 14), cost a receive each time and be dropped by SQS unseen in the
+        end; its count and this warning (the id and what is wrong, never the body, which may hold
+        addresses) are all anyone could learn from it there. docs/events.md says so."""
+        first = self._counts.add_malformed(message_id)
+        redrive = self._state.view().events.redrive
+        if redrive is not None and not redrive.has_dead_letter_queue:
+            log.warning("SQS message %s is not an SES event (%s) and the queue has no dead-letter queue:"
+                        " counted and deleted", message_id, exc)  # fmt: skip
+            return DELETED_MALFORMED
+        (log.warning if first else log.debug)(
+            "SQS message %s is not an SES event, left for the redrive policy%s: %s",
+            message_id, "" if first else " (seen before, not counted again)", exc,
+        )  # fmt: skip
+        return LEFT
 
     def _delete(self, handles: list[str]) -> None:
         entries = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles)]
@@ -116,7 +172,7 @@ class EventConsumer:
         try:
             answer = self._sqs.get_queue_attributes(
                 QueueUrl=self._queue_url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                AttributeNames=list(QUEUE_ATTRIBUTES),
             )
         except Exception as exc:
             self._failed(metrics.API_QUEUE_ATTRIBUTES, exc, now)
@@ -131,6 +187,7 @@ class EventConsumer:
             self._clock() if now is None else now,
             number("ApproximateNumberOfMessages"),
             number("ApproximateNumberOfMessagesNotVisible"),
+            parse_redrive_policy(attributes.get("RedrivePolicy")),
         )
         return True
 

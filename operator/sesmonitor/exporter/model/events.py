@@ -1,8 +1,9 @@
 """The SES event counts as of one moment: what `events.event_counts` publishes into the state and
-`serving` turns into metric families and /status's last-hour breakdown."""
+`serving` turns into metric families and /status's last-hour breakdown; and the queue's redrive policy."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -25,6 +26,38 @@ class EventsSnapshot:
     bounces_by_domain: Mapping[str, int]  # top-N domain or `other`
     messages: Mapping[str, int]  # outcome -> SQS messages
     last_hour: contract.EventsBreakdown
+
+
+@dataclass(frozen=True)
+class RedrivePolicy:
+    """The queue's RedrivePolicy (GetQueueAttributes): where SQS moves a message received
+    `max_receive_count` times. Both None: the queue has none, so a message the consumer leaves comes back
+    every visibility timeout for the queue's whole retention."""
+
+    dead_letter_target_arn: str | None
+    max_receive_count: int | None
+
+    @property
+    def has_dead_letter_queue(self) -> bool:
+        return self.dead_letter_target_arn is not None
+
+
+NO_REDRIVE: Final = RedrivePolicy(None, None)
+
+
+def parse_redrive_policy(value: object) -> RedrivePolicy:
+    """The attribute's JSON ({"deadLetterTargetArn": ..., "maxReceiveCount": 5 or "5"}); absent: none.
+    A value that does not parse is taken as a dead-letter queue of unknown target, so a consumer never
+    deletes a message a person meant to keep."""
+    if value is None or value == "":
+        return NO_REDRIVE
+    try:
+        doc = json.loads(str(value))
+        target = doc.get("deadLetterTargetArn")
+        count = doc.get("maxReceiveCount")
+        return RedrivePolicy(str(target) if target else "unknown", int(count) if count is not None else None)
+    except (ValueError, TypeError, AttributeError):
+        return RedrivePolicy("unknown", None)
 
 
 def empty_breakdown() -> contract.EventsBreakdown:

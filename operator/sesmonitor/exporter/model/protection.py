@@ -24,6 +24,7 @@ WOULD_PAUSE: Final = "would_pause"
 PAUSED_ELSEWHERE: Final = "paused_elsewhere"
 COOLDOWN: Final = "cooldown"
 UNKNOWN: Final = "unknown"
+MISSING: Final = "missing"  # GetConfigurationSet: NotFoundException; never judged, never written to
 
 
 def rfc3339(epoch: float) -> str:
@@ -53,6 +54,7 @@ class ProtectedSet:
     resume_dropped: str | None = None
     resume_dropped_count: int = 0
     retry_at: float | None = None  # after a failure, no call before this
+    missing: bool = False  # the set does not exist (GetConfigurationSet: NotFoundException)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class ProtectionView:
 
     def state(self, one: ProtectedSet, now: float) -> str:
         record = one.record
+        if one.missing:
+            return MISSING
         if one.sending_enabled is None or not one.record_known:
             return UNKNOWN
         if one.ours and record is not None and record.state in CLAIMS_PAUSE:
@@ -119,6 +123,8 @@ class ProtectionStep(Protocol):
         now: float,
         sending: Mapping[str, bool | None] | None,
         series: Mapping[SeriesKey, Series] | None,
+        *,
+        missing: frozenset[str] = frozenset(),
     ) -> object: ...
 
     def view(self) -> ProtectionView: ...

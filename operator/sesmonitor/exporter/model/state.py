@@ -19,8 +19,9 @@ from types import MappingProxyType
 from sesmonitor import metrics
 from sesmonitor.contract import STALE_AFTER_INTERVALS
 from sesmonitor.exporter.model.account import AccountSnapshot
+from sesmonitor.exporter.model.configuration_set import SetRead
 from sesmonitor.exporter.model.counting import CounterState
-from sesmonitor.exporter.model.events import EventsSnapshot
+from sesmonitor.exporter.model.events import EventsSnapshot, RedrivePolicy
 from sesmonitor.exporter.model.findings import FindingsReading, FindingsView
 from sesmonitor.exporter.model.series import SeriesKey
 from sesmonitor.exporter.model.snapshot import SeriesSnapshot
@@ -62,6 +63,7 @@ class EventsView:
     queue_in_flight: int | None = None
     oldest_received_age: float | None = None
     loop_restarts: int = 0  # the consumer's loops restarted after an unexpected exception
+    redrive: RedrivePolicy | None = None  # the queue's RedrivePolicy; None until GetQueueAttributes
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,13 @@ class StateView:
     # spec.tenants, read on its own schedule (not an API of `apis`: a read every 20 minutes is not stale)
     tenants: TenantsView = field(default_factory=TenantsView)
     findings: FindingsView = field(default_factory=FindingsView)  # spec.findings, likewise
+    # Each listed set's newest GetConfigurationSet outcome (empty until the first pass).
+    configuration_set_reads: Mapping[str, SetRead] = field(default_factory=dict)
+
+    @property
+    def missing_configuration_sets(self) -> tuple[str, ...]:
+        """The listed sets GetConfigurationSet last answered NotFoundException for."""
+        return tuple(sorted(name for name, one in self.configuration_set_reads.items() if one.missing))
 
     def stale(self, api: str, now: float) -> bool:
         return self.apis[api].stale(now, self.refresh_interval)
@@ -125,6 +134,7 @@ class _Mutable:
     events: EventsView = field(default_factory=EventsView)
     tenants: TenantsView = field(default_factory=TenantsView)
     findings: FindingsView = field(default_factory=FindingsView)
+    configuration_set_reads: dict[str, SetRead] = field(default_factory=dict)
 
 
 class ExporterState:
@@ -168,17 +178,36 @@ class ExporterState:
             self._m.account = account
             self._success(API_ACCOUNT, now)
 
-    def record_configuration_sets(
-        self,
-        now: float,
-        reputation_enabled: Mapping[str, bool | None],
-        sending_enabled: Mapping[str, bool | None] | None = None,
-    ) -> None:
+    def record_configuration_sets(self, now: float, reads: Mapping[str, SetRead]) -> None:
+        """Each set's GetConfigurationSet on its own: a set read keeps its values, a missing one loses
+        them, one that failed keeps its last good ones. The API fails only for a set whose read failed
+        (not for a missing set, which is a state of its own, shown per set)."""
         with self._lock:
-            self._m.reputation_enabled = dict(reputation_enabled)
-            if sending_enabled is not None:
-                self._m.sending_enabled = dict(sending_enabled)
-            self._success(metrics.API_CONFIGURATION_SET, now)
+            enabled = dict(self._m.reputation_enabled or {})
+            for name, one in reads.items():
+                if one.ok:
+                    enabled[name] = one.reputation_enabled
+                    self._m.sending_enabled[name] = one.sending_enabled
+                elif one.missing:
+                    enabled.pop(name, None)
+                    self._m.sending_enabled.pop(name, None)
+            self._m.reputation_enabled = enabled
+            self._m.configuration_set_reads = dict(reads)
+            failed = sorted(
+                ((n, one) for n, one in reads.items() if one.error is not None), key=lambda x: x[0]
+            )
+            if not failed:
+                self._success(metrics.API_CONFIGURATION_SET, now)
+                return
+        name, first = failed[0]
+        names = ", ".join(n for n, _ in failed)
+        self.record_failure(
+            metrics.API_CONFIGURATION_SET,
+            now,
+            f"configuration set(s) {names}: {first.error}",
+            first.error_code,
+            first.error_kind,
+        )
 
     def record_events(
         self, now: float, counts: EventsSnapshot, oldest_received_age: float | None, ok: bool = True
@@ -198,9 +227,20 @@ class ExporterState:
             self._m.events = replace(self._m.events, loop_restarts=self._m.events.loop_restarts + 1)
         self.record_failure(api, now, message, None, "error")
 
-    def record_queue(self, now: float, visible: int | None, in_flight: int | None) -> None:
+    def record_queue(
+        self,
+        now: float,
+        visible: int | None,
+        in_flight: int | None,
+        redrive: RedrivePolicy | None = None,
+    ) -> None:
         with self._lock:
-            self._m.events = replace(self._m.events, queue_visible=visible, queue_in_flight=in_flight)
+            self._m.events = replace(
+                self._m.events,
+                queue_visible=visible,
+                queue_in_flight=in_flight,
+                redrive=redrive if redrive is not None else self._m.events.redrive,
+            )
             self._success(metrics.API_QUEUE_ATTRIBUTES, now)
 
     def record_tenants(self, now: float, reading: TenantsReading) -> None:
@@ -310,5 +350,6 @@ class ExporterState:
                     events=m.events,
                     tenants=m.tenants,
                     findings=m.findings,
+                    configuration_set_reads=MappingProxyType(dict(m.configuration_set_reads)),
                 )
             return self._view

@@ -199,6 +199,7 @@ class Protector:
         self._at_start: dict[str, str] | None = None  # what it held at this process's first refresh
         self._actions: dict[tuple[str, str, str], int] = {}
         self._arn_prefix: str | None = None
+        self._missing: frozenset[str] = frozenset()  # GetConfigurationSet: NotFoundException
         self.wake = threading.Event()  # set by a new resume request: the refresh loop acts at once
 
     @property
@@ -295,6 +296,7 @@ class Protector:
                     resume_dropped=one.dropped,
                     resume_dropped_count=one.dropped_count,
                     retry_at=one.retry_at if one.failure is not None else None,
+                    missing=name in self._missing,
                 )
                 for name, one in self._sets.items()
             )
@@ -312,14 +314,24 @@ class Protector:
         now: float,
         sending: Mapping[str, bool | None] | None,
         series: Mapping[SeriesKey, Series] | None,
+        *,
+        missing: frozenset[str] = frozenset(),
     ) -> dict[str, p.Decision]:
-        """Decide and act for every protected set; `sending` / `series` None when not read this refresh."""
+        """Decide and act for every protected set; `sending` / `series` None when not read this refresh.
+        A set in `missing` (GetConfigurationSet: NotFoundException) is skipped: nothing to read or write."""
         self.poll_control()
         with self._lock:
             if self._at_start is None:
                 self._at_start = dict(self._asked)
+            self._missing = missing & frozenset(self._sets)
         decisions = {}
         for name, one in self._sets.items():
+            if name in missing:
+                with self._lock:
+                    one.sending = None
+                    one.reason = "the configuration set does not exist (NotFoundException)"
+                decisions[name] = p.Decision(p.NONE, one.reason)
+                continue
             actual = sending.get(name) if sending is not None else None
             with self._lock:
                 changed = actual is not None and one.sending is not None and actual != one.sending

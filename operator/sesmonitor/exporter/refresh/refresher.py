@@ -11,13 +11,14 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sesmonitor import metrics
 from sesmonitor.contract import ExporterConfig
 from sesmonitor.exporter.aws.backoff import MIN_WAIT_SECONDS, backoff_delay
 from sesmonitor.exporter.aws.outcomes import classify_exception, describe_exception, error_code
+from sesmonitor.exporter.model.configuration_set import NOT_FOUND_CODE, SetRead
 from sesmonitor.exporter.model.counting import CounterState, advance
 from sesmonitor.exporter.model.protection import ProtectionStep
 from sesmonitor.exporter.model.series import Series, SeriesKey
@@ -83,9 +84,13 @@ class Refresher:
             if self.protector is not None and API_CONFIGURATION_SET in self._read_now:
                 # Only on this pass's sending state, and datapoints read within the last interval (a
                 # resume's extra pass shifts GetConfigurationSet's schedule away from GetMetricData's).
+                # Each set on its own read: one that failed or is missing is not judged, the rest are.
                 read_at, series = self._last_series or (0.0, None)
                 fresh = now - read_at <= self._config.refresh_interval_seconds
-                self.protector.run(now, self._read_now[API_CONFIGURATION_SET], series if fresh else None)
+                reads = self._read_now[API_CONFIGURATION_SET]
+                sending = {name: one.sending_enabled for name, one in reads.items() if one.ok}
+                missing = frozenset(name for name, one in reads.items() if one.missing)
+                self.protector.run(now, sending, series if fresh else None, missing=missing)
             self._state.finish_pass(now, time.perf_counter() - started)
             return results
 
@@ -117,18 +122,13 @@ class Refresher:
                 self._state.record_cloudwatch(now, snapshots, self._count(reading.series, now), seen)
                 self._last_series = (now, reading.series)
             elif api == API_CONFIGURATION_SET and self._configuration_sets is not None:
-                enabled, sending = self._configuration_sets.read_options()
-                disabled = sorted(name for name, on in enabled.items() if on is False)
-                if disabled:
-                    log.warning(
-                        "reputation metrics are disabled for configuration set(s) %s: AWS publishes no"
-                        " reputation rates for them (enable: aws sesv2"
-                        " put-configuration-set-reputation-options --configuration-set-name <set>"
-                        " --reputation-metrics-enabled)",
-                        ", ".join(disabled),
-                    )
-                self._state.record_configuration_sets(now, enabled, sending)
-                self._read_now[API_CONFIGURATION_SET] = sending
+                reads = self._configuration_sets.read_each()
+                self._log_sets(reads)
+                self._state.record_configuration_sets(now, reads)
+                self._read_now[API_CONFIGURATION_SET] = reads
+                failed = [name for name, one in reads.items() if one.error is not None]
+                if failed:  # recorded (the API's health names them); the other sets were read
+                    return False
             else:
                 self._state.record_account(now, self._account.read())
         except Exception as exc:
@@ -139,6 +139,29 @@ class Refresher:
             return False
         log.debug("%s refreshed", api)
         return True
+
+    def _log_sets(self, reads: Mapping[str, SetRead]) -> None:
+        disabled = sorted(name for name, one in reads.items() if one.ok and one.reputation_enabled is False)
+        if disabled:
+            log.warning(
+                "reputation metrics are disabled for configuration set(s) %s: AWS publishes no"
+                " reputation rates for them (enable: aws sesv2"
+                " put-configuration-set-reputation-options --configuration-set-name <set>"
+                " --reputation-metrics-enabled)",
+                ", ".join(disabled),
+            )
+        missing = sorted(name for name, one in reads.items() if one.missing)
+        if missing:
+            log.warning(
+                "configuration set(s) %s do not exist in %s (GetConfigurationSet: %s): deleted, or"
+                " misspelled in spec.configurationSets; the other sets are read and protected as usual",
+                ", ".join(missing),
+                self._config.region,
+                NOT_FOUND_CODE,
+            )
+        for name, one in sorted(reads.items()):
+            if one.error is not None:
+                log.warning("GetConfigurationSet of %s failed: %s", name, one.error)
 
     def _count(self, series: dict[SeriesKey, Series], now: float) -> dict[SeriesKey, CounterState]:
         """Each count series' counter after this read; a series CloudWatch answered with an error keeps

@@ -14,7 +14,7 @@ the generic ``no_datapoints_in_lookback`` of a rate by what the other series of 
 
 Anything else stays ``no_datapoints_in_lookback`` (mail was sent, some bounced or complained, and still no
 rate: the exporter cannot tell why), and a count that CloudWatch answered with an error explains nothing.
-Pure functions, apart from the reader.
+Pure functions, apart from the reader, which reads each set on its own (`model.configuration_set`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from dataclasses import replace
 from typing import Any, Final
 
 from sesmonitor import metrics
+from sesmonitor.exporter.aws.outcomes import classify_exception, describe_exception, error_code
+from sesmonitor.exporter.model.configuration_set import MISSING, NOT_FOUND_CODE, SetRead
 from sesmonitor.exporter.model.series import Series, SeriesKey
 from sesmonitor.exporter.model.snapshot import ERROR_STATUS_CODES, SeriesSnapshot
 
@@ -91,19 +93,25 @@ def parse_sending_enabled(response: Mapping[str, Any]) -> bool | None:
 
 class ConfigurationSetReader:
     """SESv2 GetConfigurationSet for each listed configuration set: is it publishing reputation metrics,
-    and is it sending (spec.protection, and any pause by anyone, shows there)?"""
+    and is it sending (spec.protection, and any pause by anyone, shows there)? One call per set, each
+    with its own outcome: a missing set, or one that fails, leaves the others read."""
 
     def __init__(self, client: Any, configuration_sets: Sequence[str]) -> None:
         self._client = client
         self._sets = tuple(configuration_sets)
 
     def read(self) -> dict[str, bool | None]:
-        return self.read_options()[0]
+        return {name: one.reputation_enabled for name, one in self.read_each().items()}
 
-    def read_options(self) -> tuple[dict[str, bool | None], dict[str, bool | None]]:
-        """(ReputationMetricsEnabled, SendingEnabled) of each set, from one call per set."""
-        answers = {name: self._client.get_configuration_set(ConfigurationSetName=name) for name in self._sets}
-        return (
-            {name: parse_reputation_enabled(a) for name, a in answers.items()},
-            {name: parse_sending_enabled(a) for name, a in answers.items()},
-        )
+    def read_each(self) -> dict[str, SetRead]:
+        return {name: self.read_one(name) for name in self._sets}
+
+    def read_one(self, name: str) -> SetRead:
+        try:
+            answer = self._client.get_configuration_set(ConfigurationSetName=name)
+        except Exception as exc:  # recorded per set, never raised: the other sets are read all the same
+            code = error_code(exc)
+            if code == NOT_FOUND_CODE:
+                return MISSING
+            return SetRead(error=describe_exception(exc), error_code=code, error_kind=classify_exception(exc))
+        return SetRead(parse_reputation_enabled(answer), parse_sending_enabled(answer))

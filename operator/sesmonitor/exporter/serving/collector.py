@@ -216,6 +216,16 @@ class ExporterCollector(Collector):
             info.add_metric([*self._base, name, *labels], 1.0)
         yield enabled
         yield info
+        missing = GaugeMetricFamily(
+            metrics.CONFIGURATION_SET_MISSING,
+            "1 for a listed configuration set SES says does not exist (GetConfigurationSet"
+            " NotFoundException), 0 for one it found.",
+            labels=SERIES_LABELS,
+        )
+        for name, read in sorted(view.configuration_set_reads.items()):
+            if read.ok or read.missing:
+                missing.add_metric([*self._base, name], _flag(read.missing))
+        yield missing
         actions = CounterMetricFamily(
             metrics.PROTECTION_ACTIONS_TOTAL,
             "spec.protection's calls by configuration set, action and outcome (would_pause writes nothing).",

@@ -67,6 +67,9 @@ def events_status(view: StateView, queue_url: str) -> contract.EventsStatus:
         oldest_received_age_seconds=events.oldest_received_age,
         last_hour=counts.last_hour if counts else empty_breakdown(),
         loop_restarts=events.loop_restarts,
+        redrive_policy_read=events.redrive is not None,
+        dead_letter_queue=events.redrive.dead_letter_target_arn if events.redrive else None,
+        max_receive_count=events.redrive.max_receive_count if events.redrive else None,
     )
 
 
@@ -128,4 +131,5 @@ def build_status(
         protection=protection.status(now) if protection is not None else {},
         tenants=tenants_status(view.tenants, tenants) if tenants is not None else None,
         findings=findings_status(view.findings, findings) if findings is not None else None,
+        configuration_sets_missing=list(view.missing_configuration_sets),
     )

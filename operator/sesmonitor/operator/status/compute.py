@@ -30,6 +30,7 @@ from sesmonitor.api.status import (
     ACCOUNT_HEALTHY,
     BOUNCE_RATE_HEALTHY,
     COMPLAINT_RATE_HEALTHY,
+    CONFIGURATION_SETS_FOUND,
     EVENTS_RECEIVED,
     READY,
     RECONCILED,
@@ -38,6 +39,7 @@ from sesmonitor.api.status import (
 )
 from sesmonitor.operator.shapes import Condition, ConditionChange, ExporterReading, ReconcileOutcome
 from sesmonitor.operator.status.account import account_condition, counts_condition
+from sesmonitor.operator.status.configuration_sets import configuration_sets_condition
 from sesmonitor.operator.status.events_received import breakdown_text, events_condition
 from sesmonitor.operator.status.exporter_ready import exporter_condition, exporter_problem
 from sesmonitor.operator.status.protection import protection_condition, protection_status
@@ -63,8 +65,14 @@ STATUS_KEYS: Final = (
 _MIRRORED_KEYS: Final = STATUS_KEYS[2:-3]
 # Keys older versions wrote and this one removes (set to null once, when found).
 RETIRED_KEYS: Final = ("lastRefreshTime",)
-# Conditions whose changes are announced with a Kubernetes Event.
-RATE_CONDITIONS: Final = (BOUNCE_RATE_HEALTHY, COMPLAINT_RATE_HEALTHY, ACCOUNT_HEALTHY)
+# Conditions whose changes are announced with a Kubernetes Event (a missing configuration set's as
+# ConfigurationSetMissing).
+RATE_CONDITIONS: Final = (
+    BOUNCE_RATE_HEALTHY,
+    COMPLAINT_RATE_HEALTHY,
+    ACCOUNT_HEALTHY,
+    CONFIGURATION_SETS_FOUND,
+)
 
 
 def rfc3339(moment: datetime.datetime) -> str:
@@ -74,7 +82,8 @@ def rfc3339(moment: datetime.datetime) -> str:
 def evaluate(
     monitor_key: str, spec: SesMonitorSpec, outcome: ReconcileOutcome, reading: ExporterReading
 ) -> list[Condition]:
-    """All six conditions (seven with spec.configurationSetCounts), Ready first."""
+    """All six conditions (more with spec.configurationSetCounts, configurationSets, events,
+    protection), Ready first."""
     unavailable = exporter_problem(monitor_key, reading)
     thresholds = spec.thresholds
     doc = reading.status
@@ -96,6 +105,9 @@ def evaluate(
     counts = counts_condition(spec, reading, unavailable)
     if counts is not None:
         others.append(counts)
+    found = configuration_sets_condition(spec, doc, unavailable)
+    if found is not None:
+        others.append(found)
     events = events_condition(spec, doc if unavailable is None else None)
     if events is not None:
         others.append(Condition(EVENTS_RECEIVED, *events))

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Final, Literal
 
 from sesmonitor.api import SesMonitorSpec
-from sesmonitor.contract import EventsBreakdown, ExporterStatus
+from sesmonitor.contract import EventsBreakdown, EventsStatus, ExporterStatus
 from sesmonitor.metrics import API_RECEIVE_MESSAGE, EVENTS_APIS
 from sesmonitor.operator.status.aws_errors import aws_failure
 
@@ -76,5 +76,21 @@ def events_condition(
     return (
         "True",
         RECEIVING,
-        f"receiving SES events from {queue}; last hour: {breakdown_text(doc.events['last_hour'])}",
+        f"receiving SES events from {queue}; last hour: {breakdown_text(doc.events['last_hour'])}"
+        + redrive_text(doc.events),
+    )
+
+
+def redrive_text(events: EventsStatus) -> str:
+    """What happens to a malformed message, from the queue's RedrivePolicy ("" until it was read)."""
+    if not events.get("redrive_policy_read"):
+        return ""
+    target = events.get("dead_letter_queue")
+    if target:
+        after = events.get("max_receive_count")
+        receives = f" after {after} receives" if after else ""
+        return f"; malformed messages go to the dead-letter queue {target.rsplit(':', 1)[-1]}{receives}"
+    return (
+        "; the queue has no dead-letter queue (RedrivePolicy): a malformed message is counted once and"
+        " deleted (its id is in the exporter's log); add one to keep such messages"
     )

@@ -76,6 +76,10 @@ def protection_condition(
         for s in sets
         if s.get("alsoProtectedBy")
     )
+    # A protected set SES does not have is named in every message (ConfigurationSetsFound is its own
+    # condition); nothing protects it, and the others are judged as usual.
+    gone = sorted(str(s["configurationSet"]) for s in by_state.get("missing", []))
+    note = f"; not found in SES, so not protected: {', '.join(gone)}" if gone else ""
     failed = [s for s in sets if s.get("lastError")]
     if failed:
         listed = "; ".join(
@@ -106,7 +110,7 @@ def protection_condition(
                 )
             else:
                 parts.append(f"{set_name} paused outside sesmonitor (never resumed by it)")
-        return Condition(PROTECTION, "False", PAUSED, f"{mode}: " + "; ".join(parts) + shared)
+        return Condition(PROTECTION, "False", PAUSED, f"{mode}: " + "; ".join(parts) + shared + note)
     would = by_state.get("would_pause", [])
     if would:
         listed = "; ".join(
@@ -114,11 +118,12 @@ def protection_condition(
         )
         return Condition(
             PROTECTION, "False", WOULD_PAUSE,
-            f"DryRun: would have paused {listed}; nothing was written to AWS (mode Enforce pauses)" + shared,
+            f"DryRun: would have paused {listed}; nothing was written to AWS (mode Enforce pauses)"
+            + shared + note,
         )  # fmt: skip
     if len(by_state.get("unknown", [])) == len(sets):
         return Condition(PROTECTION, "Unknown", NO_DATA, f"{mode}: the exporter has not read the sets yet")
-    watched = ", ".join(sorted(str(s["configurationSet"]) for s in sets))
+    watched = ", ".join(sorted(str(s["configurationSet"]) for s in sets if s.get("state") != "missing"))
     cooling = "; ".join(
         f"{s['configurationSet']} in cooldown until {s.get('cooldownUntil')}"
         + (f" (resumed by {s['resumedBy']})" if s.get("resumedBy") else "")
@@ -128,5 +133,8 @@ def protection_condition(
         PROTECTION,
         "True",
         WATCHING,
-        f"{mode}: watching {watched}; nothing paused" + (f" ({cooling})" if cooling else "") + shared,
+        f"{mode}: watching {watched or 'no set'}; nothing paused"
+        + (f" ({cooling})" if cooling else "")
+        + shared
+        + note,
     )
