@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from sesmonitor.operator.telemetry import ACTIVE, LAST_SUCCESSFUL_RECONCILE, RECONCILES_TOTAL
-from support.tools import bin_dir
+from support.tools import helm_path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "sesmonitor-operator"
@@ -40,7 +40,7 @@ OTHER_POD = {"pod": f"{RELEASE}-7c9d6b5f4-fghij", "instance": "10.0.0.10:8081"}
 def chart_rules() -> list[dict[str, Any]]:
     proc = subprocess.run(
         [
-            str(bin_dir() / "helm"), "template", RELEASE, str(CHART), "--namespace", NAMESPACE,
+            str(helm_path()), "template", RELEASE, str(CHART), "--namespace", NAMESPACE,
             "--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.prometheusRule.enabled=true",
             "--show-only", "templates/prometheusrule.yaml",
         ],
