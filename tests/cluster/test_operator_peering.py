@@ -98,14 +98,13 @@ def test_two_replicas_one_active_and_failover(
     (tmp_path / "active").mkdir()
     (tmp_path / "standby").mkdir()
     try:
-        # Each replica's own /metrics: sesmonitor_operator_active says which one works.
+        # Each replica's own /metrics: sesmonitor_operator_active says which one works. Both have the
+        # chart's one priority, as every replica of a Deployment does: kopf alone would pause both; the
+        # replica that started first works (peering.replica_priority).
         ports = {"active": free_port(), "standby": free_port()}
-        active.start(
-            "--peering", "sesmonitor", "--priority", "100", f"--metrics={metrics_url(ports['active'])}"
-        )
+        active.start("--peering", "sesmonitor", f"--metrics={metrics_url(ports['active'])}")
         standby.start(
-            "--peering", "sesmonitor", "--priority", "10", "--log-format", "json",
-            f"--metrics={metrics_url(ports['standby'])}",
+            "--peering", "sesmonitor", "--log-format", "json", f"--metrics={metrics_url(ports['standby'])}",
         )  # fmt: skip
 
         def both_registered() -> bool:

@@ -297,6 +297,35 @@ def test_a_replica_pauses_for_a_live_peer_of_higher_or_equal_priority_as_kopf_do
     assert not peering.replica_active({"pod-b": entry(10, old, lifetime=120)}, me, 5, now)
 
 
+def test_replicas_of_one_priority_get_distinct_ones_and_the_oldest_works() -> None:
+    """Every replica of a Deployment has the chart's one priority; kopf pauses all of a shared one."""
+    started = NOW.timestamp()
+    first, second = peering.replica_priority(0, started), peering.replica_priority(0, started + 0.004)
+    assert first > second  # the replica that started first keeps working
+    status = {"pod-a": entry(first, NOW), "pod-b": entry(second, NOW)}
+    assert peering.replica_active(status, "pod-a", first, NOW)
+    assert not peering.replica_active(status, "pod-b", second, NOW)
+    # A higher configured priority wins whenever it started; a lower one never does.
+    assert (
+        peering.replica_priority(1, started + 10**6) > first > peering.replica_priority(-1, started - 10**6)
+    )
+    extreme = peering.MAX_CONFIGURED_PRIORITY
+    for configured in (extreme, -extreme):
+        value = peering.replica_priority(configured, started)
+        assert abs(value) < 2**53  # exact as a JSON number everywhere
+        assert int(float(value)) == value
+    with pytest.raises(ValueError, match="outside"):
+        peering.replica_priority(extreme + 1, started)
+
+
+def test_the_priority_flag_refuses_what_cannot_be_kept_exact(capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["--peering", "sesmonitor", "--priority", "-800"])
+    assert settings_from(args, OperatorSettings()).peering_priority == -800
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--priority", "801"])
+    assert "801 is outside -800..800" in capsys.readouterr().err
+
+
 def test_observe_reports_each_reading_and_keeps_the_state_when_a_read_fails() -> None:
     reports: list[bool] = []
     answers: list[Any] = [

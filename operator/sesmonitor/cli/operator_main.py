@@ -11,6 +11,7 @@ import dataclasses
 import logging
 import sys
 
+from sesmonitor.operator.peering import MAX_CONFIGURED_PRIORITY
 from sesmonitor.operator.policy import ExporterPolicy
 from sesmonitor.operator.settings import (
     OperatorSettings,
@@ -20,6 +21,16 @@ from sesmonitor.operator.settings import (
     parse_seconds,
     validate,
 )
+
+
+def _priority(text: str) -> int:
+    """--priority: an integer within what `peering.replica_priority` keeps exact."""
+    value = int(text)
+    if abs(value) > MAX_CONFIGURED_PRIORITY:
+        raise argparse.ArgumentTypeError(
+            f"{value} is outside -{MAX_CONFIGURED_PRIORITY}..{MAX_CONFIGURED_PRIORITY}"
+        )
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="coordinate replicas through the ClusterKopfPeering (or per-namespace KopfPeering) NAME;"
         " env SESMONITOR_PEERING",
     )  # fmt: skip
-    p.add_argument("--priority", type=int, default=None, help="kopf peering priority (default 0)")
+    p.add_argument(
+        "--priority", type=_priority, default=None,
+        metavar=f"-{MAX_CONFIGURED_PRIORITY}..{MAX_CONFIGURED_PRIORITY}",
+        help="kopf peering priority (default 0): a higher one takes over; among equal ones the oldest"
+        " replica works",
+    )  # fmt: skip
     p.add_argument(
         "--liveness", metavar="URL",
         help="serve liveness at e.g. http://[::]:8080/healthz ([::]: IPv6 and IPv4); env SESMONITOR_LIVENESS",

@@ -22,6 +22,25 @@ logger = logging.getLogger(__name__)
 DEFAULT_LIFETIME: Final = 60
 OBSERVE_INTERVAL: Final = 10.0
 
+# The priority each replica gives kopf: the configured one, then the start time. A Deployment's
+# replicas all get the chart's one value, and kopf pauses *every* replica of the highest priority when
+# two share it, so two replicas of equal priority would both stand still. The scale keeps the configured
+# priority first; within it the oldest replica wins. Kept under 2**53 (a JSON number every client reads
+# exactly) for configured priorities within +-MAX_CONFIGURED_PRIORITY.
+PRIORITY_SCALE: Final = 10**13  # above any start time in milliseconds until the year 2286
+MAX_CONFIGURED_PRIORITY: Final = 800
+
+
+def replica_priority(configured: int, started_at: float) -> int:
+    """The priority for kopf of a replica configured with `configured` that started at `started_at`
+    (epoch seconds): any higher configured priority wins; among equals, the replica that started first
+    keeps working and a newer one waits (no hand-over at every start, as with a leader's lease). Pure."""
+    if abs(configured) > MAX_CONFIGURED_PRIORITY:
+        raise ValueError(
+            f"peering priority {configured} is outside -{MAX_CONFIGURED_PRIORITY}..{MAX_CONFIGURED_PRIORITY}"
+        )
+    return configured * PRIORITY_SCALE + (PRIORITY_SCALE - 1 - int(started_at * 1000) % PRIORITY_SCALE)
+
 
 def _parse(stamp: object) -> datetime.datetime | None:
     if not isinstance(stamp, str):

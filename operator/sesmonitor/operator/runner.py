@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ from sesmonitor.operator.handlers import build_registry
 from sesmonitor.operator.kube import KubeApi, KubeError, load_api_client
 from sesmonitor.operator.liveness import serve_liveness
 from sesmonitor.operator.metrics_endpoint import serve_metrics
-from sesmonitor.operator.peering import observe
+from sesmonitor.operator.peering import observe, replica_priority
 from sesmonitor.operator.reconcile import Reconciler
 from sesmonitor.operator.settings import KOPF_PREFIX, OperatorSettings
 from sesmonitor.operator.telemetry import OperatorTelemetry
@@ -132,6 +133,9 @@ def run(settings: OperatorSettings) -> None:
     # A *_created series beside every counter and histogram doubles what is scraped and says
     # nothing the process' start time does not.
     prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
+    if not settings.standalone:  # equal priorities would pause every replica (peering.replica_priority)
+        priority = replica_priority(settings.peering_priority, time.time())
+        settings = dataclasses.replace(settings, peering_priority=priority)
     telemetry = OperatorTelemetry(peering=settings.peering_name)
     api = KubeApi(api_client(settings), on_error=telemetry.api_error)
     settings = with_cluster_id(settings, api)
