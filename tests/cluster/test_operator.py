@@ -92,12 +92,14 @@ def wait_condition(
     return obj
 
 
-def rendered(monitor: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the operator should have applied for the live monitor (with the API server's defaults)."""
+def rendered(monitor: dict[str, Any], cluster_id: str = "") -> list[dict[str, Any]]:
+    """What the operator should have applied for the live monitor (with the API server's defaults);
+    `cluster_id` (the kube-system namespace's UID, which the operator reads) names the cluster in
+    spec.protection's records."""
     owner = OwnerReference(
         "sesmonitor.io/v1alpha1", "SesMonitor", monitor["metadata"]["name"], monitor["metadata"]["uid"]
     )
-    defaults = RenderDefaults(exporter_image=TEST_EXPORTER_IMAGE)
+    defaults = RenderDefaults(exporter_image=TEST_EXPORTER_IMAGE, cluster_id=cluster_id)
     return [prepare(child, owner) for child in render_all(load(monitor), defaults)]
 
 
@@ -427,7 +429,9 @@ def test_status_conditions_printer_columns_and_events(
 def test_restart_mid_reconcile_converges_without_duplicates(
     control_plane: Cluster, running_operator: OperatorProcess, exporters: StandInExporters, namespace: str
 ) -> None:
-    names = [f"m{i}" for i in range(8)]
+    # Enough monitors that the first child, seen through kubectl (a process per look), comes well before
+    # the last: with 8 the operator once applied all 40 children between two looks.
+    names = [f"m{i}" for i in range(24)]
     for name in names:
         exporters.serve(namespace, name)
     manifests = [sesmonitor(name, namespace) for name in names]
@@ -453,7 +457,7 @@ def test_restart_mid_reconcile_converges_without_duplicates(
                 return False
         return True
 
-    control_plane.wait_for(converged, timeout=30, what="every monitor to be Ready after the restart")
+    control_plane.wait_for(converged, timeout=60, what="every monitor to be Ready after the restart")
     listed = control_plane.kubectl_json("get", ",".join(CHILD_KINDS), "-n", namespace)["items"]
     assert len(listed) == total
     for name in names:
@@ -509,7 +513,8 @@ def test_resume_annotation_lands_in_the_config_map_and_survives_the_childrens_ap
     control_plane.wait_for(annotation_removed, timeout=DRIFT_TIMEOUT, what="the annotation removed")
     # Drift in config.json: the children's apply restores it and leaves resume.json as it was.
     empty_exporter_config(control_plane, namespace)
-    desired = next(c for c in rendered(monitor) if c["kind"] == "ConfigMap")
+    kube_system = control_plane.kubectl_json("get", "namespace", "kube-system")["metadata"]["uid"]
+    desired = next(c for c in rendered(monitor, kube_system) if c["kind"] == "ConfigMap")
     control_plane.wait_for(
         lambda: differences(desired, config_map()) == [], timeout=DRIFT_TIMEOUT, what="config.json restored"
     )
