@@ -15,6 +15,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TypeVar
 
 from sesmonitor import metrics
 from sesmonitor.contract import STALE_AFTER_INTERVALS
@@ -137,6 +138,21 @@ class _Mutable:
     configuration_set_reads: dict[str, SetRead] = field(default_factory=dict)
 
 
+_View = TypeVar("_View", TenantsView, FindingsView)
+
+
+def _failed(view: _View, now: float, message: str, code: str | None) -> _View:
+    """A slow read's view after a failed attempt: the last reading stays, the failure is counted."""
+    return replace(
+        view,
+        last_attempt=now,
+        last_attempt_ok=False,
+        consecutive_failures=view.consecutive_failures + 1,
+        last_error=message,
+        last_error_code=code,
+    )
+
+
 class ExporterState:
     def __init__(self, refresh_interval: float, apis: tuple[str, ...] = metrics.APIS) -> None:
         self._lock = threading.Lock()
@@ -251,15 +267,7 @@ class ExporterState:
     def record_tenants_failure(self, now: float, message: str, code: str | None) -> None:
         """Keeps the last reading; says the reads fail."""
         with self._lock:
-            old = self._m.tenants
-            self._m.tenants = replace(
-                old,
-                last_attempt=now,
-                last_attempt_ok=False,
-                consecutive_failures=old.consecutive_failures + 1,
-                last_error=message,
-                last_error_code=code,
-            )
+            self._m.tenants = _failed(self._m.tenants, now, message, code)
             self._changed()
 
     def record_findings(self, now: float, reading: FindingsReading) -> None:
@@ -278,16 +286,7 @@ class ExporterState:
 
     def record_findings_failure(self, now: float, message: str, code: str | None) -> None:
         with self._lock:
-            old = self._m.findings
-            self._m.findings = replace(
-                old,
-                vdm_enabled=True,
-                last_attempt=now,
-                last_attempt_ok=False,
-                consecutive_failures=old.consecutive_failures + 1,
-                last_error=message,
-                last_error_code=code,
-            )
+            self._m.findings = replace(_failed(self._m.findings, now, message, code), vdm_enabled=True)
             self._changed()
 
     def _success(self, api: str, now: float) -> None:
