@@ -76,6 +76,7 @@ class FakeApi:
         self.lists: list[tuple[str, str, dict[str, str]]] = []
         self.missing_kinds = missing_kinds
         self.apply_errors: dict[str, KubeError] = {}  # kind -> what applying it raises
+        self.status_errors: list[KubeError] = []  # what the next status writes raise, in turn
         self.managers: list[tuple[str, str, str]] = []  # (kind, name, field manager) of each apply
         # Server-side apply's ownership, as far as the tests need it: the ConfigMap data keys each
         # field manager applied; an apply leaves the keys other managers own alone.
@@ -140,6 +141,8 @@ class FakeApi:
     def patch_status(
         self, api_version: str, kind: str, namespace: str, name: str, status: Mapping[str, Any]
     ) -> dict[str, Any]:
+        if self.status_errors:
+            raise self.status_errors.pop(0)
         self.writes.append(("status", kind, name))
         obj = self.objects[(api_version, kind, namespace, name)]
         current = obj.setdefault("status", {})
@@ -392,6 +395,32 @@ def test_reconcile_rate_change_writes_status_and_posts_an_event() -> None:
             " the warning threshold 5% (critical 10%)",
         )
     ]
+
+
+def test_an_event_is_posted_before_the_status_that_records_it() -> None:
+    """A replica stopped between the two posts the Event again rather than never."""
+    world = World()
+    world.reconciler.reconcile("mail", "prod")
+    order: list[str] = []
+    world.reconciler.post = lambda obj, type_, reason, message: order.append(f"event {reason}")
+    writes_status = world.api.patch_status
+
+    def patch_status(*args: Any) -> dict[str, Any]:
+        order.append("status")
+        return writes_status(*args)
+
+    world.api.patch_status = patch_status  # type: ignore[method-assign]
+    world.doc = exporter_doc(0.07)
+    world.api.status_errors = [KubeError(500, "InternalError", "etcd leader changed")]
+    with pytest.raises(ReconcileFailed):
+        world.reconciler.reconcile("mail", "prod")
+    assert order == ["event AboveWarning", "status"]  # posted, although the status write then failed
+    assert world.status["bounceRate"] != "7%"
+    world.reconciler.reconcile("mail", "prod")  # the transition is still unrecorded: posted again
+    assert order[-2:] == ["event AboveWarning", "status"]
+    assert world.status["bounceRate"] == "7%"
+    world.reconciler.reconcile("mail", "prod")  # recorded now: nothing more
+    assert order.count("event AboveWarning") == 2
 
 
 def test_reconcile_failure_sets_condition_posts_event_and_raises() -> None:

@@ -102,8 +102,8 @@ def _error(status: int, body: str, name: str, fallback: str) -> KubeError:
 
 class KubeApi:
     """`Api` over ``kubernetes.client.ApiClient`` (thread-safe; one per operator). ``on_error``:
-    called with the operation (get, list, apply, patch_status, patch_metadata) and the HTTP status
-    (0: no answer) of every failed call."""
+    called with the operation (get, list, apply, patch_status, patch_metadata, create_event) and the
+    HTTP status (0: no answer) of every failed call."""
 
     def __init__(self, api_client: Any, on_error: Callable[[str, int], None] | None = None) -> None:
         self._client = api_client
@@ -232,6 +232,18 @@ class KubeApi:
             name,
             body={"metadata": dict(metadata)},
             content_type="application/merge-patch+json",
+        )
+
+    def create_event(self, namespace: str, event: Mapping[str, Any]) -> dict[str, Any]:
+        """A core/v1 Event in the namespace (``events.event_body`` builds it)."""
+        name = str(event.get("involvedObject", {}).get("name", ""))
+        return self._call(
+            "create_event",
+            "POST",
+            f"/api/v1/namespaces/{quote(namespace, safe='')}/events",
+            name,
+            body=dict(event),
+            content_type="application/json",
         )
 
 

@@ -302,6 +302,20 @@ class Reconciler:
             )
         self.telemetry.observe_conditions(namespace, name, new["conditions"])
         patch = status_mod.status_patch(previous, new)
+        # The Events first, then the status that records their transitions: a replica stopped between
+        # the two posts them again (at least once) instead of never (events.py).
+        events = 0
+        if patch is not None:
+            changes = status_mod.condition_changes(
+                previous.get("conditions"),
+                new["conditions"],
+                (RECONCILED, *status_mod.RATE_CONDITIONS),
+            )
+            events = announce(obj, changes, self.post)
+            # each protected set's transition, once (the status remembers the last state)
+            for event in protection_events(previous.get("protection"), new.get("protection") or []):
+                self.post(obj, event.type, event.reason, event.message)
+                events += 1
         written = False
         if patch is not None:
             try:
@@ -309,20 +323,10 @@ class Reconciler:
                 written = True
             except KubeError as exc:
                 if exc.status == 404 and not exc.type_missing:
-                    return False, 0  # deleted meanwhile
+                    return False, events  # deleted meanwhile
                 raise ReconcileFailed(
                     STATUS_WRITE_FAILED, f"writing the status failed: {exc.message}"
                 ) from None
-        changes = status_mod.condition_changes(
-            previous.get("conditions"),
-            new["conditions"],
-            (RECONCILED, *status_mod.RATE_CONDITIONS),
-        )
-        events = announce(obj, changes, self.post) if written or patch is None else 0
-        if written:  # each protected set's transition, once (the status remembers the last state)
-            for event in protection_events(previous.get("protection"), new.get("protection") or []):
-                self.post(obj, event.type, event.reason, event.message)
-                events += 1
         return written, events
 
 

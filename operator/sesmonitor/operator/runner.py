@@ -19,7 +19,7 @@ from typing import Any
 import kopf
 import prometheus_client
 
-from sesmonitor.operator.events import kopf_poster
+from sesmonitor.operator.events import api_poster
 from sesmonitor.operator.handlers import build_registry
 from sesmonitor.operator.kube import KubeApi, KubeError, load_api_client
 from sesmonitor.operator.liveness import serve_liveness
@@ -139,7 +139,7 @@ def run(settings: OperatorSettings) -> None:
     telemetry = OperatorTelemetry(peering=settings.peering_name)
     api = KubeApi(api_client(settings), on_error=telemetry.api_error)
     settings = with_cluster_id(settings, api)
-    reconciler = Reconciler(api=api, settings=settings, post=kopf_poster, telemetry=telemetry)
+    reconciler = Reconciler(api=api, settings=settings, post=api_poster(api), telemetry=telemetry)
     registry = build_registry(settings.reconcile_interval)
     where = "all namespaces" if settings.clusterwide else "namespaces " + ", ".join(settings.namespaces)
     mode = "standalone" if settings.standalone else f"peering {settings.peering_name!r}"
