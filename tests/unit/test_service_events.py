@@ -307,3 +307,14 @@ def test_counts_metrics_and_status_say_the_last_event_of_each_kind() -> None:
     }  # fmt: skip
     assert last[RECOMMENDATION]["type"] == "BOUNCE"
     assert last[RECOMMENDATION]["outcome"] == NOT_WATCHED
+
+
+def test_early_reads_forget_keys_older_than_the_gap_and_keep_limiting_the_rest() -> None:
+    early = EarlyReads(600)
+    for i in range(3000):
+        assert early.request(f"old-{i}", 0)
+    for i in range(3000):
+        assert early.request(f"new-{i}", 700)  # the old ones are past their gap: forgotten when pruned
+    assert early.remembered <= 2 * 3000  # the keys within a gap (3000), and at most as many again
+    assert not early.request("new-5", 701)  # still rate-limited
+    assert early.request("old-5", 701)

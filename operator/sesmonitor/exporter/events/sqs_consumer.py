@@ -40,7 +40,7 @@ from sesmonitor.exporter.aws.outcomes import classify_exception, describe_except
 from sesmonitor.exporter.events.event_counts import EventCounts
 from sesmonitor.exporter.events.ses_events import MalformedMessage, SnsConfirmation, parse
 from sesmonitor.exporter.model.events import parse_redrive_policy
-from sesmonitor.exporter.model.service_events import MALFORMED, NOT_WATCHED, ServiceEvent
+from sesmonitor.exporter.model.service_events import ACTED, MALFORMED, NOT_WATCHED, ServiceEvent
 from sesmonitor.exporter.model.state import ExporterState
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,13 @@ class EventConsumer:
             except Exception as exc:
                 log.error("handling the service event %s failed: %s", event.detail_type,
                           describe_exception(exc), exc_info=True)  # fmt: skip
-        log.info("SES service event %s on %s (%s): %s", event.detail_type, event.resource_arn,
-                 event.status, outcome)  # fmt: skip
+        (log.info if outcome == ACTED else log.debug)(  # a burst: one INFO line for what it made happen
+            "SES service event %s on %s (%s): %s",
+            event.detail_type,
+            event.resource_arn,
+            event.status,
+            outcome,
+        )
         self._counts.add_service_event(event, outcome, now)
 
     def _confirmation(self, found: SnsConfirmation) -> None:

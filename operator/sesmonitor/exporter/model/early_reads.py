@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import threading
 
+PRUNE_AT = 1024
+
 
 class EarlyReads:
     def __init__(self, min_gap_seconds: float) -> None:
@@ -15,6 +17,7 @@ class EarlyReads:
         self._lock = threading.Lock()
         self._pending: set[str] = set()
         self._accepted: dict[str, float] = {}  # key -> when its last request was accepted
+        self._prune_at = PRUNE_AT
 
     def request(self, key: str, now: float) -> bool:
         """True when accepted; False (rate-limited) when `key` was accepted under `min_gap_seconds` ago."""
@@ -22,12 +25,19 @@ class EarlyReads:
             last = self._accepted.get(key)
             if last is not None and now - last < self.min_gap:
                 return False
-            if len(self._accepted) > 1000:  # keep the memory to the keys asked for within the gap
+            if len(self._accepted) > self._prune_at:  # only the keys asked for within the gap, amortized
                 self._accepted = {k: t for k, t in self._accepted.items() if now - t < self.min_gap}
+                self._prune_at = max(PRUNE_AT, 2 * len(self._accepted))
             self._accepted[key] = now
             self._pending.add(key)
             self.wake.set()
             return True
+
+    @property
+    def remembered(self) -> int:
+        """Keys whose last acceptance is remembered: those within the gap, and at most as many older."""
+        with self._lock:
+            return len(self._accepted)
 
     def take(self) -> tuple[str, ...]:
         """Every pending key, sorted, and none pending afterwards."""
