@@ -10,16 +10,16 @@ What AWS documents (quoted; no other shape could be found):
   status changes: `Sending Status Enabled` - The tenant is enabled and can send email. `Sending Status
   Disabled` - The tenant has been paused and cannot send email. For reputation findings: `Advisor
   Recommendation Status Open`, `Advisor Recommendation Status Closed`" (Closed there, Resolved in the
-  reference: both are read), with these examples:
+  reference: both are read), with these examples (the partition, `aws` there, written <partition>):
 
       {"detail-type": "Sending Status Disabled", "source": "aws.ses", "time": "2025-07-24T12:44:28Z",
-       "resources": ["arn:aws:ses:us-east-1:012345678901:tenant/{tenant-name}/{tenant-id}"],
+       "resources": ["arn:<partition>:ses:us-east-1:012345678901:tenant/{tenant-name}/{tenant-id}"],
        "detail": {"version": "1.0.0", "data": {"origin": "CUSTOMER_MANAGED", "record": {
            "status": "DISABLED", "cause": "Status manually updated.",
            "lastUpdatedTimestamp": [2025, 7, 24, 12, 44, 28, 995000000]}}}}
 
       {"detail-type": "Advisor Recommendation Status Open", "source": "aws.ses", ...,
-       "resources": ["arn:aws:ses:us-east-1:012345678901:tenant/{tenant-name}/{tenant-id}"],
+       "resources": ["arn:<partition>:ses:us-east-1:012345678901:tenant/{tenant-name}/{tenant-id}"],
        "detail": {"version": "1.0.0", "data": "The bounce rate exceeded 15.0% based on ...",
                   "metadata": {"impact": "HIGH", "type": "BOUNCE"}}}
 
