@@ -346,6 +346,22 @@ class EventsBreakdown(TypedDict):
     delays: int
 
 
+class ServiceEventStatus(TypedDict):
+    """The last SES EventBridge service event of a kind (metrics.SERVICE_EVENT_KINDS) on the queue."""
+
+    detail_type: str  # Sending Status Disabled, Advisor Recommendation Status Open, ...
+    resource: str | None  # resources[0]: the tenant's ARN (a finding's resource)
+    tenant: str | None  # the tenant's name in that ARN, when it has one
+    status: str  # the new status: ENABLED | DISABLED | REINSTATED, or OPEN | RESOLVED
+    origin: str | None  # AWS_MANAGED | CUSTOMER_MANAGED (who changed a sending status)
+    cause: str | None  # the status record's cause, or the finding's description
+    type: str | None  # a finding's type (BOUNCE, COMPLAINT, ...)
+    impact: str | None  # a finding's impact (LOW | HIGH)
+    time: str | None  # RFC 3339: the event's own time
+    received: str  # RFC 3339: when the exporter received it
+    outcome: str  # metrics.SERVICE_EVENT_OUTCOMES: acted (a read came sooner), rate_limited, ...
+
+
 class EventsStatus(TypedDict):
     """The SES event consumer (spec.events); the ReceiveMessage and GetQueueAttributes health is in
     ExporterStatus.apis."""
@@ -363,6 +379,8 @@ class EventsStatus(TypedDict):
     redrive_policy_read: bool
     dead_letter_queue: str | None
     max_receive_count: int | None
+    # kind -> the last service event of that kind (only kinds seen since start). Older exporters leave it out.
+    service_events: NotRequired[dict[str, ServiceEventStatus]]
 
 
 class RateStatus(TypedDict):

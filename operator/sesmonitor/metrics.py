@@ -308,6 +308,15 @@ EVENTS_QUEUE_MESSAGES: Final = "sesmonitor_events_queue_messages"  # GetQueueAtt
 EVENTS_OLDEST_RECEIVED_AGE_SECONDS: Final = "sesmonitor_events_oldest_received_message_age_seconds"
 # The consumer's loops (receive, queue attributes) restarted after an exception they did not foresee.
 EVENTS_LOOP_RESTARTS_TOTAL: Final = "sesmonitor_events_consumer_restarts_total"
+# SES's EventBridge service events on the queue (docs/tenants.md#service-events), by kind and outcome:
+# acted (a read made sooner), rate_limited (one was made lately: polling covers it), not_watched (no
+# watched tenant, or spec.tenants / spec.findings / VDM off: nothing to read), malformed (once per message).
+EVENTS_SERVICE_EVENTS_TOTAL: Final = "sesmonitor_events_service_events_total"  # labels: kind, outcome
+LABEL_KIND: Final = "kind"
+SERVICE_EVENT_TENANT_SENDING_STATUS: Final = "tenant_sending_status"
+SERVICE_EVENT_RECOMMENDATION: Final = "recommendation"
+SERVICE_EVENT_KINDS: Final = (SERVICE_EVENT_TENANT_SENDING_STATUS, SERVICE_EVENT_RECOMMENDATION)
+SERVICE_EVENT_OUTCOMES: Final = ("acted", "rate_limited", "not_watched", "malformed")
 API_RECEIVE_MESSAGE: Final = "ReceiveMessage"  # its health covers DeleteMessageBatch too
 API_QUEUE_ATTRIBUTES: Final = "GetQueueAttributes"
 EVENTS_APIS: Final = (API_RECEIVE_MESSAGE, API_QUEUE_ATTRIBUTES)
@@ -323,4 +332,5 @@ EVENT_METRIC_NAMES: Final = (
     EVENTS_QUEUE_MESSAGES,
     EVENTS_OLDEST_RECEIVED_AGE_SECONDS,
     EVENTS_LOOP_RESTARTS_TOTAL,
+    EVENTS_SERVICE_EVENTS_TOTAL,
 )

@@ -153,32 +153,64 @@ def eventbridge_envelope(inner: dict[str, Any]) -> str:
     })  # fmt: skip
 
 
-def ses_service_event(detail_type: str, detail: dict[str, Any]) -> str:
-    """An EventBridge event SES sends about the account, not an email (no eventType in its detail)."""
+def ses_service_event(
+    detail_type: str, detail: dict[str, Any], resources: list[str] | None = None, time: str = STAMP
+) -> str:
+    """An EventBridge event SES sends about the account or a tenant, not an email (no eventType)."""
     return json.dumps({
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": detail_type,
         "source": "aws.ses",
         "account": ACCOUNT,
-        "time": STAMP,
+        "time": time,
         "region": "us-east-1",
-        "resources": [],
+        "resources": resources or [],
         "detail": detail,
     })  # fmt: skip
 
 
-SENDING_STATUS_DISABLED = ses_service_event(
-    "Sending Status Disabled",
-    {"accountId": ACCOUNT, "region": "us-east-1", "sendingStatus": "DISABLED",
-     "reason": "Account sending paused: bounce rate"},
-)  # fmt: skip
-ADVISOR_RECOMMENDATION_OPEN = ses_service_event(
-    "Advisor Recommendation Status Open",
-    {"recommendation": {"resourceArn": f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/example.com",
-                        "type": "DMARC", "description": "DMARC is not configured", "status": "OPEN",
-                        "impact": "HIGH"}},
-)  # fmt: skip
+TENANT_ARN = f"arn:aws:ses:us-east-1:{ACCOUNT}:tenant/acme/tn-0000abcd"
+
+
+def tenant_sending_status(
+    arn: str = TENANT_ARN,
+    status: str = "DISABLED",
+    origin: str = "AWS_MANAGED",
+    cause: str | None = "Bounce rate above the standard policy",
+) -> str:
+    """A tenant's "Sending Status Enabled/Disabled" as the SES Developer Guide's "Tenants" page shows it
+    ("Setting up EventBridge notifications"): the tenant's ARN in resources, detail.data.origin and
+    detail.data.record (status, cause, lastUpdatedTimestamp as the array of numbers the example has)."""
+    record: dict[str, Any] = {"status": status, "lastUpdatedTimestamp": [2026, 12, 1, 12, 0, 0, 0]}
+    if cause is not None:
+        record["cause"] = cause
+    detail_type = "Sending Status Disabled" if status == "DISABLED" else "Sending Status Enabled"
+    return ses_service_event(
+        detail_type, {"version": "1.0.0", "data": {"origin": origin, "record": record}}, [arn]
+    )
+
+
+def advisor_recommendation(
+    arn: str = TENANT_ARN,
+    status: str = "Open",
+    finding_type: str = "BOUNCE",
+    impact: str = "HIGH",
+    description: str = "The bounce rate exceeded 15.0% based on a representative volume of 197 emails.",
+) -> str:
+    """ "Advisor Recommendation Status Open/Resolved/Closed" as the same page shows it: the resource's ARN
+    in resources, the description in detail.data, detail.metadata's impact and type."""
+    return ses_service_event(
+        f"Advisor Recommendation Status {status}",
+        {"version": "1.0.0", "data": description, "metadata": {"impact": impact, "type": finding_type}},
+        [arn],
+    )
+
+
+SENDING_STATUS_DISABLED = tenant_sending_status()
+ADVISOR_RECOMMENDATION_OPEN = advisor_recommendation(
+    f"arn:aws:ses:us-east-1:{ACCOUNT}:identity/example.com", finding_type="DMARC"
+)
 
 
 def subscription_confirmation(

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from sesmonitor.exporter.events.ses_events import COUNTED_TYPES
+from sesmonitor.exporter.model.service_events import DETAIL_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "aws" / "ses-events.yaml"
@@ -67,6 +68,27 @@ def test_queue_has_a_dead_letter_queue_and_the_consumer_policy_is_the_documented
     documented = json.loads((ROOT / "docs" / "iam-policy-events.json").read_text())["Statement"][0]
     assert set(statement["Action"]) == set(documented["Action"])
     assert statement["Resource"] == {"Fn::GetAtt": ["Queue", "Arn"]}  # that queue only
+
+
+def test_the_service_events_rule_routes_what_the_exporter_reads_and_only_it_may_send() -> None:
+    doc = yaml.safe_load(TEMPLATE.read_text())
+    rule = doc["Resources"]["ServiceEventsRule"]
+    assert rule["Condition"] == "WithServiceEvents"  # only with ServiceEvents true
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.ses"]
+    assert set(pattern["detail-type"]) == set(DETAIL_TYPES)
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["Queue", "Arn"]}
+    (queue_policy,) = resources("AWS::SQS::QueuePolicy")
+    condition, statement, absent = queue_policy["PolicyDocument"]["Statement"][1]["Fn::If"]
+    assert (condition, absent) == ("WithServiceEvents", {"Ref": "AWS::NoValue"})
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["ServiceEventsRule", "Arn"]}}
+    }
+    # docs/tenants.md shows the same pattern to a person who adds the rule by hand
+    tenants_doc = (ROOT / "docs" / "tenants.md").read_text()
+    assert all(f'"{detail_type}"' in tenants_doc for detail_type in DETAIL_TYPES)
 
 
 def test_the_linter_is_the_pinned_version() -> None:

@@ -26,6 +26,7 @@ from sesmonitor.exporter.events.event_counts import EventCounts
 from sesmonitor.exporter.events.sqs_consumer import EventConsumer
 from sesmonitor.exporter.findings.loop import FindingsLoop
 from sesmonitor.exporter.findings.reader import FindingsReader
+from sesmonitor.exporter.model.service_events import RECOMMENDATION, ServiceEvent, best_outcome
 from sesmonitor.exporter.model.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
 from sesmonitor.exporter.protection.control import POLL_SECONDS, ControlFile
 from sesmonitor.exporter.protection.decide import FRESH_SECONDS
@@ -165,7 +166,18 @@ class Exporter:
             wait_seconds=self.config.events_wait_seconds,
             refresh_interval=self.config.refresh_interval_seconds,
             clock=self.clock,
+            on_service_event=self.service_event,
         )
+
+    def service_event(self, event: ServiceEvent, now: float) -> str:
+        """An SES service event from the queue: the loops it concerns read sooner (each rate-limits its
+        own early reads); its outcome, counted by the consumer."""
+        outcomes = []
+        if event.kind == RECOMMENDATION and self.findings is not None:
+            outcomes.append(self.findings.request_early(now))
+        if self.tenants is not None:  # a sending status, or a finding on a tenant (its impact)
+            outcomes.append(self.tenants.request_early(event, now))
+        return best_outcome(outcomes)
 
     def _tenants(self, config: contract.TenantsConfig) -> TenantsLoop:
         for api in metrics.TENANT_APIS:
@@ -262,6 +274,9 @@ class Exporter:
         self._stop.set()
         if self.protector is not None:
             self.protector.wake.set()  # the loop waits on it
+        for loop in (self.tenants, self.findings):
+            if loop is not None:
+                loop.early.wake.set()  # so do these
         if self.server is not None:
             self.server.stop(timeout)
         for thread in self._threads:

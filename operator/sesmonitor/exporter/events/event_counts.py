@@ -30,7 +30,8 @@ from typing import Final, TypeVar
 
 from sesmonitor import contract
 from sesmonitor.exporter.events.ses_events import SesEvent, recipient_domain
-from sesmonitor.exporter.model.events import WINDOW_SECONDS, EventsSnapshot
+from sesmonitor.exporter.model.events import WINDOW_SECONDS, EventsSnapshot, ServiceEventSeen
+from sesmonitor.exporter.model.service_events import ServiceEvent
 from sesmonitor.metrics import EVENTS_OTHER_DOMAIN
 
 K = TypeVar("K")
@@ -107,6 +108,8 @@ class EventCounts:
         self.labeled_domains: dict[str, int] = {}  # the top N's counters
         self.other_domains = 0
         self.messages: Counter[str] = Counter()
+        self.service_events: Counter[tuple[str, str]] = Counter()  # (kind, outcome): bounded labels
+        self.last_service: dict[str, ServiceEventSeen] = {}
         self._malformed: OrderedDict[bytes, None] = OrderedDict()
         self._malformed_limit = malformed_remembered
         self._buckets: deque[_Bucket] = deque()
@@ -127,6 +130,10 @@ class EventCounts:
             self._malformed.popitem(last=False)
         self.messages["malformed"] += 1
         return True
+
+    def add_service_event(self, event: ServiceEvent, outcome: str, now: float) -> None:
+        self.service_events[(event.kind, outcome)] += 1
+        self.last_service[event.kind] = ServiceEventSeen(event, now, outcome)
 
     def _first_time(self, event: SesEvent, recipient: str) -> bool:
         key = "\0".join((event.kind, event.message_id, recipient, event.event_id)).encode()
@@ -224,6 +231,8 @@ class EventCounts:
             delays=dict(self.delays),
             bounces_by_domain=domains,
             messages=dict(self.messages),
+            service_events=dict(self.service_events),
+            last_service_events=dict(self.last_service),
             last_hour=contract.EventsBreakdown(
                 window_seconds=WINDOW_SECONDS,
                 sends=hour.sends,

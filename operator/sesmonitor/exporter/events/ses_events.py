@@ -9,10 +9,12 @@
 
 Event types the exporter does not count (Open, Click, Rendering Failure, Subscription), SNS's own
 messages (SubscriptionConfirmation) and SES's EventBridge service events that are not about one email
-(detail-types "Sending Status Enabled"/"Disabled", "Advisor Recommendation Status Open"/"Resolved", AWS
-API calls via CloudTrail: a rule on `source: aws.ses` alone routes them too) are `ignored`: valid,
-deleted, not counted. Anything else that does
-not hold an event is `MalformedMessage`, which the consumer leaves on the queue for its redrive policy.
+are `ignored`: valid, deleted, not counted as email events. Among those, the tenants' sending status and
+the VDM advisor's recommendations ("Sending Status Enabled"/"Disabled", "Advisor Recommendation Status
+Open"/"Resolved"/"Closed") come back as `Parsed.service` (`model.service_events`), an early signal for
+the tenants and findings reads; the others (AWS API calls via CloudTrail: a rule on `source: aws.ses`
+alone routes them too) are ignored only. Anything else that does not hold an event is
+`MalformedMessage`, which the consumer leaves on the queue for its redrive policy.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Final, Literal
+
+from sesmonitor.exporter.model.service_events import (
+    MalformedServiceEvent,
+    ServiceEvent,
+    parse_service_event,
+)
 
 Kind = Literal["send", "delivery", "bounce", "complaint", "delay", "reject"]
 
@@ -52,7 +60,12 @@ _EMAIL_DETAIL_TYPE_PREFIX: Final = "Email "
 
 
 class MalformedMessage(ValueError):
-    """The body holds no SES event we can read; the message names what is wrong."""
+    """The body holds no SES event we can read; the message names what is wrong. `service_kind`: the
+    service event's kind when its detail-type was one of ours (model.service_events)."""
+
+    def __init__(self, message: str, service_kind: str | None = None) -> None:
+        super().__init__(message)
+        self.service_kind = service_kind
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,7 @@ class Parsed:
     event: SesEvent | None  # None: a valid message that is not counted (`ignored` says what)
     ignored: str = ""
     confirmation: SnsConfirmation | None = None
+    service: ServiceEvent | None = None  # a tenant's sending status or an advisor recommendation
 
 
 # SNS's confirmation URL: https://sns.<region>.amazonaws.com[.cn]/?Action=ConfirmSubscription&...
@@ -117,13 +131,19 @@ def _str(value: Any, what: str) -> str:
     return value
 
 
-def _unwrap(doc: dict[str, Any]) -> dict[str, Any] | str:
-    """The SES event inside the envelopes, or the name of an SNS control message."""
+def _unwrap(doc: dict[str, Any]) -> dict[str, Any] | str | ServiceEvent:
+    """The SES event inside the envelopes, the name of an SNS control message, or a service event."""
     if doc.get("Type") in _SNS_CONTROL_TYPES:
         return str(doc["Type"])
     if doc.get("Type") == "Notification" and "Message" in doc:
         return _unwrap(_load(doc["Message"], "SNS Message"))
     if doc.get("source") == "aws.ses" and "detail" in doc:
+        try:
+            service = parse_service_event(doc)
+        except MalformedServiceEvent as exc:
+            raise MalformedMessage(f"EventBridge {exc}", exc.kind) from exc
+        if service is not None:
+            return service
         detail = doc["detail"]
         if not isinstance(detail, dict):
             raise MalformedMessage("EventBridge detail is not an object")
@@ -169,6 +189,8 @@ def parse(body: str) -> Parsed:
     event = _unwrap(doc)
     if isinstance(event, str):
         return Parsed(None, event)
+    if isinstance(event, ServiceEvent):
+        return Parsed(None, f"EventBridge {event.detail_type}", service=event)
     name = event.get("eventType", event.get("notificationType"))
     if not isinstance(name, str):
         raise MalformedMessage("neither eventType nor notificationType")

@@ -15,6 +15,11 @@ Two loops, each a daemon thread, neither on the scrape path (scrapes read the st
   A separate loop, so a consumer that stalls
   still has its backlog reported.
 
+SES's EventBridge service events (a tenant's sending status, an advisor recommendation: `Parsed.service`)
+are deleted as `ignored` and handed to `on_service_event`, which `main` wires to the tenants and findings
+loops (an earlier read, rate-limited there) and which answers the outcome counted in
+`sesmonitor_events_service_events_total`. The polls go on regardless: EventBridge delivers best effort.
+
 The age of the oldest message: SQS has ApproximateAgeOfOldestMessage only as a CloudWatch metric, not
 as a queue attribute, so the exporter reports `now - SentTimestamp` of the oldest SES message
 (malformed ones left out: one that keeps coming back is no event waiting) in the newest receive that
@@ -33,13 +38,16 @@ from sesmonitor import metrics
 from sesmonitor.exporter.aws.backoff import MIN_WAIT_SECONDS, backoff_delay
 from sesmonitor.exporter.aws.outcomes import classify_exception, describe_exception, error_code
 from sesmonitor.exporter.events.event_counts import EventCounts
-from sesmonitor.exporter.events.ses_events import SnsConfirmation, parse
+from sesmonitor.exporter.events.ses_events import MalformedMessage, SnsConfirmation, parse
 from sesmonitor.exporter.model.events import parse_redrive_policy
+from sesmonitor.exporter.model.service_events import ACTED, MALFORMED, NOT_WATCHED, ServiceEvent
 from sesmonitor.exporter.model.state import ExporterState
 
 log = logging.getLogger(__name__)
 
 BATCH: int = 10  # the most ReceiveMessage returns
+# A service event's handler: (the event, now) -> its outcome (metrics.SERVICE_EVENT_OUTCOMES).
+ServiceEventHandler = Callable[[ServiceEvent, float], str]
 # Outcomes of one message beyond metrics.EVENTS_MESSAGE_OUTCOMES' counted, duplicate, ignored.
 LEFT: Final = "left"  # malformed, left on the queue for its redrive policy
 DELETED_MALFORMED: Final = "deleted_malformed"  # malformed, and the queue has no dead-letter queue
@@ -61,8 +69,10 @@ class EventConsumer:
         wait_seconds: int,
         refresh_interval: float,
         clock: Callable[[], float] = time.time,
+        on_service_event: ServiceEventHandler | None = None,
     ) -> None:
         self._sqs = sqs
+        self._on_service_event = on_service_event
         self._queue_url = queue_url
         self._state = state
         self._counts = counts
@@ -113,12 +123,33 @@ class EventConsumer:
             return self._malformed(str(message.get("MessageId", "")), exc)
         if parsed.confirmation is not None:
             self._confirmation(parsed.confirmation)
+        if parsed.service is not None:
+            self._service_event(parsed.service, now)
         if parsed.event is None:
             outcome = "ignored"
         else:
             outcome = "counted" if self._counts.add(parsed.event, now) else "duplicate"
         self._counts.messages[outcome] += 1
         return outcome
+
+    def _service_event(self, event: ServiceEvent, now: float) -> None:
+        """Hand it on; a handler's failure is logged and the event counted as not acted on, never
+        letting one event keep the message (and the batch's deletes) back."""
+        outcome = NOT_WATCHED
+        if self._on_service_event is not None:
+            try:
+                outcome = self._on_service_event(event, now)
+            except Exception as exc:
+                log.error("handling the service event %s failed: %s", event.detail_type,
+                          describe_exception(exc), exc_info=True)  # fmt: skip
+        (log.info if outcome == ACTED else log.debug)(  # a burst: one INFO line for what it made happen
+            "SES service event %s on %s (%s): %s",
+            event.detail_type,
+            event.resource_arn,
+            event.status,
+            outcome,
+        )
+        self._counts.add_service_event(event, outcome, now)
 
     def _confirmation(self, found: SnsConfirmation) -> None:
         """An SNS SubscriptionConfirmation is deleted like every ignored message, so this warning is
@@ -148,6 +179,9 @@ class EventConsumer:
         end; its count and this warning (the id and what is wrong, never the body, which may hold
         addresses) are all anyone could learn from it there. docs/events.md says so."""
         first = self._counts.add_malformed(message_id)
+        kind = exc.service_kind if isinstance(exc, MalformedMessage) else None  # a service event's
+        if first and kind is not None:
+            self._counts.service_events[(kind, MALFORMED)] += 1
         redrive = self._state.view().events.redrive
         if redrive is not None and not redrive.has_dead_letter_queue:
             log.warning("SQS message %s is not an SES event (%s) and the queue has no dead-letter queue:"

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from sesmonitor import contract
+from sesmonitor.exporter.model.service_events import ServiceEvent
 
 WINDOW_SECONDS: Final = 3600  # the breakdown's "last hour"
+
+
+@dataclass(frozen=True)
+class ServiceEventSeen:
+    """The last service event of a kind: what it said, when the consumer received it, what came of it."""
+
+    event: ServiceEvent
+    received: float
+    outcome: str  # metrics.SERVICE_EVENT_OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,8 @@ class EventsSnapshot:
     bounces_by_domain: Mapping[str, int]  # top-N domain or `other`
     messages: Mapping[str, int]  # outcome -> SQS messages
     last_hour: contract.EventsBreakdown
+    service_events: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (kind, outcome)
+    last_service_events: Mapping[str, ServiceEventSeen] = field(default_factory=dict)  # kind -> last
 
 
 @dataclass(frozen=True)

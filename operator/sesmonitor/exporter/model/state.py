@@ -26,7 +26,7 @@ from sesmonitor.exporter.model.events import EventsSnapshot, RedrivePolicy
 from sesmonitor.exporter.model.findings import FindingsReading, FindingsView
 from sesmonitor.exporter.model.series import SeriesKey
 from sesmonitor.exporter.model.snapshot import SeriesSnapshot
-from sesmonitor.exporter.model.tenants import TenantsReading, TenantsView
+from sesmonitor.exporter.model.tenants import Tenant, TenantsReading, TenantsView
 
 API_CLOUDWATCH, API_ACCOUNT = metrics.APIS  # "GetMetricData", "GetAccount": also the `api` label
 API_CONFIGURATION_SET = metrics.API_CONFIGURATION_SET  # only with configuration sets listed
@@ -261,7 +261,32 @@ class ExporterState:
 
     def record_tenants(self, now: float, reading: TenantsReading) -> None:
         with self._lock:
-            self._m.tenants = TenantsView(reading, last_success=now, last_attempt=now, last_attempt_ok=True)
+            old = self._m.tenants
+            self._m.tenants = TenantsView(
+                reading,
+                last_success=now,
+                last_attempt=now,
+                last_attempt_ok=True,
+                early_reads=old.early_reads,
+                last_early_read=old.last_early_read,
+            )
+            self._changed()
+
+    def record_tenants_read_again(self, now: float, fresh: tuple[Tenant, ...]) -> None:
+        """Some watched tenants read again between two reads (a service event named them): each replaces
+        its older self in the last reading; the reading's time and cost stay the full read's."""
+        with self._lock:
+            view = self._m.tenants
+            if view.reading is None or not fresh:
+                return
+            by_name = {t.name: t for t in fresh}
+            tenants = tuple(by_name.get(t.name, t) for t in view.reading.tenants)
+            self._m.tenants = replace(
+                view,
+                reading=replace(view.reading, tenants=tenants),
+                early_reads=view.early_reads + 1,
+                last_early_read=now,
+            )
             self._changed()
 
     def record_tenants_failure(self, now: float, message: str, code: str | None) -> None:

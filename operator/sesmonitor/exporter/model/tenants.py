@@ -115,6 +115,8 @@ class TenantsView:
     consecutive_failures: int = 0
     last_error: str | None = None
     last_error_code: str | None = None
+    early_reads: int = 0  # tenants read again between two reads, after a service event named them
+    last_early_read: float | None = None
 
 
 def selection_message(reading: TenantsReading, config: contract.TenantsConfig) -> str | None:

@@ -62,6 +62,15 @@ class EventsCollector(Collector):
             {(o,): messages.get(o, 0) for o in m.EVENTS_MESSAGE_OUTCOMES},
             base,
         )
+        service = counts.service_events if counts is not None else {}
+        yield _counter(
+            m.EVENTS_SERVICE_EVENTS_TOTAL,
+            "SES EventBridge service events (a tenant's sending status, an advisor recommendation) by"
+            " outcome: acted (a read came sooner), rate_limited, not_watched, malformed.",
+            (*BASE, m.LABEL_KIND, m.LABEL_OUTCOME),
+            {(k, o): service.get((k, o), 0) for k in m.SERVICE_EVENT_KINDS for o in m.SERVICE_EVENT_OUTCOMES},
+            base,
+        )
         restarts = CounterMetricFamily(
             m.EVENTS_LOOP_RESTARTS_TOTAL,
             "The SES event consumer's loops restarted after an unexpected exception (a bug: see the log).",

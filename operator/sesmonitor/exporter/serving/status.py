@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sesmonitor import contract, metrics
-from sesmonitor.exporter.model.events import empty_breakdown
+from sesmonitor.exporter.model.events import ServiceEventSeen, empty_breakdown
 from sesmonitor.exporter.model.protection import ProtectionView
 from sesmonitor.exporter.model.series import ACCOUNT, SeriesKey
 from sesmonitor.exporter.model.snapshot import SeriesSnapshot
@@ -70,6 +70,27 @@ def events_status(view: StateView, queue_url: str) -> contract.EventsStatus:
         redrive_policy_read=events.redrive is not None,
         dead_letter_queue=events.redrive.dead_letter_target_arn if events.redrive else None,
         max_receive_count=events.redrive.max_receive_count if events.redrive else None,
+        service_events={
+            kind: service_event_status(seen)
+            for kind, seen in sorted((counts.last_service_events if counts else {}).items())
+        },
+    )
+
+
+def service_event_status(seen: ServiceEventSeen) -> contract.ServiceEventStatus:
+    event = seen.event
+    return contract.ServiceEventStatus(
+        detail_type=event.detail_type,
+        resource=event.resource_arn,
+        tenant=event.tenant_name,
+        status=event.status,
+        origin=event.origin,
+        cause=event.cause,
+        type=event.finding_type,
+        impact=event.impact,
+        time=rfc3339(event.time),
+        received=rfc3339(seen.received) or "",
+        outcome=seen.outcome,
     )
 
 

@@ -5,6 +5,10 @@ watched tenants' reputation entities through ListReputationEntities (a page hold
 GetReputationEntity only for a tenant the listing left out, and for a few tenants (FEW_TENANTS) whose
 entities are cheaper to get one by one. Requests are spaced `pace_seconds` apart: SESv2's management
 calls are limited per second per account, and the sending application shares those limits.
+
+`read_again`: the few tenants a service event named, one GetReputationEntity each on the ARN the last
+read found (no GetTenant: the IAM policy of a prefix or all tenants has none), the tenant's own sending
+status taken from the entity's aggregate, which that status is part of.
 """
 
 from __future__ import annotations
@@ -84,6 +88,29 @@ class TenantsReader:
             watched, matching = select((t for t in listed if t is not None), config)
             missing = ()
         return TenantsReading(self._with_entities(watched), matching, missing, self._requests)
+
+    def read_again(self, tenants: tuple[Tenant, ...]) -> tuple[Tenant, ...]:
+        """The tenants as their entities say now; one AWS no longer knows (or without an ARN) is left
+        out. Raises what AWS raises."""
+        self._requests = 0
+        out = []
+        for tenant in tenants:
+            if not tenant.arn:
+                continue
+            answer = self._found(
+                "get_reputation_entity", ReputationEntityType="RESOURCE", ReputationEntityReference=tenant.arn
+            )
+            entity = (answer or {}).get("ReputationEntity")
+            if entity:
+                aggregate = entity.get("SendingStatusAggregate")
+                own = aggregate if isinstance(aggregate, str) and aggregate else tenant.sending_status
+                out.append(with_entity(Tenant(tenant.name, tenant.arn, own), entity))
+        return tuple(out)
+
+    @property
+    def requests(self) -> int:
+        """The requests of the last read or read_again."""
+        return self._requests
 
     def _with_entities(self, watched: tuple[Tenant, ...]) -> tuple[Tenant, ...]:
         entities: dict[str, Any] = {}
