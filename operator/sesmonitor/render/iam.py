@@ -116,7 +116,7 @@ def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
     region = monitor.spec.region
     statements = read_statements(region)
     protection = monitor.spec.protection
-    if protection.mode != "Off":
+    if protection.mode != "Off" and protection.configuration_sets:
         resources = [
             f"arn:{partition(region)}:ses:{region}:*:configuration-set/{name}"
             for name in protection.configuration_sets
