@@ -585,7 +585,8 @@ class SesMonitorSpec(_Model):
     )
     protection: Protection = section(
         Protection,
-        "Opt-in: pause an offending configuration set before AWS pauses the account (docs/protection.md).",
+        "Opt-in: pause an offending configuration set or tenant before AWS pauses the account"
+        " (docs/protection.md).",
     )
     findings: Findings | None = Field(
         default=None,
