@@ -8,13 +8,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from sesmonitor.api import SpecError
 from sesmonitor.contract import ConfigError, ExporterConfig, ProtectionConfig
 from sesmonitor.exporter.model import record as r
 from sesmonitor.exporter.model.series import Series
 from sesmonitor.exporter.protection import decide as p
-from sesmonitor.exporter.protection.tenant_target import entity_sending
+from sesmonitor.exporter.protection.tenant_target import TenantProtector, entity_sending
 from sesmonitor.render.iam import iam_policy
 from sesmonitor.render.workload import exporter_config
 from support.monitors import load_monitor
@@ -208,3 +209,58 @@ def test_iam_dry_run_reads_the_tenants_and_writes_nothing() -> None:
         "ses:ListTagsForResource",
     ]
     assert "SesMonitorTagTenants" not in found
+
+
+class FakeSesV2:
+    """Just enough SESv2 for the protector's tenant step: one known tenant, every call recorded (the
+    arguments keep boto3's names)."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.tags: list[dict[str, str]] = []
+
+    def get_tenant(self, TenantName: str) -> dict[str, Any]:
+        self.calls.append(f"GetTenant {TenantName}")
+        if TenantName != "acme":
+            error = {"Error": {"Code": "NotFoundException", "Message": "no such tenant"}}
+            raise ClientError(error, "GetTenant")
+        return {"Tenant": {"TenantName": "acme", "TenantArn": ARN}}
+
+    def get_reputation_entity(self, **kwargs: str) -> dict[str, Any]:
+        self.calls.append(f"GetReputationEntity {kwargs['ReputationEntityType']}")
+        status = {"Status": "ENABLED"}
+        entity = {"CustomerManagedStatus": status, "AwsSesManagedStatus": status, "ReputationImpact": "HIGH"}
+        return {"ReputationEntity": entity}
+
+    def list_tags_for_resource(self, ResourceArn: str) -> dict[str, Any]:
+        self.calls.append("ListTagsForResource")
+        return {"Tags": list(self.tags)}
+
+    def tag_resource(self, ResourceArn: str, Tags: list[dict[str, str]]) -> None:
+        self.calls.append("TagResource")
+        # another monitor's intent lands right after ours: the read-back shows theirs
+        self.tags = [*Tags[:2], {"Key": "sesmonitor:monitor", "Value": "other-cluster/mail/prod"}, *Tags[3:]]
+
+
+ARN = "arn:aws:ses:us-east-1:123456789012:tenant/acme/tn-1"
+
+
+def test_an_unknown_tenant_is_missing_and_a_lost_race_pauses_nothing() -> None:
+    config = ExporterConfig(
+        monitor=MONITOR, region="us-east-1", protection=replace(CONFIG, tenants=("acme", "nobody"))
+    )
+    client = FakeSesV2()
+    step = TenantProtector(config, client, OWNER, settle_seconds=0.5, sleep=lambda _: None)
+    for minute in range(12):
+        step.run(NOW + 60 * minute)
+    acme, nobody = step.view()
+    assert nobody.missing
+    assert nobody.reason == "no such tenant (GetTenant: NotFoundException)"
+    assert "UpdateReputationEntityCustomerManagedStatus" not in " ".join(client.calls)  # never paused
+    assert step.actions()[("acme", "pause", "lost_race")] >= 1
+    assert acme.record is not None
+    assert acme.record.monitor == "other-cluster/mail/prod"
+    assert client.calls.count("GetTenant acme") == 1  # the ARN is read once
+    assert {c for c in client.calls if c.startswith("GetReputationEntity")} == {
+        "GetReputationEntity RESOURCE"
+    }
