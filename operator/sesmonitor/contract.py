@@ -58,21 +58,30 @@ class ProtectionConfig:
     # The cluster's identity (the kube-system namespace's UID, from the operator) in the owner written
     # into each set's record: same-named monitors of two clusters never take each other's pauses.
     cluster_id: str = ""
+    # SES tenants that may be paused (UpdateReputationEntityCustomerManagedStatus), by name; no other.
+    tenants: tuple[str, ...] = ()
 
     @classmethod
     def from_doc(cls, doc: Any) -> ProtectionConfig:
         if not isinstance(doc, dict):
             raise ConfigError("protection: must be an object or null")
         try:
-            config = cls(**dict(doc, configuration_sets=tuple(doc.get("configuration_sets", ()))))
+            config = cls(
+                **dict(
+                    doc,
+                    configuration_sets=tuple(doc.get("configuration_sets", ())),
+                    tenants=tuple(doc.get("tenants", ())),
+                )
+            )
         except TypeError as exc:
             raise ConfigError(f"protection: {exc}") from None
         if config.mode not in PROTECTION_MODES:
             raise ConfigError(f"protection.mode: must be one of {', '.join(PROTECTION_MODES)}")
-        if not config.configuration_sets or not all(
-            isinstance(s, str) and s for s in config.configuration_sets
-        ):
-            raise ConfigError("protection.configuration_sets: must be a non-empty list of names")
+        for name in ("configuration_sets", "tenants"):
+            if not all(isinstance(s, str) and s for s in getattr(config, name)):
+                raise ConfigError(f"protection.{name}: must be a list of non-empty names")
+        if not config.configuration_sets and not config.tenants:
+            raise ConfigError("protection: configuration_sets or tenants must name at least one")
         for name in ("bounce_rate", "complaint_rate"):
             value = getattr(config, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
@@ -225,6 +234,9 @@ class ExporterConfig:
             del doc["protection"]  # the file (and its hash) of a monitor without protection is unchanged
         else:
             doc["protection"]["configuration_sets"] = list(self.protection.configuration_sets)
+            doc["protection"]["tenants"] = list(self.protection.tenants)
+            if not self.protection.tenants:
+                del doc["protection"]["tenants"]  # unchanged for a monitor protecting sets only
         if self.tenants is None:
             del doc["tenants"]  # likewise for a monitor without spec.tenants
         else:
@@ -530,6 +542,9 @@ class ExporterStatus:
     events: EventsStatus | None = None  # only with spec.events; older exporters leave it out
     # spec.protection's sets (DryRun or Enforce); empty without protection. Older exporters leave it out.
     protection: dict[str, ProtectedSetStatus] = field(default_factory=dict)
+    # spec.protection's tenants, by tenant name, in the same shape (sending_enabled: the tenant's
+    # reputation entity lets it send). Empty without protected tenants. Older exporters leave it out.
+    protection_tenants: dict[str, ProtectedSetStatus] = field(default_factory=dict)
     tenants: TenantsStatus | None = None  # only with spec.tenants; older exporters leave it out
     findings: FindingsStatus | None = None  # only with spec.findings; older exporters leave it out
     # The listed configuration sets GetConfigurationSet last answered NotFoundException for (deleted, or

@@ -166,14 +166,21 @@ CONFIGURATION_SET_MISSING: Final = "sesmonitor_configuration_set_missing"
 CONFIGURATION_SET_PAUSED_INFO: Final = "sesmonitor_configuration_set_paused_info"
 LABEL_PAUSED_BY: Final = "paused_by"
 LABEL_PAUSED_AT: Final = "paused_at"
-LABEL_ACTION: Final = "action"  # pause | would_pause | resume | tag | read_tags
+LABEL_ACTION: Final = "action"  # pause | would_pause | resume | tag | read_tags | read_entity (a tenant's)
 LABEL_CODE: Final = "code"  # the AWS error code of a failed protection call
 PAUSED_BY_SESMONITOR: Final = "sesmonitor"
 PAUSED_BY_UNKNOWN: Final = "unknown"
-# Protection's calls by configuration set, action and outcome (OUTCOMES); would_pause writes nothing.
+# Protection's calls by target, action and outcome (OUTCOMES); would_pause writes nothing. A target is a
+# configuration set (label configuration_set, tenant "") or a tenant (label tenant, configuration_set "");
+# target_kind says which (TARGET_KINDS).
 PROTECTION_ACTIONS_TOTAL: Final = "sesmonitor_protection_actions_total"
-# 1 while the last protection call of a set failed (labels: configuration_set, action, code).
+# 1 while the last protection call of a target failed (labels: target_kind, configuration_set | tenant,
+# action, code).
 PROTECTION_ACTION_FAILED: Final = "sesmonitor_protection_action_failed"
+LABEL_TARGET_KIND: Final = "target_kind"
+TARGET_CONFIGURATION_SET: Final = "configuration_set"
+TARGET_TENANT: Final = "tenant"
+TARGET_KINDS: Final = (TARGET_CONFIGURATION_SET, TARGET_TENANT)
 
 # spec.tenants (docs/tenants.md): SESv2 ListTenants or GetTenant, and each tenant's reputation entity
 # (ListReputationEntities, GetReputationEntity). One series per watched tenant: its state in the labels.

@@ -13,9 +13,11 @@ from botocore.exceptions import ClientError
 
 from support.botocore_shapes import error_problems, problems, service_model
 from support.simulated_aws import sesv2
+from support.simulated_aws.tenants import MAX_TAGS, TAG_OPERATIONS
 
 MODEL = service_model("sesv2")
-STAND_INS = sorted({*sesv2.TENANT_OPERATIONS, "ListRecommendations", "GetAccount"})
+# The tagging calls are the stand-in's on a tenant's ARN (moto keeps tags of its own resources only).
+STAND_INS = sorted({*sesv2.TENANT_OPERATIONS, *TAG_OPERATIONS, "ListRecommendations", "GetAccount"})
 
 
 class Wire:
@@ -77,7 +79,15 @@ def exercise(ses: Any, client: Any) -> None:
     client.update_reputation_entity_customer_managed_status(
         ReputationEntityType="RESOURCE", ReputationEntityReference=arn, SendingStatus="REINSTATED"
     )
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "sesmonitor:state", "Value": "paused"}])
+    client.list_tags_for_resource(ResourceArn=arn)
+    client.untag_resource(ResourceArn=arn, TagKeys=["sesmonitor:state"])
+    too_many = [{"Key": f"k{i}", "Value": "v"} for i in range(MAX_TAGS)]
     for failing in (
+        lambda: client.list_tags_for_resource(ResourceArn=arn + "x"),
+        lambda: client.tag_resource(ResourceArn=arn + "x", Tags=[{"Key": "a", "Value": "b"}]),
+        lambda: client.untag_resource(ResourceArn=arn + "x", TagKeys=["a"]),
+        lambda: client.tag_resource(ResourceArn=arn, Tags=too_many),
         lambda: client.get_tenant(TenantName="nobody"),
         lambda: client.get_reputation_entity(
             ReputationEntityType="RESOURCE", ReputationEntityReference=arn + "x"
@@ -125,6 +135,14 @@ def test_every_stand_in_answer_fits_botocores_output_shape(seeded):
             404,
         ),
         (lambda c, arn: c.list_tenants(NextToken="x"), "BadRequestException", 400),
+        (lambda c, arn: c.list_tags_for_resource(ResourceArn=arn + "x"), "NotFoundException", 404),
+        (
+            lambda c, arn: c.tag_resource(
+                ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": ""} for i in range(50)]
+            ),
+            "BadRequestException",
+            400,
+        ),
         (
             lambda c, arn: c.list_recommendations(Filter={"TYPE": "DKIM", "IMPACT": "HIGH"}),
             "BadRequestException",
@@ -172,6 +190,19 @@ def test_tenants_page_filter_and_pause(seeded):
     assert paused["AwsSesManagedStatus"]["Cause"].startswith("Bounce rate")
     assert paused["ReputationImpact"] == "HIGH"
     assert client.get_tenant(TenantName="tenant-1")["Tenant"]["SendingStatus"] == "DISABLED"
+
+
+def test_a_tenants_tags_are_kept_merged_and_removed(seeded):
+    ses, client, _ = seeded
+    arn = ses.proxy.tenants.tenant("tenant-2").arn
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "sesmonitor:state", "Value": "pausing"}])
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "sesmonitor:state", "Value": "paused"}])
+    listed = client.list_tags_for_resource(ResourceArn=arn)["Tags"]
+    assert listed == [{"Key": "sesmonitor:state", "Value": "paused"}, {"Key": "team", "Value": "mail"}]
+    assert client.get_tenant(TenantName="tenant-2")["Tenant"]["Tags"] == listed  # one set of tags
+    client.untag_resource(ResourceArn=arn, TagKeys=["sesmonitor:state"])
+    assert client.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "mail"}]
+    assert ses.proxy.tenants.tenant("tenant-2").tags == {"team": "mail"}
 
 
 def test_recommendations_filter_and_fix(seeded):

@@ -31,11 +31,10 @@ def at(configuration_set: str, **extra: str) -> dict[str, str]:
 
 
 def expand(template: str, labels: dict[str, str]) -> str:
-    """The rule's `{{ if eq $labels.paused_by "sesmonitor" }}A{{ else }}B{{ end }}` and label references."""
-    branch = 1 if labels.get(metrics.LABEL_PAUSED_BY) == metrics.PAUSED_BY_SESMONITOR else 2
+    """The rule's `{{ if eq $labels.X "V" }}A{{ else }}B{{ end }}` branches and label references."""
     text = re.sub(
-        r"\{\{ if eq \$labels\.paused_by \"sesmonitor\" \}\}(.*?)\{\{ else \}\}(.*?)\{\{ end \}\}",
-        lambda m: m.group(branch),
+        r"\{\{ if eq \$labels\.(\w+) \"([^\"]*)\" \}\}(.*?)\{\{ else \}\}(.*?)\{\{ end \}\}",
+        lambda m: m.group(3) if labels.get(m.group(1)) == m.group(2) else m.group(4),
         template,
         flags=re.DOTALL,
     )
@@ -106,6 +105,57 @@ def test_a_failed_protection_call_alerts(promtool: str, tmp_path: Path) -> None:
     checks = [check(4, PROTECTION_FAILED, []), check(12, PROTECTION_FAILED, firing)]
     run_promtool(promtool, tmp_path, rules, [scenario(input_series, checks)])
     assert PROTECTION_FAILED not in {r["alert"] for r in rules_for(monitor({"configurationSets": SETS}))}
+
+
+def test_a_failed_call_on_a_protected_tenant_alerts_naming_the_tenant(promtool: str, tmp_path: Path) -> None:
+    """The exporter writes a tenant's failures with target_kind="tenant", its name in `tenant` and an empty
+    configuration_set (no label in Prometheus); a tenant another monitor protects is never this alert."""
+    rules = rules_for(monitor({"protection": {"mode": "Enforce", "tenants": ["acme"]}}))
+    denied = {
+        **ACCOUNT,
+        "tenant": "acme",
+        "target_kind": "tenant",
+        "action": "pause",
+        "code": "AccessDeniedException",
+    }
+    other = {**denied, "tenant": "globex"}
+    input_series = [
+        series(metrics.PROTECTION_ACTION_FAILED, [None] * 5 + [1.0] * 20, **denied),
+        series(metrics.PROTECTION_ACTION_FAILED, [1.0] * 25, **other),
+    ]
+    firing = [alert(rules, PROTECTION_FAILED, denied)]
+    description = firing[0]["exp_annotations"]["description"]
+    assert "tried to pause tenant acme and AWS answered AccessDeniedException" in description
+    assert "update-reputation-entity-customer-managed-status" in description
+    assert "put-configuration-set-sending-options" not in description
+    checks = [check(4, PROTECTION_FAILED, []), check(12, PROTECTION_FAILED, firing)]
+    run_promtool(promtool, tmp_path, rules, [scenario(input_series, checks)])
+    # Sets and tenants protected together: a set's failure still names the set.
+    both = rules_for(
+        monitor(
+            {
+                "configurationSets": SETS,
+                "protection": {"mode": "Enforce", "configurationSets": ["marketing"], "tenants": ["acme"]},
+            }
+        )
+    )
+    on_set = at("marketing", target_kind="configuration_set", action="tag", code="BadRequestException")
+    set_description = alert(both, PROTECTION_FAILED, on_set)["exp_annotations"]["description"]
+    assert "tried to tag configuration set marketing" in set_description
+    run_promtool(
+        promtool,
+        tmp_path,
+        both,
+        [
+            scenario(
+                [
+                    series(metrics.PROTECTION_ACTION_FAILED, [1.0] * 20, **on_set),
+                    series(metrics.PROTECTION_ACTION_FAILED, [1.0] * 20, **denied),
+                ],
+                [check(12, PROTECTION_FAILED, [alert(both, PROTECTION_FAILED, on_set), firing[0]])],
+            )
+        ],
+    )
 
 
 def test_a_pause_that_could_not_write_its_record_alerts_with_the_reason(

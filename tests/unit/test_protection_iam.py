@@ -63,5 +63,7 @@ def test_dry_run_gets_no_tag_write() -> None:
 
 def test_the_documented_policy_is_the_rendered_one() -> None:
     blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", DOC.read_text(), re.DOTALL)]
-    (documented,) = [b for b in blocks if isinstance(b, dict) and "Statement" in b]
+    documented, tenants = [b for b in blocks if isinstance(b, dict) and "Statement" in b]
     assert documented["Statement"] == protected("Enforce")["Statement"][-2:]
+    monitor = load_monitor({"protection": {"mode": "Enforce", "tenants": ["acme", "globex"]}})
+    assert tenants["Statement"] == iam_policy(monitor)["Statement"][-2:]  # docs/protection.md#tenants

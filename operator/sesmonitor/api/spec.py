@@ -400,19 +400,24 @@ class Prometheus(_Model):
 
 
 PROTECTION_MODES: Final = ("Off", "DryRun", "Enforce")
+TenantName = Annotated[str, Field(pattern=TENANT_NAME_PATTERN, max_length=64)]
+PROTECTED_TENANTS_MAX: Final = 20  # each is one GetReputationEntity per refresh
 
 
 class Protection(_Model):
-    """Opt-in: pause a configuration set whose own rate reaches a level, before AWS pauses the account.
+    """Opt-in: pause a configuration set whose own rate reaches a level, or a tenant whose reputation
+    impact stays HIGH, before AWS pauses the account.
 
-    The exporter decides at each refresh from the CloudWatch datapoints it reads; a paused set stays
-    paused until a person resumes it (annotation sesmonitor.io/resume=<set>, or `sesmonitor resume`).
+    The exporter decides at each refresh from the CloudWatch datapoints and the tenants' reputation
+    entities it reads; a paused set stays paused until a person resumes it (annotation
+    sesmonitor.io/resume=<set>, or `sesmonitor resume`), a paused tenant until a person re-enables it.
     """
 
     model_config = cel_rules(
         cel_rule(
-            "self.mode == 'Off' || (has(self.configurationSets) && size(self.configurationSets) > 0)",
-            "DryRun and Enforce need configurationSets",
+            "self.mode == 'Off' || (has(self.configurationSets) && size(self.configurationSets) > 0)"
+            " || (has(self.tenants) && size(self.tenants) > 0)",
+            "DryRun and Enforce need configurationSets or tenants",
             field_path=".configurationSets",
         ),
     )
@@ -426,6 +431,16 @@ class Protection(_Model):
     )
     configuration_sets: list[ConfigurationSetName] = configuration_set_list(
         "The configuration sets (each also in configurationSets) that may be paused; no other."
+    )
+    tenants: list[TenantName] = Field(
+        default_factory=list,
+        max_length=PROTECTED_TENANTS_MAX,
+        json_schema_extra={"x-kubernetes-list-type": "set"},
+        description=(
+            "SES tenants, by name, that may be paused (SESv2 UpdateReputationEntityCustomerManagedStatus"
+            " DISABLED) when their reputation entity's ReputationImpact is HIGH on every read for holdFor;"
+            " no other. SESv2 gives no per-tenant bounce or complaint rate (docs/protection.md#tenants)."
+        ),
     )
     bounce_rate: str | None = percent(
         "Pause a set whose own bounce rate reaches this level (default: thresholds.bounceRate.critical).",
@@ -449,12 +464,9 @@ class Protection(_Model):
 
     @model_validator(mode="after")
     def _sets_when_active(self) -> Protection:
-        if self.mode != "Off" and not self.configuration_sets:
-            raise ValueError("DryRun and Enforce need configurationSets")
+        if self.mode != "Off" and not self.configuration_sets and not self.tenants:
+            raise ValueError("DryRun and Enforce need configurationSets or tenants")
         return self
-
-
-TenantName = Annotated[str, Field(pattern=TENANT_NAME_PATTERN, max_length=64)]
 
 
 class Tenants(_Model):
@@ -573,7 +585,8 @@ class SesMonitorSpec(_Model):
     )
     protection: Protection = section(
         Protection,
-        "Opt-in: pause an offending configuration set before AWS pauses the account (docs/protection.md).",
+        "Opt-in: pause an offending configuration set or tenant before AWS pauses the account"
+        " (docs/protection.md).",
     )
     findings: Findings | None = Field(
         default=None,

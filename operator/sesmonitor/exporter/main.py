@@ -31,6 +31,7 @@ from sesmonitor.exporter.model.state import API_ACCOUNT, API_CLOUDWATCH, API_CON
 from sesmonitor.exporter.protection.control import POLL_SECONDS, ControlFile
 from sesmonitor.exporter.protection.decide import FRESH_SECONDS
 from sesmonitor.exporter.protection.protector import Protector
+from sesmonitor.exporter.protection.tenant_target import TenantProtector
 from sesmonitor.exporter.refresh.account import AccountReader
 from sesmonitor.exporter.refresh.cloudwatch import CloudWatchReader
 from sesmonitor.exporter.refresh.refresher import Refresher
@@ -111,6 +112,11 @@ class Exporter:
                 self.clients.sesv2,
                 self.clients.sts,
                 control=self.control.read if self.control is not None else None,
+                tenants=(
+                    (lambda owner: TenantProtector(config, self.clients.sesv2, owner))
+                    if config.protection is not None and config.protection.tenants
+                    else None
+                ),
             )
             if config.protection is not None
             else None

@@ -67,6 +67,13 @@ TAG_CONDITION: Final = {
     "Null": {"aws:TagKeys": "false"},
 }
 
+# spec.protection's tenants (exporter.protection.tenant_target): each tenant's ARN (GetTenant), its
+# reputation entity (GetReputationEntity, type RESOURCE, the tenant's ARN) and its record in its tags;
+# Enforce pauses it (UpdateReputationEntityCustomerManagedStatus) and writes the record (TagResource,
+# under TAG_CONDITION). Only on the listed tenants' ARNs: arn:...:tenant/<name>/<tenant id>.
+PROTECT_TENANT_READS: Final = ("ses:GetTenant", "ses:GetReputationEntity", "ses:ListTagsForResource")
+PROTECT_TENANT_WRITE: Final = "ses:UpdateReputationEntityCustomerManagedStatus"
+
 # spec.tenants' reads (sesmonitor.exporter.tenants.reader): listed names by GetTenant, else ListTenants;
 # the reputation entities through ListReputationEntities (many tenants) and GetReputationEntity.
 TENANTS_LISTED_ACTIONS: Final = ("ses:GetTenant", "ses:GetReputationEntity")
@@ -85,11 +92,31 @@ def queue_arn(queue_url: str, region: str) -> str:
     return f"arn:{partition(region)}:sqs:{region}:{account}:{name}"
 
 
+def protect_tenant_statements(region: str, names: list[str], enforce: bool) -> list[dict[str, Any]]:
+    """DryRun reads the tenants and their records; Enforce also pauses them and writes the records."""
+    resources = [f"arn:{partition(region)}:ses:{region}:*:tenant/{name}/*" for name in names]
+    actions = [*PROTECT_TENANT_READS, *((PROTECT_TENANT_WRITE,) if enforce else ())]
+    out: list[dict[str, Any]] = [
+        {"Sid": "SesMonitorProtectTenants", "Effect": "Allow", "Action": actions, "Resource": resources}
+    ]
+    if enforce:
+        out.append(
+            {
+                "Sid": "SesMonitorTagTenants",
+                "Effect": "Allow",
+                "Action": ["ses:TagResource"],
+                "Resource": resources,
+                "Condition": TAG_CONDITION,
+            }
+        )
+    return out
+
+
 def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
     region = monitor.spec.region
     statements = read_statements(region)
     protection = monitor.spec.protection
-    if protection.mode != "Off":
+    if protection.mode != "Off" and protection.configuration_sets:
         resources = [
             f"arn:{partition(region)}:ses:{region}:*:configuration-set/{name}"
             for name in protection.configuration_sets
@@ -115,6 +142,8 @@ def iam_policy(monitor: SesMonitor) -> dict[str, Any]:
                     "Condition": TAG_CONDITION,
                 }
             )
+    if protection.mode != "Off" and protection.tenants:
+        statements.extend(protect_tenant_statements(region, protection.tenants, protection.mode == "Enforce"))
     tenants = monitor.spec.tenants
     if tenants is not None:
         statements.append(

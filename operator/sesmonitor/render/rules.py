@@ -424,9 +424,14 @@ class _Builder(AlertBuilder):
         ]
 
     def protection_alerts(self) -> list[dict[str, Any]]:
-        """A listed set's sending is disabled (by spec.protection or anyone), and a protection call failed."""
-        if not self.spec.configuration_sets:
-            return []
+        """A listed set's sending is disabled (by spec.protection or anyone), and a protection call failed
+        (on a set or a protected tenant)."""
+        rules = self.configuration_set_alerts() if self.spec.configuration_sets else []
+        if self.spec.protection.mode != "Off":
+            rules.append(self.protection_failed_alert())
+        return rules
+
+    def configuration_set_alerts(self) -> list[dict[str, Any]]:
         critical = self.severities()["critical"]
         paused = f"({_max_by(SET_LABELS, self.sets(metrics.CONFIGURATION_SET_SENDING_ENABLED))} == 0)"
         info_labels = (metrics.LABEL_PAUSED_BY, metrics.LABEL_PAUSED_AT, metrics.LABEL_REASON)
@@ -447,7 +452,7 @@ class _Builder(AlertBuilder):
             if self.spec.protection.mode != "Off"
             else ""
         )
-        rules = [
+        return [
             self.alert(
                 CONFIGURATION_SET_MISSING,
                 f"{missing} == 1",
@@ -482,32 +487,52 @@ class _Builder(AlertBuilder):
                 ),
             ),
         ]
-        if self.spec.protection.mode != "Off":
-            labels = (*SET_LABELS, metrics.LABEL_ACTION, metrics.LABEL_CODE)
-            failed = _max_by(labels, self.sets(metrics.PROTECTION_ACTION_FAILED))
-            action, code = _label_ref(metrics.LABEL_ACTION), _label_ref(metrics.LABEL_CODE)
-            rules.append(
-                self.alert(
-                    PROTECTION_FAILED,
-                    f"{failed} == 1",
-                    severity=critical,
-                    summary="sesmonitor protection could not act on a configuration set",
-                    description=(
-                        f"The exporter of {MONITOR} tried to {action} configuration set {CONFIGURATION_SET}"
-                        f" and AWS answered {code}. With AccessDenied, its IAM policy lacks protection's"
-                        " actions: `sesmonitor iam-policy -f <monitor.yaml>` prints them"
-                        " (docs/protection.md). A failed pause paused nothing: sesmonitor writes its record"
-                        " into the set's tags first and pauses only once that is written; BadRequestException"
-                        " there is most often SES's limit of 50 tags on the set (remove some). The exporter"
-                        " tries again after a backoff (up to 10 minutes) and this fires until a call"
-                        " succeeds; `kubectl get sesmon` says why in its Protection condition."
-                        " Until it can act, pause the set by hand if its rate is high: aws sesv2"
-                        f" put-configuration-set-sending-options --configuration-set-name {CONFIGURATION_SET}"
-                        " --no-sending-enabled"
-                    ),
+
+    def protection_failed_alert(self) -> dict[str, Any]:
+        """A protection call failed: on a listed configuration set, or on a protected tenant (target_kind)."""
+        kind, tenant = metrics.LABEL_TARGET_KIND, metrics.LABEL_TENANT
+        labels = (*SET_LABELS, tenant, kind, metrics.LABEL_ACTION, metrics.LABEL_CODE)
+        parts = []
+        if self.spec.configuration_sets:
+            parts.append(self.sets(metrics.PROTECTION_ACTION_FAILED))
+        if self.spec.protection.tenants:
+            parts.append(
+                selector(
+                    metrics.PROTECTION_ACTION_FAILED,
+                    eq(metrics.LABEL_MONITOR, self.key),
+                    eq(kind, metrics.TARGET_TENANT),
+                    regex(tenant, any_of(self.spec.protection.tenants)),
                 )
             )
-        return rules
+        failed = _max_by(labels, " or ".join(parts))
+        action, code = _label_ref(metrics.LABEL_ACTION), _label_ref(metrics.LABEL_CODE)
+        is_tenant = f'{{{{ if eq $labels.{kind} "{metrics.TARGET_TENANT}" }}}}'
+        target = (
+            f"{is_tenant}tenant {_label_ref(tenant)}"
+            f"{{{{ else }}}}configuration set {CONFIGURATION_SET}{{{{ end }}}}"
+        )
+        return self.alert(
+            PROTECTION_FAILED,
+            f"{failed} == 1",
+            severity=self.severities()["critical"],
+            summary="sesmonitor protection could not act on a configuration set or tenant",
+            description=(
+                f"The exporter of {MONITOR} tried to {action} {target}"
+                f" and AWS answered {code}. With AccessDenied, its IAM policy lacks protection's"
+                " actions: `sesmonitor iam-policy -f <monitor.yaml>` prints them"
+                " (docs/protection.md). A failed pause paused nothing: sesmonitor writes its record"
+                " into the target's tags first and pauses only once that is written; BadRequestException"
+                " there is most often SES's limit of 50 tags on it (remove some). The exporter"
+                " tries again after a backoff (up to 10 minutes) and this fires until a call"
+                " succeeds; `kubectl get sesmon` says why in its Protection condition."
+                " Until it can act, pause it by hand if its rate is high: "
+                f"{is_tenant}aws sesv2 update-reputation-entity-customer-managed-status"
+                " --reputation-entity-type RESOURCE --reputation-entity-reference <the tenant's ARN>"
+                " --sending-status DISABLED{{ else }}aws sesv2"
+                f" put-configuration-set-sending-options --configuration-set-name {CONFIGURATION_SET}"
+                " --no-sending-enabled{{ end }}"
+            ),
+        )
 
     def scopes(self) -> list[_Scope]:
         account = _Scope(

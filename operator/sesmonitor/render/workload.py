@@ -50,6 +50,7 @@ def protection_config(monitor: SesMonitor, cluster_id: str = "") -> ProtectionCo
     return ProtectionConfig(
         mode=protection.mode,
         configuration_sets=tuple(protection.configuration_sets),
+        tenants=tuple(protection.tenants),
         bounce_rate=parse_percent(bounce) / 100,
         complaint_rate=parse_percent(complaint) / 100,
         hold_seconds=parse_duration(protection.hold_for),

@@ -7,7 +7,8 @@ what the proxy stands in for:
 - `cloudwatch`: seeding AWS/SES datapoints into moto; moto's ListMetrics repeats, fixed on the way out.
 - `sesv2`: routes, and the stand-ins for GetAccount and PutConfigurationSetSendingOptions.
 - `tenants`: ListTenants, GetTenant, ListTenantResources, GetReputationEntity, ListReputationEntities,
-  UpdateReputationEntityCustomerManagedStatus; `recommendations`: ListRecommendations (all lacking).
+  UpdateReputationEntityCustomerManagedStatus, the tagging calls on tenant ARNs; `recommendations`:
+  ListRecommendations (all lacking).
 - `sts`: AssumeRole (moto's own) and who signed each request.
 - `sqs_sns`: the SES event pipeline (SNS topic, SQS queue and dead-letter queue), all moto's own.
 - `wire`: what a request is (service, operation, protocol); `faults`: injected errors per protocol;

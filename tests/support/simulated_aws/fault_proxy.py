@@ -31,7 +31,7 @@ from support.simulated_aws.control import CONTROL_PREFIX, control
 from support.simulated_aws.faults import DELAY, FAULTS, Fault, fault_reply
 from support.simulated_aws.recommendations import RecommendationsStandIn
 from support.simulated_aws.replies import Reply
-from support.simulated_aws.tenants import TenantsStandIn
+from support.simulated_aws.tenants import TAG_OPERATIONS, TenantsStandIn, is_tenant_arn, tagged_arn
 from support.simulated_aws.wire import Call, identify
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "content-length", "te"}
@@ -213,6 +213,8 @@ def _make_handler(proxy: FaultProxy) -> type[QuietHandler]:
             if call.operation == "GetAccount" and call.protocol == "rest-json":
                 return proxy.sesv2.get_account()
             if call.operation in sesv2.TENANT_OPERATIONS and call.protocol == "rest-json":
+                return proxy.tenants.answer(call.operation, method, self.path, call.body)
+            if call.operation in TAG_OPERATIONS and is_tenant_arn(tagged_arn(method, self.path, call.body)):
                 return proxy.tenants.answer(call.operation, method, self.path, call.body)
             if call.operation == "ListRecommendations" and call.protocol == "rest-json":
                 return proxy.recommendations.answer(call.body)

@@ -9,7 +9,8 @@ moto 5.2.5 does not implement these, so the fault proxy STANDS IN FOR them:
   the stand-in's switch is written into moto's answer; `stale_after_change` makes the next reads after
   a set's switch changes answer its old value, as an eventually consistent read may.
 - the tenant, reputation-entity and recommendation calls (`simulated_aws.tenants`,
-  `simulated_aws.recommendations`; routed here by `TENANT_ROUTES`);
+  `simulated_aws.recommendations`; routed here by `TENANT_ROUTES`), and the tagging calls on a tenant's
+  ARN (moto has no tenants; `simulated_aws.tenants.is_tenant_arn`);
 - GetAccount's SuppressionAttributes, Details.ReviewDetails (the appeal case) and VdmAttributes.
 Forwarded to moto, which implements them (checked over HTTP against moto 5.2.5, no stand-in):
 CreateConfigurationSet, GetConfigurationSet with the set's ReputationOptions, and the tagging calls

@@ -5,7 +5,9 @@ The fault proxy STANDS IN FOR (routes in `simulated_aws.sesv2.operation`):
 - GetTenant (POST /v2/email/tenants/get), ListTenantResources (POST /v2/email/tenants/resources/list),
 - GetReputationEntity (GET /v2/email/reputation/entities/RESOURCE/<ARN>), ListReputationEntities
   (POST /v2/email/reputation/entities),
-- UpdateReputationEntityCustomerManagedStatus (PUT .../entities/RESOURCE/<ARN>/customer-managed-status).
+- UpdateReputationEntityCustomerManagedStatus (PUT .../entities/RESOURCE/<ARN>/customer-managed-status),
+- TagResource, UntagResource, ListTagsForResource (/v2/email/tags) on a tenant's ARN (moto keeps tags of
+  its own resources only; `is_tenant_arn` routes the tenants' here, spec.protection's record lives there).
 
 Each answer is built from botocore's sesv2 output shapes (`tests/aws/test_stand_in_shapes.py` checks every
 one of them, and the errors, against the model botocore ships). Tests seed the account with
@@ -31,6 +33,22 @@ POLICIES = ("none", "standard", "strict")
 IMPACTS = ("LOW", "HIGH")
 RESOURCE_TYPES = ("EMAIL_IDENTITY", "CONFIGURATION_SET", "EMAIL_TEMPLATE")
 DEFAULT_PAGE = 100  # what the stand-in pages by when a request gives no PageSize
+MAX_TAGS = 50  # SES's limit of tags on a resource; over it TagResource answers BadRequestException
+TAG_OPERATIONS = frozenset({"TagResource", "UntagResource", "ListTagsForResource"})
+
+
+def is_tenant_arn(arn: str) -> bool:
+    """arn:aws:ses:<region>:<account>:tenant/<name>/<id>."""
+    parts = arn.split(":", 5)
+    return len(parts) == 6 and parts[2] == "ses" and parts[5].startswith("tenant/")
+
+
+def tagged_arn(method: str, path: str, raw: bytes) -> str:
+    """The ResourceArn of a tagging call: the query string's (GET, DELETE) or the body's (POST)."""
+    if method == "POST":
+        return str(body(raw).get("ResourceArn", ""))
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    return (query.get("ResourceArn") or [""])[0]
 
 
 def error(status: int, code: str, message: str) -> Reply:
@@ -225,6 +243,8 @@ class TenantsStandIn:
                 return self._get_entity(path)
             if operation == "UpdateReputationEntityCustomerManagedStatus":
                 return self._update_customer_status(path, doc)
+            if operation in TAG_OPERATIONS:
+                return self._tags(operation, method, path, raw)
         raise ValueError(f"not a tenant operation: {operation}")
 
     def _by_name(self, doc: dict[str, Any]) -> TenantStandIn | Reply:
@@ -300,4 +320,25 @@ class TenantsStandIn:
         if status not in SENDING_STATUSES:
             return bad_request(f"Invalid SendingStatus {status!r}")
         tenant.customer = StatusRecord(status, None, self._clock())
+        return json_reply(200, {})
+
+    def _tags(self, operation: str, method: str, path: str, raw: bytes) -> Reply:
+        arn = tagged_arn(method, path, raw)
+        tenant = next((t for t in self._tenants.values() if t.arn == arn), None)
+        if tenant is None:
+            return not_found(f"Resource {arn} does not exist")
+        if operation == "ListTagsForResource":
+            return json_reply(200, {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tenant.tags.items())]})
+        if operation == "UntagResource":
+            keys = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query).get("TagKeys", [])
+            for key in keys:
+                tenant.tags.pop(key, None)
+            return json_reply(200, {})
+        tags = body(raw).get("Tags")
+        if not isinstance(tags, list) or not all(isinstance(t, dict) and t.get("Key") for t in tags):
+            return bad_request("Tags must be a list of Key/Value pairs")
+        merged = {**tenant.tags, **{str(t["Key"]): str(t.get("Value", "")) for t in tags}}
+        if len(merged) > MAX_TAGS:
+            return bad_request(f"Too many tags: a resource can have at most {MAX_TAGS} tags")
+        tenant.tags = merged
         return json_reply(200, {})

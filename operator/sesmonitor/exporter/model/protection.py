@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
@@ -64,6 +64,10 @@ class ProtectionView:
     cooldown_seconds: int
     sets: tuple[ProtectedSet, ...]
     actions: Mapping[tuple[str, str, str], int]  # (set, action, outcome) -> count
+    # spec.protection's tenants (protection.tenant_target), in the same shape; sending_enabled is what the
+    # tenant's reputation entity says. Their calls by (tenant, action, outcome).
+    tenants: tuple[ProtectedSet, ...] = ()
+    tenant_actions: Mapping[tuple[str, str, str], int] = field(default_factory=dict)
 
     def state(self, one: ProtectedSet, now: float) -> str:
         record = one.record
@@ -84,8 +88,16 @@ class ProtectionView:
         return WATCHING
 
     def status(self, now: float) -> dict[str, contract.ProtectedSetStatus]:
+        return self.statuses(self.sets, now)
+
+    def tenant_status(self, now: float) -> dict[str, contract.ProtectedSetStatus]:
+        return self.statuses(self.tenants, now)
+
+    def statuses(
+        self, targets: tuple[ProtectedSet, ...], now: float
+    ) -> dict[str, contract.ProtectedSetStatus]:
         out = {}
-        for one in self.sets:
+        for one in targets:
             record = one.record
             paused = record is not None and record.state in CLAIMS_PAUSE and one.ours
             resumed = record is not None and record.state in STARTS_COOLDOWN
@@ -128,3 +140,13 @@ class ProtectionStep(Protocol):
     ) -> object: ...
 
     def view(self) -> ProtectionView: ...
+
+
+class TenantStep(Protocol):
+    """What the protector uses of `protection.tenant_target.TenantProtector`."""
+
+    def run(self, now: float) -> object: ...
+
+    def view(self) -> tuple[ProtectedSet, ...]: ...
+
+    def actions(self) -> dict[tuple[str, str, str], int]: ...

@@ -27,6 +27,9 @@ STATES: Final = (PAUSING, PAUSED, RESUMED, REENABLED, ABANDONED)
 CLAIMS_PAUSE: Final = (PAUSING, PAUSED)
 STARTS_COOLDOWN: Final = (RESUMED, REENABLED)
 RATES: Final = (metrics.BOUNCE_RATE.aws_name, metrics.COMPLAINT_RATE.aws_name)
+# A protected tenant's signal: its reputation entity's ReputationImpact, 1.0 for HIGH and 0.0 for LOW at
+# each read (SESv2 gives no per-tenant bounce or complaint rate; docs/protection.md#tenants).
+IMPACT: Final = "ReputationImpact"
 # SES tag values: at most 256 characters of Unicode letters, digits, white space and _ . : / = + - @.
 MAX_TAG_VALUE: Final = 256
 TAG_VALUE_FORBIDDEN: Final = re.compile(r"[^\w\s.:/=+\-@]")
@@ -64,6 +67,8 @@ def owns(owner: str, record: Record | None, monitor: str) -> bool:
 
 
 def describe_record(record: Record) -> str:
+    if record.metric == IMPACT:
+        return "reputation impact HIGH"
     noun = {RATES[0]: "bounce rate", RATES[1]: "complaint rate"}.get(record.metric, record.metric)
     rate = f" {record.rate * 100:.2f}%" if record.rate is not None else ""
     return f"{noun}{rate}".strip()

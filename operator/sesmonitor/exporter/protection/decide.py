@@ -1,4 +1,10 @@
-"""Whether to pause or resume one protected configuration set: a pure function of what was read.
+"""Whether to pause or resume one protected target (a configuration set or a tenant): a pure function of
+what was read.
+
+A `Target` says what kind of thing is protected, which of them are listed and which signals pause one:
+`set_target` (the set's CloudWatch bounce and complaint rates) and `tenant_target` (the tenant's
+reputation entity's ReputationImpact, HIGH on every read). The rules below hold for both; "the set" is
+either.
 
 `decide(config, owner, monitor, facts, now)` sees the set's sending state, sesmonitor's record of what was
 last done to the set (read back from the set's tags, so a restarted exporter and other monitors know),
@@ -29,11 +35,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from sesmonitor.contract import ProtectionConfig
 from sesmonitor.exporter.model.record import (
     CLAIMS_PAUSE,
+    IMPACT,
     PAUSED,
     PAUSING,
     RATES,
@@ -59,6 +66,58 @@ RESUME: Final = "resume"
 NOTE_RESUMED: Final = "note_resumed"  # a re-enable seen (not sesmonitor's resume): start the cooldown
 REFUSE_RESUME: Final = "refuse_resume"  # a person asked, and this monitor cannot do it: say why
 WRITES: Final = (PAUSE, RESUME, NOTE_RESUMED)  # the actions that write to AWS in Enforce
+# Target kinds, as the metrics' target_kind label and the docs say them (bounded: these two).
+CONFIGURATION_SET: Final = "configuration_set"
+TENANT: Final = "tenant"
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One series that pauses a target when it holds at or above `level`."""
+
+    metric: str  # the key of its series in the facts' `rates`
+    level: float
+    noun: str  # "bounce rate", "reputation impact"
+    shown: Literal["percent", "impact"] = "percent"  # how its value reads in a reason
+
+    def reason(self, value: float, hold_seconds: int) -> str:
+        held_for = f"for {hold_seconds // 60}m or more"
+        if self.shown == "impact":
+            return f"{self.noun} HIGH on every read {held_for}"
+        return f"{self.noun} {_percent(value)} at or above {_percent(self.level)} {held_for}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is protected: its kind, the listed names (no other is ever judged) and its signals."""
+
+    kind: str  # CONFIGURATION_SET | TENANT
+    names: tuple[str, ...]
+    signals: tuple[Signal, ...]
+    source: str  # where the signals come from, for "no ... read in this refresh"
+
+    @property
+    def noun(self) -> str:
+        return self.kind.replace("_", " ")
+
+
+def set_target(config: ProtectionConfig) -> Target:
+    return Target(
+        CONFIGURATION_SET,
+        config.configuration_sets,
+        tuple(
+            Signal(m, level, noun)
+            for (m, level), noun in zip(levels(config).items(), RATE_NOUNS, strict=True)
+        ),
+        "CloudWatch",
+    )
+
+
+def tenant_target(config: ProtectionConfig) -> Target:
+    """A tenant pauses on its ReputationImpact: 1.0 (HIGH) on every read for `hold_seconds`."""
+    return Target(
+        TENANT, config.tenants, (Signal(IMPACT, 1.0, "reputation impact", "impact"),), "reputation entity"
+    )
 
 
 @dataclass(frozen=True)
@@ -82,6 +141,9 @@ class Decision:
     metric: str = ""
     rate: float | None = None
     level: float | None = None
+
+
+RATE_NOUNS: Final = ("bounce rate", "complaint rate")
 
 
 def levels(config: ProtectionConfig) -> dict[str, float]:
@@ -121,12 +183,22 @@ def _percent(value: float) -> str:
     return f"{value * 100:.2f}%"
 
 
-def decide(config: ProtectionConfig, owner: str, monitor: str, facts: SetFacts, now: float) -> Decision:
-    """`owner`: this monitor's owner id (model.record.owner_id); `monitor`: its `<namespace>/<name>`."""
-    if facts.name not in config.configuration_sets:
-        return Decision(NONE, "not a protected configuration set")
+def decide(
+    config: ProtectionConfig,
+    owner: str,
+    monitor: str,
+    facts: SetFacts,
+    now: float,
+    *,
+    target: Target | None = None,
+) -> Decision:
+    """`owner`: this monitor's owner id (model.record.owner_id); `monitor`: its `<namespace>/<name>`;
+    `target`: what `facts` is of (the configuration sets by default)."""
+    target = target or set_target(config)
+    if facts.name not in target.names:
+        return Decision(NONE, f"not a protected {target.noun}")
     if facts.sending_enabled is None or not facts.record_known:
-        return Decision(NONE, "sending state or sesmonitor's record of the set not read yet")
+        return Decision(NONE, f"sending state or sesmonitor's record of the {target.noun} not read yet")
     record = facts.record
     ours = owns(owner, record, monitor)
     claim = record is not None and record.state in CLAIMS_PAUSE
@@ -157,18 +229,16 @@ def decide(config: ProtectionConfig, owner: str, monitor: str, facts: SetFacts, 
     if record is not None and record.state in STARTS_COOLDOWN and now - record.at < config.cooldown_seconds:
         return Decision(NONE, f"cooldown after the resume at {int(record.at)} holds")
     if facts.rates is None:
-        return Decision(NONE, "no CloudWatch read in this refresh")
-    for metric, level in levels(config).items():
-        series = facts.rates.get(metric)
+        return Decision(NONE, f"no {target.source} read in this refresh")
+    for signal in target.signals:
+        series = facts.rates.get(signal.metric)
         if series is None:
             continue
-        ok, value, _why = held(series, level, now, config.hold_seconds)
+        ok, value, _why = held(series, signal.level, now, config.hold_seconds)
         if ok and value is not None:
-            noun = "bounce" if metric == RATES[0] else "complaint"
-            reason = (
-                f"{noun} rate {_percent(value)} at or above {_percent(level)}"
-                f" for {config.hold_seconds // 60}m or more"
-            )
             action = PAUSE if config.mode == "Enforce" else WOULD_PAUSE
-            return Decision(action, reason, metric, value, level)
+            reason = signal.reason(value, config.hold_seconds)
+            return Decision(action, reason, signal.metric, value, signal.level)
+    if target.kind == TENANT:
+        return Decision(NONE, "reputation impact not HIGH, or not on every read long enough")
     return Decision(NONE, "rates below the levels, or not held long enough")

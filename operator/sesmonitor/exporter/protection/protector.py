@@ -53,7 +53,7 @@ from sesmonitor import contract
 from sesmonitor.exporter.aws.backoff import backoff_delay
 from sesmonitor.exporter.aws.outcomes import classify_exception, describe_exception, error_code
 from sesmonitor.exporter.model import record as r
-from sesmonitor.exporter.model.protection import Failure, ProtectedSet, ProtectionView, rfc3339
+from sesmonitor.exporter.model.protection import Failure, ProtectedSet, ProtectionView, TenantStep, rfc3339
 from sesmonitor.exporter.model.series import Series, SeriesKey
 from sesmonitor.exporter.protection import decide as p
 
@@ -179,7 +179,10 @@ class Protector:
         *,
         settle_seconds: float = WRITE_SETTLE_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        tenants: Callable[[str], TenantStep] | None = None,
     ) -> None:
+        """`tenants`: builds the step that protects spec.protection.tenants from this monitor's owner id
+        (`protection.tenant_target.TenantProtector`); judged after the sets on each pass."""
         assert config.protection is not None
         self.config = config.protection
         self._monitor = config.monitor
@@ -201,6 +204,7 @@ class Protector:
         self._arn_prefix: str | None = None
         self._missing: frozenset[str] = frozenset()  # GetConfigurationSet: NotFoundException
         self.wake = threading.Event()  # set by a new resume request: the refresh loop acts at once
+        self.tenants = tenants(self.owner) if tenants is not None else None
 
     @property
     def dry_run(self) -> bool:
@@ -300,8 +304,15 @@ class Protector:
                 )
                 for name, one in self._sets.items()
             )
+            tenants = self.tenants
             return ProtectionView(
-                self.config.mode, self.owner, self.config.cooldown_seconds, sets, dict(self._actions)
+                self.config.mode,
+                self.owner,
+                self.config.cooldown_seconds,
+                sets,
+                dict(self._actions),
+                tenants.view() if tenants is not None else (),
+                tenants.actions() if tenants is not None else {},
             )
 
     def _record(self, one: _Set) -> r.Record | None:
@@ -368,6 +379,8 @@ class Protector:
                 one.reason = decision.reason
             self._apply(name, decision, now, deferred=deferred)
             self._watch(name, now)
+        if self.tenants is not None:
+            self.tenants.run(now)
         return decisions
 
     def _watch(self, name: str, now: float) -> None:

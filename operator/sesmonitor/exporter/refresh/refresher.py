@@ -91,6 +91,9 @@ class Refresher:
                 sending = {name: one.sending_enabled for name, one in reads.items() if one.ok}
                 missing = frozenset(name for name, one in reads.items() if one.missing)
                 self.protector.run(now, sending, series if fresh else None, missing=missing)
+            elif self.protector is not None and API_CONFIGURATION_SET not in self._next_due:
+                # No configuration set listed: spec.protection's tenants alone, on every pass.
+                self.protector.run(now, {}, None)
             self._state.finish_pass(now, time.perf_counter() - started)
             return results
 

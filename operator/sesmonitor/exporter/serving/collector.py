@@ -226,22 +226,31 @@ class ExporterCollector(Collector):
             if read.ok or read.missing:
                 missing.add_metric([*self._base, name], _flag(read.missing))
         yield missing
+        target = (*SERIES_LABELS, metrics.LABEL_TENANT, metrics.LABEL_TARGET_KIND)
         actions = CounterMetricFamily(
             metrics.PROTECTION_ACTIONS_TOTAL,
-            "spec.protection's calls by configuration set, action and outcome (would_pause writes nothing).",
-            labels=(*SERIES_LABELS, metrics.LABEL_ACTION, metrics.LABEL_OUTCOME),
+            "spec.protection's calls by target (a configuration set or a tenant), action and outcome"
+            " (would_pause writes nothing).",
+            labels=(*target, metrics.LABEL_ACTION, metrics.LABEL_OUTCOME),
         )
         failed = GaugeMetricFamily(
             metrics.PROTECTION_ACTION_FAILED,
-            "1 while spec.protection's last call for the configuration set failed.",
-            labels=(*SERIES_LABELS, metrics.LABEL_ACTION, metrics.LABEL_CODE),
+            "1 while spec.protection's last call for the target (a configuration set or a tenant) failed.",
+            labels=(*target, metrics.LABEL_ACTION, metrics.LABEL_CODE),
         )
         if protection is not None:
-            for (name, action, outcome), count in sorted(protection.actions.items()):
-                actions.add_metric([*self._base, name, action, outcome], float(count))
-            for one in protection.sets:
-                if one.failure is not None:
-                    failed.add_metric([*self._base, one.name, one.failure.action, one.failure.code], 1.0)
+            kinds = (
+                (metrics.TARGET_CONFIGURATION_SET, protection.actions, protection.sets),
+                (metrics.TARGET_TENANT, protection.tenant_actions, protection.tenants),
+            )
+            for kind, counts, targets in kinds:
+                for (name, action, outcome), count in sorted(counts.items()):
+                    where = _target_labels(kind, name)
+                    actions.add_metric([*self._base, *where, action, outcome], float(count))
+                for one in targets:
+                    if one.failure is not None:
+                        where = _target_labels(kind, one.name)
+                        failed.add_metric([*self._base, *where, one.failure.action, one.failure.code], 1.0)
         yield actions
         yield failed
 
@@ -294,3 +303,10 @@ class ExporterCollector(Collector):
         yield last_success
         yield failures
         yield stale
+
+
+def _target_labels(kind: str, name: str) -> list[str]:
+    """configuration_set, tenant and target_kind of a protected target: its name under its kind's label."""
+    if kind == metrics.TARGET_TENANT:
+        return ["", name, kind]
+    return [name, "", kind]

@@ -150,6 +150,7 @@ def build_status(
         counts_without_data=counts_without_data(view, count_sets),
         events=events_status(view, events_queue_url) if events_queue_url else None,
         protection=protection.status(now) if protection is not None else {},
+        protection_tenants=protection.tenant_status(now) if protection is not None else {},
         tenants=tenants_status(view.tenants, tenants) if tenants is not None else None,
         findings=findings_status(view.findings, findings) if findings is not None else None,
         configuration_sets_missing=list(view.missing_configuration_sets),
