@@ -26,6 +26,7 @@ from sesmonitor.exporter.events.event_counts import EventCounts
 from sesmonitor.exporter.events.sqs_consumer import EventConsumer
 from sesmonitor.exporter.findings.loop import FindingsLoop
 from sesmonitor.exporter.findings.reader import FindingsReader
+from sesmonitor.exporter.model.cadence import COUNTS_READ_SECONDS, SETTINGS_READ_SECONDS
 from sesmonitor.exporter.model.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
 from sesmonitor.exporter.protection.control import POLL_SECONDS, ControlFile
 from sesmonitor.exporter.protection.decide import FRESH_SECONDS
@@ -53,10 +54,21 @@ def contract_apis(config: contract.ExporterConfig) -> tuple[str, ...]:
     return (*apis, *metrics.EVENTS_APIS) if config.events_queue_url else apis
 
 
+def read_intervals(config: contract.ExporterConfig) -> dict[str, float]:
+    """The APIs read less often than every refresh (`model.cadence`), so that their staleness counts in
+    their own interval: GetConfigurationSet, unless every listed set is protected (read every pass)."""
+    protected = set(config.protection.configuration_sets) if config.protection is not None else set()
+    if set(config.configuration_sets) - protected:
+        return {API_CONFIGURATION_SET: SETTINGS_READ_SECONDS}
+    return {}
+
+
 def count_reach(config: contract.ExporterConfig) -> int:
-    """How far back a read must reach for the counters: to the periods that settled since the last read
-    (a refresh interval ago), with a period to spare. A longer outage loses what settled before that."""
-    return config.count_settle_seconds + config.refresh_interval_seconds + 2 * config.period_seconds
+    """How far back a read must reach for the counters: to the periods that settled since the last count
+    read (at most COUNTS_READ_SECONDS and a refresh interval ago), with a period to spare. A longer
+    outage loses what settled before that."""
+    last_read = COUNTS_READ_SECONDS + config.refresh_interval_seconds
+    return config.count_settle_seconds + last_read + 2 * config.period_seconds
 
 
 def protection_reach(config: contract.ExporterConfig) -> int:
@@ -83,7 +95,9 @@ class Exporter:
         self.listen = listen
         self.clock = clock
         self.clients = clients or make_clients(config)
-        self.state = ExporterState(config.refresh_interval_seconds, contract_apis(config))
+        self.state = ExporterState(
+            config.refresh_interval_seconds, contract_apis(config), read_intervals(config)
+        )
         instrument(self.clients.cloudwatch, API_CLOUDWATCH, self.state.record_request)
         instrument(self.clients.sesv2, API_ACCOUNT, self.state.record_request)
         configuration_sets = None
