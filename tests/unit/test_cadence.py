@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from sesmonitor import contract
+from sesmonitor.contract import COUNTS_READ_SECONDS_DEFAULT as COUNTS_READ_SECONDS
+from sesmonitor.contract import SETTINGS_READ_SECONDS_DEFAULT as SETTINGS_READ_SECONDS
 from sesmonitor.exporter.main import count_reach, read_intervals
-from sesmonitor.exporter.model.cadence import COUNTS_READ_SECONDS, SETTINGS_READ_SECONDS, due, due_sets
+from sesmonitor.exporter.model.cadence import due, due_sets
 from sesmonitor.exporter.model.counting import advance, settled_boundary
 from sesmonitor.exporter.refresh.cloudwatch import query_window
 
@@ -61,11 +65,17 @@ def test_reads_every_five_minutes_count_each_settled_minute_once_like_reads_ever
 
     def window(now: float, reach: int) -> list[tuple[float, float]]:
         start, end = query_window(now, reach, P)
-        return sorted(((t, v) for t, v in sends.items() if start.timestamp() <= t < end.timestamp()), reverse=True)
+        return sorted(
+            ((t, v) for t, v in sends.items() if start.timestamp() <= t < end.timestamp()), reverse=True
+        )
 
     reach = count_reach(contract.ExporterConfig(monitor="m/m", region="us-east-1"))
     totals = {}
-    for name, pace in (("every minute", [1] * 120), ("every 5", [5] * 24), ("5 then a failed 2", [5, 7] * 10)):
+    for name, pace in (
+        ("every minute", [1] * 120),
+        ("every 5", [5] * 24),
+        ("5 then a failed 2", [5, 7] * 10),
+    ):
         state = advance(None, window(T0, reach), T0, SETTLE, P)
         now = T0
         for step in pace:
@@ -91,3 +101,18 @@ def test_only_an_api_with_unprotected_sets_is_stale_on_the_slower_interval():
     assert read_intervals(contract.ExporterConfig(**base, protection=one)) == {
         "GetConfigurationSet": SETTINGS_READ_SECONDS
     }
+
+
+def test_the_intervals_are_configurable_and_the_rendered_file_omits_them_at_their_defaults():
+    config = contract.ExporterConfig(monitor="m/m", region="us-east-1")
+    assert (config.counts_read_interval_seconds, config.settings_read_interval_seconds) == (300, 600)
+    assert "read_interval" not in config.to_json()  # every monitor's file and hash as before
+    fast = contract.ExporterConfig.from_json(
+        '{"monitor": "m/m", "region": "us-east-1", "counts_read_interval_seconds": 25}'
+    )
+    assert fast.counts_read_interval_seconds == 25
+    assert contract.ExporterConfig.from_json(fast.to_json()) == fast
+    with pytest.raises(contract.ConfigError, match="settings_read_interval_seconds"):
+        contract.ExporterConfig.from_json(
+            '{"monitor": "m/m", "region": "r", "settings_read_interval_seconds": 0}'
+        )

@@ -26,7 +26,6 @@ from sesmonitor.exporter.events.event_counts import EventCounts
 from sesmonitor.exporter.events.sqs_consumer import EventConsumer
 from sesmonitor.exporter.findings.loop import FindingsLoop
 from sesmonitor.exporter.findings.reader import FindingsReader
-from sesmonitor.exporter.model.cadence import COUNTS_READ_SECONDS, SETTINGS_READ_SECONDS
 from sesmonitor.exporter.model.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
 from sesmonitor.exporter.protection.control import POLL_SECONDS, ControlFile
 from sesmonitor.exporter.protection.decide import FRESH_SECONDS
@@ -59,15 +58,15 @@ def read_intervals(config: contract.ExporterConfig) -> dict[str, float]:
     their own interval: GetConfigurationSet, unless every listed set is protected (read every pass)."""
     protected = set(config.protection.configuration_sets) if config.protection is not None else set()
     if set(config.configuration_sets) - protected:
-        return {API_CONFIGURATION_SET: SETTINGS_READ_SECONDS}
+        return {API_CONFIGURATION_SET: config.settings_read_interval_seconds}
     return {}
 
 
 def count_reach(config: contract.ExporterConfig) -> int:
     """How far back a read must reach for the counters: to the periods that settled since the last count
-    read (at most COUNTS_READ_SECONDS and a refresh interval ago), with a period to spare. A longer
-    outage loses what settled before that."""
-    last_read = COUNTS_READ_SECONDS + config.refresh_interval_seconds
+    read (at most counts_read_interval_seconds and a refresh interval ago), with a period to spare. A
+    longer outage loses what settled before that."""
+    last_read = config.counts_read_interval_seconds + config.refresh_interval_seconds
     return config.count_settle_seconds + last_read + 2 * config.period_seconds
 
 

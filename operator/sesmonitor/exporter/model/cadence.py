@@ -12,21 +12,14 @@ need not come that often:
   changes by hand, rarely. Read every 10 minutes; a set that spec.protection guards is read on every
   pass all the same, since a pause is judged on its sending switch as read in that pass.
 
-A read that fails stays due: the next pass tries again (the API's backoff paces it), rather than a whole
-interval later.
+The intervals are the exporter's configuration (`contract.ExporterConfig`'s
+`counts_read_interval_seconds` and `settings_read_interval_seconds`: 5 and 10 minutes by default). A read
+that fails stays due: the next pass tries again (the API's backoff paces it), not a whole interval later.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from typing import Final
-
-# The counts' read interval. The counters lag by the settle delay (5 minutes) anyway, so reading them at
-# this pace delays an increase by at most as much again, and bills 1/5 of the count queries.
-COUNTS_READ_SECONDS: Final = 300
-# The configuration sets' settings change by a person's hand: 10 minutes takes the benchmark's account
-# (2 sets) from 120 to 12 GetConfigurationSet requests an hour. Protected sets are read every pass.
-SETTINGS_READ_SECONDS: Final = 600
 
 
 def due(last_read: float | None, now: float, interval: float) -> bool:
@@ -43,7 +36,4 @@ def due_sets(
 ) -> tuple[str, ...]:
     """The sets to read in a pass at `now`, in their listed order: those in `every_pass` (protected),
     those never read or whose last read failed (absent from `last_read`), and those read `interval` ago."""
-    return tuple(
-        name for name in sets if name in every_pass or due(last_read.get(name), now, interval)
-    )
-
+    return tuple(name for name in sets if name in every_pass or due(last_read.get(name), now, interval))

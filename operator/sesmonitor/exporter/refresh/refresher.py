@@ -20,7 +20,7 @@ from sesmonitor import metrics
 from sesmonitor.contract import ExporterConfig
 from sesmonitor.exporter.aws.backoff import MIN_WAIT_SECONDS, backoff_delay
 from sesmonitor.exporter.aws.outcomes import classify_exception, describe_exception, error_code
-from sesmonitor.exporter.model.cadence import COUNTS_READ_SECONDS, SETTINGS_READ_SECONDS, due, due_sets
+from sesmonitor.exporter.model.cadence import due, due_sets
 from sesmonitor.exporter.model.configuration_set import NOT_FOUND_CODE, SetRead
 from sesmonitor.exporter.model.counting import CounterState, advance
 from sesmonitor.exporter.model.protection import ProtectionStep
@@ -119,7 +119,7 @@ class Refresher:
                     self._configuration_sets.configuration_sets,
                     self._set_read_at,
                     now,
-                    SETTINGS_READ_SECONDS,
+                    self._config.settings_read_interval_seconds,
                     self._every_pass,
                 )
                 if not names:  # every set's settings were read within the interval
@@ -146,7 +146,8 @@ class Refresher:
 
     def _refresh_cloudwatch(self, now: float) -> None:
         """The rates on every pass; the counts too when their read is due, else the last ones read."""
-        reading = self._cloudwatch.read(now, counts=due(self._counts_read_at, now, COUNTS_READ_SECONDS))
+        counts_due = due(self._counts_read_at, now, self._config.counts_read_interval_seconds)
+        reading = self._cloudwatch.read(now, counts=counts_due)
         if reading.counts:
             counts = {key: one for key, one in reading.series.items() if key.metric in COUNTS}
         else:
