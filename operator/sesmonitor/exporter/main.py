@@ -16,33 +16,31 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
 from sesmonitor import contract, metrics
 from sesmonitor.exporter.aws.clients import AwsClients, make_clients
 from sesmonitor.exporter.aws.request_counting import instrument
-from sesmonitor.exporter.events.event_counts import EventCounts
-from sesmonitor.exporter.events.sqs_consumer import EventConsumer
-from sesmonitor.exporter.findings.loop import FindingsLoop
-from sesmonitor.exporter.findings.reader import FindingsReader
 from sesmonitor.exporter.model.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
-from sesmonitor.exporter.protection.control import POLL_SECONDS, ControlFile
-from sesmonitor.exporter.protection.decide import FRESH_SECONDS
-from sesmonitor.exporter.protection.protector import Protector
 from sesmonitor.exporter.refresh.account import AccountReader
 from sesmonitor.exporter.refresh.cloudwatch import CloudWatchReader
 from sesmonitor.exporter.refresh.refresher import Refresher
 from sesmonitor.exporter.refresh.reputation import ConfigurationSetReader
 from sesmonitor.exporter.serving.collector import ExporterCollector
-from sesmonitor.exporter.serving.event_collector import EventsCollector
-from sesmonitor.exporter.serving.finding_collector import FindingsCollector
 from sesmonitor.exporter.serving.http_server import ExporterHTTPServer, MetricsRenderer
 from sesmonitor.exporter.serving.status import build_status
-from sesmonitor.exporter.serving.tenant_collector import TenantsCollector
-from sesmonitor.exporter.tenants.loop import TenantsLoop
-from sesmonitor.exporter.tenants.reader import TenantsReader
 from sesmonitor.listen import ALL_INTERFACES
+
+# spec.events, spec.tenants, spec.findings and spec.protection are imported when configured, in the
+# methods that build them: a monitor without them does not carry their code (resident memory).
+if TYPE_CHECKING:
+    from sesmonitor.exporter.events.sqs_consumer import EventConsumer
+    from sesmonitor.exporter.findings.loop import FindingsLoop
+    from sesmonitor.exporter.protection.control import ControlFile
+    from sesmonitor.exporter.protection.protector import Protector
+    from sesmonitor.exporter.tenants.loop import TenantsLoop
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +72,8 @@ def protection_reach(config: contract.ExporterConfig) -> int:
     """spec.protection judges a rate over its hold time back from a datapoint at most FRESH_SECONDS old."""
     if config.protection is None:
         return 0
+    from sesmonitor.exporter.protection.decide import FRESH_SECONDS
+
     return config.protection.hold_seconds + FRESH_SECONDS + config.period_seconds
 
 
@@ -115,18 +115,10 @@ class Exporter:
             on_metrics_requested=self.state.add_metrics_requested,
             count_sets=config.count_configuration_sets,
         )
-        # The resume requests the operator writes (contract.RESUME_FILE_NAME); none without a directory.
-        self.control = ControlFile(Path(control_dir) / contract.RESUME_FILE_NAME) if control_dir else None
-        self.protector = (
-            Protector(
-                config,
-                self.clients.sesv2,
-                self.clients.sts,
-                control=self.control.read if self.control is not None else None,
-            )
-            if config.protection is not None
-            else None
-        )
+        self.control: ControlFile | None = None
+        self.protector: Protector | None = None
+        if config.protection is not None:
+            self.control, self.protector = self._protection(control_dir)
         self.refresher = Refresher(
             config,
             self.state,
@@ -165,7 +157,20 @@ class Exporter:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
+    def _protection(self, control_dir: str | Path | None) -> tuple[ControlFile | None, Protector]:
+        from sesmonitor.exporter.protection.control import ControlFile
+        from sesmonitor.exporter.protection.protector import Protector
+
+        # The resume requests the operator writes (contract.RESUME_FILE_NAME); none without a directory.
+        control = ControlFile(Path(control_dir) / contract.RESUME_FILE_NAME) if control_dir else None
+        reads = control.read if control is not None else None
+        return control, Protector(self.config, self.clients.sesv2, self.clients.sts, control=reads)
+
     def _events(self, queue_url: str) -> EventConsumer:
+        from sesmonitor.exporter.events.event_counts import EventCounts
+        from sesmonitor.exporter.events.sqs_consumer import EventConsumer
+        from sesmonitor.exporter.serving.event_collector import EventsCollector
+
         instrument(self.clients.sqs, metrics.API_RECEIVE_MESSAGE, self.state.record_request)
         instrument(self.clients.sqs, "DeleteMessageBatch", self.state.record_request)
         instrument(self.clients.sqs, metrics.API_QUEUE_ATTRIBUTES, self.state.record_request)
@@ -181,6 +186,10 @@ class Exporter:
         )
 
     def _tenants(self, config: contract.TenantsConfig) -> TenantsLoop:
+        from sesmonitor.exporter.serving.tenant_collector import TenantsCollector
+        from sesmonitor.exporter.tenants.loop import TenantsLoop
+        from sesmonitor.exporter.tenants.reader import TenantsReader
+
         for api in metrics.TENANT_APIS:
             instrument(self.clients.sesv2, api, self.state.record_request)
         self.registry.register(TenantsCollector(self.state, self.config.monitor, self.config.region))
@@ -188,6 +197,10 @@ class Exporter:
         return TenantsLoop(reader, self.state, config.read_interval_seconds, self.clock)
 
     def _findings(self, config: contract.FindingsConfig) -> FindingsLoop:
+        from sesmonitor.exporter.findings.loop import FindingsLoop
+        from sesmonitor.exporter.findings.reader import FindingsReader
+        from sesmonitor.exporter.serving.finding_collector import FindingsCollector
+
         instrument(self.clients.sesv2, metrics.API_LIST_RECOMMENDATIONS, self.state.record_request)
         self.registry.register(FindingsCollector(self.state, self.config.monitor, self.config.region))
         # ListRecommendations allows 1 request a second: never faster than that, whatever the tests ask
@@ -209,11 +222,13 @@ class Exporter:
             findings=self.config.findings,
         )
 
-    def watch_control(self, stop: threading.Event, interval: float = POLL_SECONDS) -> None:
+    def watch_control(self, stop: threading.Event, interval: float | None = None) -> None:
         """Wake the refresh loop as soon as the control file holds a new resume request: kubelet's
         ConfigMap refresh is latency enough without waiting for the next refresh interval too."""
+        from sesmonitor.exporter.protection.control import POLL_SECONDS
+
         assert self.protector is not None
-        while not stop.wait(interval):
+        while not stop.wait(POLL_SECONDS if interval is None else interval):
             try:
                 if self.protector.poll_control():
                     self.protector.wake.set()
