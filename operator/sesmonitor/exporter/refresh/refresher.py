@@ -62,7 +62,7 @@ class Refresher:
         self._set_read_at: dict[str, float] = {}  # each set's last answered GetConfigurationSet
         # The sets whose sending switch protection judges on every pass: read on every pass.
         self._every_pass = frozenset(
-            config.protection.configuration_sets if config.protection is not None and protector else ()
+            config.protection.configuration_sets if config.protection and protector is not None else ()
         )
         self._clock = clock
         # The sets' ReputationOptions first: a pass explains absent rates with what it just read.
