@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sesmonitor import metrics  # noqa: E402
+from sesmonitor import contract, metrics  # noqa: E402
 from support.moto_ses import MINUTE, SCENARIOS, Scenario, SimulatedSes  # noqa: E402
 
 CACHE = Path(os.environ.get("SESMONITOR_BENCH_CACHE", Path.home() / ".cache/sesmonitor-tools/bench"))
@@ -60,6 +60,10 @@ SETS = ("marketing", "transactional")
 REGION = "us-east-1"
 CYCLE_SECONDS = 5  # background refresh interval during the run; per-hour figures are scaled to 60 s
 PRODUCTION_REFRESH = 60
+# Requests are counted over this many background cycles: ours reads the counts every 5th refresh and
+# the sets' settings every 10th (at its default intervals, scaled with the cycle), so 10 cycles hold the
+# whole pattern, whatever cycle they start at.
+CYCLES_COUNTED = 10
 BILLED_PER_REQUEST = {"GetMetricStatistics", "ListMetrics"}  # GetMetricData is billed per metric instead
 BURST_EVERY, BURST_MINUTES, BURST_PER_MINUTE = 20, 5, 40  # the seed scenario's sending pattern
 LOG_TAIL_LINES = 25
@@ -238,8 +242,10 @@ def aws_env() -> dict[str, str]:
     return env
 
 
-def start_ours(ses: SimulatedSes, workdir: Path, interval: int) -> Target:
-    config = {
+def start_ours(ses: SimulatedSes, workdir: Path, interval: int, *, baseline: Path | None = None) -> Target:
+    """Ours, or with `baseline` an older tree of it (its `operator/` put first on the path), whose
+    configuration then leaves out the read intervals it may not know."""
+    config: dict[str, Any] = {
         "monitor": "bench/ses",
         "region": REGION,
         "endpoint_url": ses.endpoint_url,
@@ -249,18 +255,26 @@ def start_ours(ses: SimulatedSes, workdir: Path, interval: int) -> Target:
         "count_configuration_sets": list(SETS),
         "refresh_interval_seconds": interval,
     }
-    path = workdir / "sesmonitor.json"
+    if baseline is None:  # the slow reads' intervals scaled as the refresh is (5 s for 60 s: 12x)
+        for name, default in contract.READ_INTERVAL_DEFAULTS.items():
+            config[name] = max(1, default * interval // PRODUCTION_REFRESH)
+    tag = "baseline" if baseline else "sesmonitor"
+    path = workdir / f"{tag}.json"
     path.write_text(json.dumps(config))
     port = free_port()
-    log_path = workdir / f"sesmonitor-{interval}s.log"
+    log_path = workdir / f"{tag}-{interval}s.log"
     exe = [sys.executable, "-m", "sesmonitor.cli.exporter_main", "--config", str(path)]
+    env = aws_env()
+    if baseline is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(baseline / "operator"), env.get("PYTHONPATH")]))
     proc = subprocess.Popen(
         [*exe, "--listen", f"127.0.0.1:{port}", "--log-level", "warning"],
-        env=aws_env(),
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=log_path.open("w"),
     )
-    target = Target("sesmonitor-exporter", "0.1.0", proc, port, log_path, True, "GetMetricData")
+    name = f"sesmonitor-exporter (baseline: {baseline.name})" if baseline else "sesmonitor-exporter"
+    target = Target(name, "0.1.0", proc, port, log_path, True, "GetMetricData")
     target.notes.append("the account and both sets, per-set counts opted in: the same 21 series")
     return target
 
@@ -492,7 +506,7 @@ def measure(start: Any, ses: SimulatedSes, scrapeload: Path, quick: bool) -> dic
             target, ses, 20 if target.background else 3
         )
         if target.background:
-            result["per_cycle"], result["metrics_per_cycle"] = per_cycle(target, ses, 2 if quick else 3)
+            result["per_cycle"], result["metrics_per_cycle"] = per_cycle(target, ses, CYCLES_COUNTED)
         else:
             result["per_cycle"], result["metrics_per_cycle"] = {}, 0.0
         if target.background:
@@ -603,6 +617,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter runs (a smoke test of the script)")
     parser.add_argument("--json", type=Path, help="write the raw results here")
     parser.add_argument("--only", action="append", choices=["ours", "cloudwatch_exporter", "yace"])
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also run the exporter of this older checkout (e.g. `git archive main`), in the same run",
+    )
     args = parser.parse_args(argv)
     wanted = set(args.only or ["ours", "cloudwatch_exporter", "yace"])
     started = time.monotonic()
@@ -627,6 +646,9 @@ def main(argv: list[str] | None = None) -> int:
     ):
         workdir = Path(tmp)
         starters: list[tuple[str, Any]] = []
+        if args.baseline is not None:
+            old = args.baseline.resolve()
+            starters.append(("baseline", lambda interval: start_ours(ses, workdir, interval, baseline=old)))
         if "ours" in wanted:
             starters.append(("sesmonitor-exporter", lambda interval: start_ours(ses, workdir, interval)))
         if "cloudwatch_exporter" in wanted:

@@ -30,6 +30,13 @@ ENDPOINT_FIELDS: Final = {
     "sqs": "sqs_endpoint_url",
 }
 EVENTS_TOP_DOMAINS_DEFAULT: Final = 20
+# What changes slowly is read less often than every refresh (exporter.model.cadence). The counts: the
+# counters add a minute only once it settled, and one GetMetricData brings every minute since the last
+# read, while CloudWatch bills each metric requested; so every 5 minutes (the rates: every refresh).
+COUNTS_READ_SECONDS_DEFAULT: Final = 300
+# A configuration set's settings (GetConfigurationSet) change by a person's hand: every 10 minutes takes
+# the benchmark's account from 240 to about 130 requests an hour. A protected set: every refresh.
+SETTINGS_READ_SECONDS_DEFAULT: Final = 600
 
 
 class ConfigError(ValueError):
@@ -210,6 +217,10 @@ class ExporterConfig:
     # The count counters (aws_ses_send_total, ...) add a period once its end is this old: CloudWatch's
     # newest minutes are often still partial.
     count_settle_seconds: int = 300
+    # How often the counts, and the unprotected sets' settings, are read (see the defaults' comments);
+    # settable for the benchmark's fast cycles, not from the SesMonitor spec.
+    counts_read_interval_seconds: int = COUNTS_READ_SECONDS_DEFAULT
+    settings_read_interval_seconds: int = SETTINGS_READ_SECONDS_DEFAULT
     # SES events (spec.events): the SQS queue an event destination feeds, read in the background.
     sqs_endpoint_url: str | None = None
     events_queue_url: str | None = None
@@ -243,6 +254,9 @@ class ExporterConfig:
             doc["tenants"]["names"] = list(self.tenants.names)
         if self.findings is None:
             del doc["findings"]
+        for name, default in READ_INTERVAL_DEFAULTS.items():
+            if doc[name] == default:
+                del doc[name]  # the rendered file (and its hash) stays as before these settings
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
     @classmethod
@@ -277,6 +291,7 @@ class ExporterConfig:
             "window_seconds",
             "max_attempts",
             "period_seconds",
+            *READ_INTERVAL_DEFAULTS,
         ):
             if name in doc and (
                 not isinstance(doc[name], int) or isinstance(doc[name], bool) or doc[name] < 1
@@ -314,6 +329,12 @@ class ExporterConfig:
         if config.lookback_seconds < config.period_seconds:
             raise ConfigError("lookback_seconds: must be at least period_seconds")
         return config
+
+
+READ_INTERVAL_DEFAULTS: Final = {
+    "counts_read_interval_seconds": COUNTS_READ_SECONDS_DEFAULT,
+    "settings_read_interval_seconds": SETTINGS_READ_SECONDS_DEFAULT,
+}
 
 
 def _parse_sections(doc: dict[str, Any]) -> None:

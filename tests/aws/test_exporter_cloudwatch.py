@@ -31,17 +31,18 @@ def test_one_get_metric_data_per_refresh_whatever_the_scrape_count(simulated_ses
             assert get(exporter, "/status").status == 200
         assert ses.proxy.count("GetMetricData") == refresh
         assert ses.proxy.count("GetAccount") == refresh
-    # Every query of a refresh is in that one request: 7 metrics x (account + 2 sets, counts opted in).
-    assert [r.metrics_requested for r in ses.proxy.requests("GetMetricData")] == [21, 21, 21]
-    # Nothing else went to AWS (GetConfigurationSet: each listed set's ReputationOptions).
+    # Every query of a refresh is in that one request: 7 metrics x (account + 2 sets, counts opted in)
+    # the first time; then the 2 rates of each scope alone, the counts being read every 5 minutes.
+    assert [r.metrics_requested for r in ses.proxy.requests("GetMetricData")] == [21, 6, 6]
+    # Nothing else went to AWS (GetConfigurationSet: each listed set's ReputationOptions, every 10 min).
     assert {r.operation for r in ses.proxy.requests()} == {
         "GetMetricData",
         "GetAccount",
         "GetConfigurationSet",
     }
-    assert ses.proxy.count("GetConfigurationSet") == 3 * 2
+    assert ses.proxy.count("GetConfigurationSet") == 2
     samples = scrape_metrics(exporter)
-    assert sample(samples, metrics.CLOUDWATCH_METRICS_REQUESTED_TOTAL) == 63
+    assert sample(samples, metrics.CLOUDWATCH_METRICS_REQUESTED_TOTAL) == 33
     assert sample(samples, metrics.AWS_REQUESTS_TOTAL, api="GetMetricData", outcome="success") == 3
 
 

@@ -92,3 +92,57 @@ def test_a_restarted_exporter_starts_from_zero(simulated_ses, make_exporter):
     # Not refreshed yet: no counter at all, rather than a 0 that the first read would jump from.
     fresh = make_exporter(ses, clock=FakeClock(now))
     assert sample(scrape_metrics(fresh), "aws_ses_send_total", configuration_set="") is None
+
+
+def test_counts_are_read_every_five_minutes_and_add_each_settled_minute_once(simulated_ses, make_exporter):
+    """Issue 21: 6. The rates on every refresh, the counts every 5 minutes (CloudWatch bills each query);
+    a failed count read is made at the next refresh, and no minute is lost or added twice across reads
+    that each bring several minutes."""
+    ses = simulated_ses("seed", configuration_sets=["marketing"])
+    first = ses.seeded.now - 40 * MINUTE
+    clock = FakeClock(first)
+    exporter = make_exporter(ses, clock=clock, count_configuration_sets=("marketing",))
+    counts = [m for m in metrics.CLOUDWATCH_METRICS if not m.is_rate]
+    every = (2 * len(metrics.CLOUDWATCH_METRICS), 2 * 2)  # (account + marketing) x 7, or x the 2 rates
+
+    def counter(metric: metrics.CloudWatchMetric, scope: str) -> float | None:
+        return sample(scrape_metrics(exporter), metrics.counter_name(metric), configuration_set=scope)
+
+    totals: list[tuple[float, dict[tuple[str, str], float | None]]] = []  # after each count read
+    failed_at = 10
+    for minute in range(32):
+        t = first + minute * MINUTE
+        clock.now = t
+        if minute == failed_at:
+            ses.proxy.inject("GetMetricData", "server_error", times=1)
+        before = {(m.aws_name, s): counter(m, s) for m in counts for s in ("", "marketing")}
+        exporter.refresher.refresh_once(t)
+        after = {(m.aws_name, s): counter(m, s) for m in counts for s in ("", "marketing")}
+        if minute in (0, 5, 11, 16, 21, 26, 31):
+            totals.append((t, after))
+        else:  # a refresh that did not read the counts leaves every counter as it was
+            assert after == before, minute
+    sizes = [r.metrics_requested for r in ses.proxy.requests("GetMetricData")]
+    count_reads = {0, 5, 10, 11, 16, 21, 26, 31}  # 10 asked for the counts and failed
+    assert sizes == [every[0] if m in count_reads else every[1] for m in range(32)]
+
+    settled_from = settled_boundary(first, SETTLE, MINUTE)
+    for t, after in totals:
+        settled_to = settled_boundary(t, SETTLE, MINUTE)
+        for metric in counts:
+            expected_set = seeded_sum(ses, metric.aws_name, settled_from, settled_to, "marketing")
+            # moto's account-wide Sum includes the set's datapoints
+            expected = seeded_sum(ses, metric.aws_name, settled_from, settled_to) + expected_set
+            assert after[(metric.aws_name, "")] == expected, (metric.aws_name, t - first)
+            assert after[(metric.aws_name, "marketing")] == expected_set, (metric.aws_name, t - first)
+    assert totals[-1][1][("Send", "")]  # mail was counted: the sums compared are not all 0
+
+    # Between two count reads the count gauges serve the last read's values, not an absence.
+    served = sample(scrape_metrics(exporter), metrics.SEND.prometheus_name, configuration_set="marketing")
+    clock.now = first + 32 * MINUTE
+    exporter.refresher.refresh_once(clock.now)
+    assert ses.proxy.requests("GetMetricData")[-1].metrics_requested == every[1]
+    samples = scrape_metrics(exporter)
+    assert served is not None
+    assert sample(samples, metrics.SEND.prometheus_name, configuration_set="marketing") == served
+    assert sample(samples, metrics.NO_DATA, metric="Send", configuration_set="marketing") is None

@@ -82,4 +82,4 @@ def test_assumed_role_adds_only_sts_assume_role_and_refreshes_itself(simulated_s
     assert {r.status for r in wire} == {200}
     # Credentials refresh by themselves before they expire.
     session = make_session(exporter.config)
-    assert isinstance(session._session.get_credentials(), DeferredRefreshableCredentials)
+    assert isinstance(session.get_credentials(), DeferredRefreshableCredentials)

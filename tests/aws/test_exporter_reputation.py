@@ -4,7 +4,7 @@ configuration set whose reputation metrics are disabled (SESv2 GetConfigurationS
 from __future__ import annotations
 
 from sesmonitor import metrics
-from sesmonitor.contract import ExporterStatus
+from sesmonitor.contract import ExporterStatus, ProtectionConfig
 from sesmonitor.operator.shapes import ExporterReading, ReconcileOutcome
 from sesmonitor.operator.status.compute import evaluate
 from support.exporter_checks import MONITOR, FakeClock, get, sample, scrape_metrics
@@ -107,3 +107,38 @@ def test_denied_get_configuration_set_is_its_own_failure(simulated_ses, make_exp
     health = get(exporter, "/status").json()["apis"]["GetConfigurationSet"]
     assert health["last_error_code"] == "AccessDeniedException"
     assert health["last_error_kind"] == "denied"
+
+
+def test_settings_are_read_every_ten_minutes_a_protected_set_every_refresh(simulated_ses, make_exporter):
+    """Issue 21: 6. A set's ReputationOptions change by hand: GetConfigurationSet every 10 minutes, and
+    the API stays fresh (ready) in between; a set spec.protection guards is read on every refresh, since
+    each pass judges its sending switch. A set whose read failed is read again at the next refresh."""
+    ses = simulated_ses("healthy", configuration_sets=["marketing", "transactional"])
+    clock = FakeClock(ses.seeded.now)
+    guarded = ProtectionConfig("DryRun", ("marketing",), 0.10, 0.005)
+    plain = make_exporter(ses, clock=clock)
+    start = clock.now
+
+    def reads(exporter, minutes, fail_at=None):
+        """The sets GetConfigurationSet asked for, in order, over a refresh a minute."""
+        ses.proxy.reset()
+        for minute in range(minutes):
+            clock.now = start + minute * 60
+            if minute == fail_at:
+                ses.proxy.inject("GetConfigurationSet", "server_error", times=1)
+            exporter.refresher.refresh_once(clock.now)
+            if fail_at is None:  # fresh between two reads: its staleness counts in its own interval
+                status = get(exporter, "/status").json()
+                assert status["ready"] is True, minute
+                assert status["apis"]["GetConfigurationSet"]["stale"] is False, minute
+        return [r.path.rsplit("/", 1)[-1] for r in ses.proxy.requests("GetConfigurationSet")]
+
+    assert reads(plain, 21) == ["marketing", "transactional"] * 3  # minutes 0, 10 and 20
+    protected = make_exporter(ses, clock=clock, protection=guarded)
+    guarded_reads = ["marketing", "transactional", *["marketing"] * 9, "marketing", "transactional"]
+    assert reads(protected, 11) == guarded_reads
+    retried = make_exporter(ses, clock=clock)
+    # Minute 0's first request fails (marketing): marketing again at minute 1 (its 10 minutes start
+    # there), transactional at 10.
+    expected = ["marketing", "transactional", "marketing", "transactional"]
+    assert reads(retried, 11, fail_at=0) == expected

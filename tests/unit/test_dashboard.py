@@ -20,6 +20,7 @@ import yaml
 from sesmonitor import metrics
 from sesmonitor.api import parse_percent
 from sesmonitor.api.spec import BounceRateThresholds, ComplaintRateThresholds
+from sesmonitor.contract import COUNTS_READ_SECONDS_DEFAULT
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "sesmonitor-operator"
@@ -168,6 +169,10 @@ def test_volumes_come_from_the_count_counters_through_rate_or_increase() -> None
         for name in metric_names(expr) & counters:
             wrapped = re.search(rf"\b(rate|increase)\(\s*{name}\b", expr)
             assert wrapped, f"{title}: {name} outside rate()/increase(): {expr}"
+            # The counters step once a count read (every 5 minutes): a window spans two of them.
+            windows = re.findall(rf"{name}\{{[^}}]*\}}\[(\d+)m\]", expr)
+            assert windows, f"{title}: {name} without a window in minutes: {expr}"
+            assert all(int(w) * 60 >= 2 * COUNTS_READ_SECONDS_DEFAULT for w in windows), expr
 
 
 def test_every_monitor_query_follows_the_sesmonitor_variable() -> None:

@@ -9,7 +9,7 @@ two shared rooms below them, never each other (import-linter's "Exporter rooms" 
 - `protection`: spec.protection, the pure pause/resume decision and its SESv2 writes and tags.
 - `serving`: /metrics, /status, /healthz, /readyz from the state (and protection's view).
 - `model`: the shapes they pass around and the thread-safe state (the cache); no I/O.
-- `aws`: the boto3 clients, request counting, how an AWS answer is classified, the backoff.
+- `aws`: the botocore clients, request counting, how an AWS answer is classified, the backoff.
 """
 
 from sesmonitor.exporter.aws.clients import AwsClients, make_clients

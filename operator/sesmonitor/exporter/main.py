@@ -16,35 +16,32 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 
 from sesmonitor import contract, metrics
 from sesmonitor.exporter.aws.clients import AwsClients, make_clients
 from sesmonitor.exporter.aws.request_counting import instrument
-from sesmonitor.exporter.events.event_counts import EventCounts
-from sesmonitor.exporter.events.sqs_consumer import EventConsumer
-from sesmonitor.exporter.findings.loop import FindingsLoop
-from sesmonitor.exporter.findings.reader import FindingsReader
-from sesmonitor.exporter.model.service_events import RECOMMENDATION, ServiceEvent, best_outcome
 from sesmonitor.exporter.model.state import API_ACCOUNT, API_CLOUDWATCH, API_CONFIGURATION_SET, ExporterState
-from sesmonitor.exporter.protection.control import POLL_SECONDS, ControlFile
-from sesmonitor.exporter.protection.decide import FRESH_SECONDS
-from sesmonitor.exporter.protection.protector import Protector
-from sesmonitor.exporter.protection.tenant_target import TenantProtector
 from sesmonitor.exporter.refresh.account import AccountReader
 from sesmonitor.exporter.refresh.cloudwatch import CloudWatchReader
 from sesmonitor.exporter.refresh.refresher import Refresher
 from sesmonitor.exporter.refresh.reputation import ConfigurationSetReader
 from sesmonitor.exporter.serving.collector import ExporterCollector
-from sesmonitor.exporter.serving.event_collector import EventsCollector
-from sesmonitor.exporter.serving.finding_collector import FindingsCollector
 from sesmonitor.exporter.serving.http_server import ExporterHTTPServer, MetricsRenderer
 from sesmonitor.exporter.serving.status import build_status
-from sesmonitor.exporter.serving.tenant_collector import TenantsCollector
-from sesmonitor.exporter.tenants.loop import TenantsLoop
-from sesmonitor.exporter.tenants.reader import TenantsReader
 from sesmonitor.listen import ALL_INTERFACES
+
+# spec.events, spec.tenants, spec.findings and spec.protection are imported when configured, in the
+# methods that build them: a monitor without them does not carry their code (resident memory).
+if TYPE_CHECKING:
+    from sesmonitor.exporter.events.sqs_consumer import EventConsumer
+    from sesmonitor.exporter.findings.loop import FindingsLoop
+    from sesmonitor.exporter.model.service_events import ServiceEvent
+    from sesmonitor.exporter.protection.control import ControlFile
+    from sesmonitor.exporter.protection.protector import Protector
+    from sesmonitor.exporter.tenants.loop import TenantsLoop
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +52,29 @@ def contract_apis(config: contract.ExporterConfig) -> tuple[str, ...]:
     return (*apis, *metrics.EVENTS_APIS) if config.events_queue_url else apis
 
 
+def read_intervals(config: contract.ExporterConfig) -> dict[str, float]:
+    """The APIs read less often than every refresh (`model.cadence`), so that their staleness counts in
+    their own interval: GetConfigurationSet, unless every listed set is protected (read every pass)."""
+    protected = set(config.protection.configuration_sets) if config.protection is not None else set()
+    if set(config.configuration_sets) - protected:
+        return {API_CONFIGURATION_SET: config.settings_read_interval_seconds}
+    return {}
+
+
 def count_reach(config: contract.ExporterConfig) -> int:
-    """How far back a read must reach for the counters: to the periods that settled since the last read
-    (a refresh interval ago), with a period to spare. A longer outage loses what settled before that."""
-    return config.count_settle_seconds + config.refresh_interval_seconds + 2 * config.period_seconds
+    """How far back a read must reach for the counters: to the periods that settled since the last count
+    read (at most counts_read_interval_seconds and a refresh interval ago), with a period to spare. A
+    longer outage loses what settled before that."""
+    last_read = config.counts_read_interval_seconds + config.refresh_interval_seconds
+    return config.count_settle_seconds + last_read + 2 * config.period_seconds
 
 
 def protection_reach(config: contract.ExporterConfig) -> int:
     """spec.protection judges a rate over its hold time back from a datapoint at most FRESH_SECONDS old."""
     if config.protection is None:
         return 0
+    from sesmonitor.exporter.protection.decide import FRESH_SECONDS
+
     return config.protection.hold_seconds + FRESH_SECONDS + config.period_seconds
 
 
@@ -85,7 +95,9 @@ class Exporter:
         self.listen = listen
         self.clock = clock
         self.clients = clients or make_clients(config)
-        self.state = ExporterState(config.refresh_interval_seconds, contract_apis(config))
+        self.state = ExporterState(
+            config.refresh_interval_seconds, contract_apis(config), read_intervals(config)
+        )
         instrument(self.clients.cloudwatch, API_CLOUDWATCH, self.state.record_request)
         instrument(self.clients.sesv2, API_ACCOUNT, self.state.record_request)
         configuration_sets = None
@@ -104,23 +116,10 @@ class Exporter:
             on_metrics_requested=self.state.add_metrics_requested,
             count_sets=config.count_configuration_sets,
         )
-        # The resume requests the operator writes (contract.RESUME_FILE_NAME); none without a directory.
-        self.control = ControlFile(Path(control_dir) / contract.RESUME_FILE_NAME) if control_dir else None
-        self.protector = (
-            Protector(
-                config,
-                self.clients.sesv2,
-                self.clients.sts,
-                control=self.control.read if self.control is not None else None,
-                tenants=(
-                    (lambda owner: TenantProtector(config, self.clients.sesv2, owner))
-                    if config.protection is not None and config.protection.tenants
-                    else None
-                ),
-            )
-            if config.protection is not None
-            else None
-        )
+        self.control: ControlFile | None = None
+        self.protector: Protector | None = None
+        if config.protection is not None:
+            self.control, self.protector = self._protection(control_dir)
         self.refresher = Refresher(
             config,
             self.state,
@@ -159,7 +158,28 @@ class Exporter:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
+    def _protection(self, control_dir: str | Path | None) -> tuple[ControlFile | None, Protector]:
+        from sesmonitor.exporter.protection.control import ControlFile
+        from sesmonitor.exporter.protection.protector import Protector
+
+        # The resume requests the operator writes (contract.RESUME_FILE_NAME); none without a directory.
+        control = ControlFile(Path(control_dir) / contract.RESUME_FILE_NAME) if control_dir else None
+        reads = control.read if control is not None else None
+        tenants = None
+        if self.config.protection is not None and self.config.protection.tenants:
+            from sesmonitor.exporter.protection.tenant_target import TenantProtector
+
+            config, sesv2 = self.config, self.clients.sesv2
+            tenants = lambda owner: TenantProtector(config, sesv2, owner)  # noqa: E731
+        return control, Protector(
+            self.config, self.clients.sesv2, self.clients.sts, control=reads, tenants=tenants
+        )
+
     def _events(self, queue_url: str) -> EventConsumer:
+        from sesmonitor.exporter.events.event_counts import EventCounts
+        from sesmonitor.exporter.events.sqs_consumer import EventConsumer
+        from sesmonitor.exporter.serving.event_collector import EventsCollector
+
         instrument(self.clients.sqs, metrics.API_RECEIVE_MESSAGE, self.state.record_request)
         instrument(self.clients.sqs, "DeleteMessageBatch", self.state.record_request)
         instrument(self.clients.sqs, metrics.API_QUEUE_ATTRIBUTES, self.state.record_request)
@@ -178,6 +198,8 @@ class Exporter:
     def service_event(self, event: ServiceEvent, now: float) -> str:
         """An SES service event from the queue: the loops it concerns read sooner (each rate-limits its
         own early reads); its outcome, counted by the consumer."""
+        from sesmonitor.exporter.model.service_events import RECOMMENDATION, best_outcome
+
         outcomes = []
         if event.kind == RECOMMENDATION and self.findings is not None:
             outcomes.append(self.findings.request_early(now))
@@ -186,6 +208,10 @@ class Exporter:
         return best_outcome(outcomes)
 
     def _tenants(self, config: contract.TenantsConfig) -> TenantsLoop:
+        from sesmonitor.exporter.serving.tenant_collector import TenantsCollector
+        from sesmonitor.exporter.tenants.loop import TenantsLoop
+        from sesmonitor.exporter.tenants.reader import TenantsReader
+
         for api in metrics.TENANT_APIS:
             instrument(self.clients.sesv2, api, self.state.record_request)
         self.registry.register(TenantsCollector(self.state, self.config.monitor, self.config.region))
@@ -193,6 +219,10 @@ class Exporter:
         return TenantsLoop(reader, self.state, config.read_interval_seconds, self.clock)
 
     def _findings(self, config: contract.FindingsConfig) -> FindingsLoop:
+        from sesmonitor.exporter.findings.loop import FindingsLoop
+        from sesmonitor.exporter.findings.reader import FindingsReader
+        from sesmonitor.exporter.serving.finding_collector import FindingsCollector
+
         instrument(self.clients.sesv2, metrics.API_LIST_RECOMMENDATIONS, self.state.record_request)
         self.registry.register(FindingsCollector(self.state, self.config.monitor, self.config.region))
         # ListRecommendations allows 1 request a second: never faster than that, whatever the tests ask
@@ -214,11 +244,13 @@ class Exporter:
             findings=self.config.findings,
         )
 
-    def watch_control(self, stop: threading.Event, interval: float = POLL_SECONDS) -> None:
+    def watch_control(self, stop: threading.Event, interval: float | None = None) -> None:
         """Wake the refresh loop as soon as the control file holds a new resume request: kubelet's
         ConfigMap refresh is latency enough without waiting for the next refresh interval too."""
+        from sesmonitor.exporter.protection.control import POLL_SECONDS
+
         assert self.protector is not None
-        while not stop.wait(interval):
+        while not stop.wait(POLL_SECONDS if interval is None else interval):
             try:
                 if self.protector.poll_control():
                     self.protector.wake.set()

@@ -7,6 +7,9 @@ Credentials come from the standard chain (IRSA web identity, EKS Pod Identity, e
 config, instance metadata). With `role_arn` set, the chain's identity assumes that role through STS and
 botocore refreshes the temporary credentials by itself before they expire: nothing is fetched until the
 first AWS call, so a missing permission shows up as a counted refresh failure, never as a crash at start.
+
+botocore alone, not boto3: the exporter makes clients, never resources, and boto3's import alone costs
+3 MiB of resident memory. Its session reads botocore's data files through `slim_data` (4 MiB less).
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import DeferredRefreshableCredentials
 
 from sesmonitor.contract import ExporterConfig
+from sesmonitor.exporter.aws.slim_data import slim_loader
 
 USER_AGENT = "sesmonitor-exporter"
 ASSUMED_ROLE_SECONDS = 3600
@@ -64,12 +67,20 @@ def sqs_config(config: ExporterConfig) -> Config:
     )
 
 
-def make_session(config: ExporterConfig) -> boto3.Session:
+def new_session(region: str) -> botocore.session.Session:
+    """A botocore session on the standard chain, in `region`, reading the slimmed data files."""
+    session = botocore.session.Session()
+    session.set_config_variable("region", region)
+    session.register_component("data_loader", slim_loader(session.get_config_variable("data_path")))
+    return session
+
+
+def make_session(config: ExporterConfig) -> botocore.session.Session:
     """A session on the standard chain, or one whose credentials come from assuming `role_arn`."""
     if not config.role_arn:
-        return boto3.Session(region_name=config.region)
-    base = boto3.Session(region_name=config.region)
-    sts = base.client("sts", endpoint_url=config.endpoint("sts"), config=botocore_config(config))
+        return new_session(config.region)
+    base = new_session(config.region)
+    sts = base.create_client("sts", endpoint_url=config.endpoint("sts"), config=botocore_config(config))
     role_arn = config.role_arn
     external_id = config.external_id
 
@@ -90,21 +101,21 @@ def make_session(config: ExporterConfig) -> boto3.Session:
             "expiry_time": expiration.isoformat() if isinstance(expiration, datetime) else str(expiration),
         }
 
-    core = botocore.session.get_session()
+    core = new_session(config.region)
     # botocore has no public setter; this is how its own assume-role provider installs credentials.
     core._credentials = DeferredRefreshableCredentials(refresh_using=assume, method="sts-assume-role")
-    return boto3.Session(botocore_session=core, region_name=config.region)
+    return core
 
 
-def make_clients(config: ExporterConfig, session: boto3.Session | None = None) -> AwsClients:
+def make_clients(config: ExporterConfig, session: botocore.session.Session | None = None) -> AwsClients:
     session = session or make_session(config)
     client_config = botocore_config(config)
     return AwsClients(
-        cloudwatch=session.client(
+        cloudwatch=session.create_client(
             "cloudwatch", endpoint_url=config.endpoint("cloudwatch"), config=client_config
         ),
-        sesv2=session.client("sesv2", endpoint_url=config.endpoint("sesv2"), config=client_config),
-        sqs=session.client(
+        sesv2=session.create_client("sesv2", endpoint_url=config.endpoint("sesv2"), config=client_config),
+        sqs=session.create_client(
             "sqs",
             endpoint_url=config.endpoint("sqs"),
             region_name=config.events_region or config.region,
@@ -113,7 +124,7 @@ def make_clients(config: ExporterConfig, session: boto3.Session | None = None) -
         if config.events_queue_url
         else None,
         sts=(
-            session.client("sts", endpoint_url=config.endpoint("sts"), config=client_config)
+            session.create_client("sts", endpoint_url=config.endpoint("sts"), config=client_config)
             if config.protection is not None and not config.role_arn
             else None
         ),

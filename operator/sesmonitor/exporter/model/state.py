@@ -7,6 +7,8 @@ Staleness, precisely: an API is stale at time `now` unless its last attempt succ
 is at most `STALE_AFTER_INTERVALS` refresh intervals old (the second half catches a refresh loop that
 stopped running). Ready: every API has succeeded at least once and its last success is at most that old,
 so one failed refresh marks values stale at once but takes readiness away only after three intervals.
+An API read less often than every refresh (GetConfigurationSet, `model.cadence`) counts its intervals in
+its own read interval.
 """
 
 from __future__ import annotations
@@ -93,6 +95,11 @@ class StateView:
     findings: FindingsView = field(default_factory=FindingsView)  # spec.findings, likewise
     # Each listed set's newest GetConfigurationSet outcome (empty until the first pass).
     configuration_set_reads: Mapping[str, SetRead] = field(default_factory=dict)
+    # The APIs read less often than every refresh: api -> its read interval (seconds).
+    read_intervals: Mapping[str, float] = field(default_factory=dict)
+
+    def interval(self, api: str) -> float:
+        return max(self.refresh_interval, self.read_intervals.get(api, 0.0))
 
     @property
     def missing_configuration_sets(self) -> tuple[str, ...]:
@@ -100,13 +107,13 @@ class StateView:
         return tuple(sorted(name for name, one in self.configuration_set_reads.items() if one.missing))
 
     def stale(self, api: str, now: float) -> bool:
-        return self.apis[api].stale(now, self.refresh_interval)
+        return self.apis[api].stale(now, self.interval(api))
 
     def any_stale(self, now: float) -> bool:
         return any(self.stale(api, now) for api in self.apis)
 
     def ready(self, now: float) -> bool:
-        return all(a.fresh_enough_for_ready(now, self.refresh_interval) for a in self.apis.values())
+        return all(a.fresh_enough_for_ready(now, self.interval(api)) for api, a in self.apis.items())
 
     def last_error(self) -> str | None:
         """The most recent error of an API that is still failing, else None."""
@@ -154,9 +161,15 @@ def _failed(view: _View, now: float, message: str, code: str | None) -> _View:
 
 
 class ExporterState:
-    def __init__(self, refresh_interval: float, apis: tuple[str, ...] = metrics.APIS) -> None:
+    def __init__(
+        self,
+        refresh_interval: float,
+        apis: tuple[str, ...] = metrics.APIS,
+        read_intervals: Mapping[str, float] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._refresh_interval = refresh_interval
+        self._read_intervals = MappingProxyType(dict(read_intervals or {}))
         self._m = _Mutable(apis={api: ApiView() for api in apis})
         self._view: StateView | None = None
 
@@ -208,7 +221,7 @@ class ExporterState:
                     enabled.pop(name, None)
                     self._m.sending_enabled.pop(name, None)
             self._m.reputation_enabled = enabled
-            self._m.configuration_set_reads = dict(reads)
+            self._m.configuration_set_reads.update(reads)  # a pass may read only the sets due
             failed = sorted(
                 ((n, one) for n, one in reads.items() if one.error is not None), key=lambda x: x[0]
             )
@@ -375,5 +388,6 @@ class ExporterState:
                     tenants=m.tenants,
                     findings=m.findings,
                     configuration_set_reads=MappingProxyType(dict(m.configuration_set_reads)),
+                    read_intervals=self._read_intervals,
                 )
             return self._view

@@ -4,7 +4,9 @@ One refresh asks for every metric of `sesmonitor.metrics.CLOUDWATCH_METRICS` for
 each configuration set (dimension ``ses:configuration-set``) its reputation rates and, for the sets whose
 counts are opted in, its counts, in a single GetMetricData request. It
 follows NextToken until the answer is complete and splits into several requests only past the API's
-500 queries per request (71 configuration sets and more).
+500 queries per request (71 configuration sets and more). A read without counts (`read(now,
+counts=False)`) asks for the reputation rates alone: the refresher asks for the counts only every
+`model.cadence.COUNTS_READ_SECONDS`, since CloudWatch bills each query.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class CloudWatchReading:
     series: dict[SeriesKey, Series] = field(default_factory=dict)
     requests: int = 0  # GetMetricData calls made (pages included)
     metrics_requested: int = 0  # queries sent, summed over calls: what AWS bills
+    counts: bool = True  # whether the counts were asked for (else `series` holds the rates alone)
 
 
 def build_queries(configuration_sets: Sequence[str], count_sets: Collection[str] = ()) -> list[Query]:
@@ -155,11 +158,13 @@ class CloudWatchReader:
         self._period = period_seconds
         self._on_metrics_requested = on_metrics_requested
 
-    def read(self, now: float) -> CloudWatchReading:
+    def read(self, now: float, *, counts: bool = True) -> CloudWatchReading:
+        """Every series as of `now`; `counts` False: the reputation rates alone (the same query Ids)."""
         start, end = query_window(now, self._lookback, self._period)
-        reading = CloudWatchReading()
+        queries = self.queries if counts else [q for q in self.queries if q.metric.is_rate]
+        reading = CloudWatchReading(counts=counts)
         pages: list[dict[str, Any]] = []
-        for request in build_requests(self.queries, start, end, self._period):
+        for request in build_requests(queries, start, end, self._period):
             token: str | None = None
             while True:
                 kwargs = dict(request, NextToken=token) if token else request
@@ -172,5 +177,5 @@ class CloudWatchReader:
                 token = page.get("NextToken")
                 if not token:
                     break
-        reading.series = parse_pages(pages, self.queries)
+        reading.series = parse_pages(pages, queries)
         return reading

@@ -2,6 +2,8 @@
 
 A failed read keeps the last good values (the state marks them stale), is logged and counted, and puts
 that API, and only that API, on an exponential backoff: a denied GetAccount never holds back CloudWatch.
+What changes slowly is read less often than every pass (`model.cadence`): the counts every 5 minutes
+(the rates every pass), a configuration set's settings every 10 minutes (a protected set every pass).
 Tests drive `refresh_once(now)` with their own clock instead of sleeping.
 """
 
@@ -18,6 +20,7 @@ from sesmonitor import metrics
 from sesmonitor.contract import ExporterConfig
 from sesmonitor.exporter.aws.backoff import MIN_WAIT_SECONDS, backoff_delay
 from sesmonitor.exporter.aws.outcomes import classify_exception, describe_exception, error_code
+from sesmonitor.exporter.model.cadence import due, due_sets
 from sesmonitor.exporter.model.configuration_set import NOT_FOUND_CODE, SetRead
 from sesmonitor.exporter.model.counting import CounterState, advance
 from sesmonitor.exporter.model.protection import ProtectionStep
@@ -53,6 +56,14 @@ class Refresher:
         self.protector = protector
         self._read_now: dict[str, Any] = {}  # this pass's raw reads, for the protection step
         self._last_series: tuple[float, dict[SeriesKey, Series]] | None = None  # (read at, series)
+        # The counts as last read, served (and explaining absent rates) until the next count read.
+        self._count_series: dict[SeriesKey, Series] = {}
+        self._counts_read_at: float | None = None  # the last GetMetricData that asked for the counts
+        self._set_read_at: dict[str, float] = {}  # each set's last answered GetConfigurationSet
+        # The sets whose sending switch protection judges on every pass: read on every pass.
+        self._every_pass = frozenset(
+            config.protection.configuration_sets if config.protection and protector is not None else ()
+        )
         self._clock = clock
         # The sets' ReputationOptions first: a pass explains absent rates with what it just read.
         self._next_due: dict[str, float] = {API_CONFIGURATION_SET: 0.0} if configuration_sets else {}
@@ -105,30 +116,23 @@ class Refresher:
     def _refresh_api(self, api: str, now: float) -> bool:
         try:
             if api == API_CLOUDWATCH:
-                reading = self._cloudwatch.read(now)
-                snapshots = {
-                    key: summarize(series, now, self._config.lookback_seconds, self._config.window_seconds)
-                    for key, series in reading.series.items()
-                }
-                snapshots = explain_absences(
-                    snapshots,
-                    reading.series,
-                    now,
-                    self._config.lookback_seconds,
-                    self._state.view().reputation_enabled,
-                )
-                seen = frozenset(
-                    key
-                    for key, one in reading.series.items()
-                    if key.metric in COUNTS and any(math.isfinite(v) for v in one.values)
-                )
-                self._state.record_cloudwatch(now, snapshots, self._count(reading.series, now), seen)
-                self._last_series = (now, reading.series)
+                self._refresh_cloudwatch(now)
             elif api == API_CONFIGURATION_SET and self._configuration_sets is not None:
-                reads = self._configuration_sets.read_each()
+                names = due_sets(
+                    self._configuration_sets.configuration_sets,
+                    self._set_read_at,
+                    now,
+                    self._config.settings_read_interval_seconds,
+                    self._every_pass,
+                )
+                if not names:  # every set's settings were read within the interval
+                    return True
+                reads = self._configuration_sets.read_each(names)
                 self._log_sets(reads)
                 self._state.record_configuration_sets(now, reads)
                 self._read_now[API_CONFIGURATION_SET] = reads
+                # Answered (a missing set too) waits the interval; a failed read is due at once.
+                self._set_read_at.update((name, now) for name, one in reads.items() if one.error is None)
                 failed = [name for name, one in reads.items() if one.error is not None]
                 if failed:  # recorded (the API's health names them); the other sets were read
                     return False
@@ -142,6 +146,30 @@ class Refresher:
             return False
         log.debug("%s refreshed", api)
         return True
+
+    def _refresh_cloudwatch(self, now: float) -> None:
+        """The rates on every pass; the counts too when their read is due, else the last ones read."""
+        counts_due = due(self._counts_read_at, now, self._config.counts_read_interval_seconds)
+        reading = self._cloudwatch.read(now, counts=counts_due)
+        if reading.counts:
+            counts = {key: one for key, one in reading.series.items() if key.metric in COUNTS}
+        else:
+            counts = self._count_series
+        series = {**reading.series, **counts}
+        snapshots = {
+            key: summarize(one, now, self._config.lookback_seconds, self._config.window_seconds)
+            for key, one in series.items()
+        }
+        snapshots = explain_absences(
+            snapshots, series, now, self._config.lookback_seconds, self._state.view().reputation_enabled
+        )
+        if reading.counts:
+            seen = frozenset(key for key, one in counts.items() if any(math.isfinite(v) for v in one.values))
+            self._state.record_cloudwatch(now, snapshots, self._count(counts, now), seen)
+            self._count_series, self._counts_read_at = counts, now
+        else:  # the counters stay as the last count read left them
+            self._state.record_cloudwatch(now, snapshots)
+        self._last_series = (now, series)
 
     def _log_sets(self, reads: Mapping[str, SetRead]) -> None:
         disabled = sorted(name for name, one in reads.items() if one.ok and one.reputation_enabled is False)

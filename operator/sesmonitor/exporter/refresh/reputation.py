@@ -103,8 +103,13 @@ class ConfigurationSetReader:
     def read(self) -> dict[str, bool | None]:
         return {name: one.reputation_enabled for name, one in self.read_each().items()}
 
-    def read_each(self) -> dict[str, SetRead]:
-        return {name: self.read_one(name) for name in self._sets}
+    @property
+    def configuration_sets(self) -> tuple[str, ...]:
+        return self._sets
+
+    def read_each(self, names: Sequence[str] | None = None) -> dict[str, SetRead]:
+        """Each of `names` (every listed set by default), one GetConfigurationSet each."""
+        return {name: self.read_one(name) for name in (self._sets if names is None else names)}
 
     def read_one(self, name: str) -> SetRead:
         try:
