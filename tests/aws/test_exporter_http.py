@@ -45,6 +45,7 @@ def test_endpoints_before_and_after_the_first_refresh(simulated_ses, make_export
         "counts_without_data",
         "events",  # null without spec.events
         "protection",
+        "protection_tenants",  # {} without spec.protection.tenants
         "tenants",  # null without spec.tenants
         "findings",  # null without spec.findings
         "configuration_sets_missing",  # [] without configuration sets
