@@ -1,7 +1,10 @@
 """The `sesmonitor-tenants` thread: one read of the tenants every spec.tenants read interval.
 
 A failed read keeps the last reading (marked as failing in /status and `sesmonitor_tenants_read_failed`)
-and backs off like the refresh loop's APIs (`aws.backoff`). Tests call `read_once(now)` instead.
+and backs off like the refresh loop's APIs (`aws.backoff`), never reading sooner than the interval: with
+at most 2 requests per tenant a read (GetTenant and GetReputationEntity of a listed name; a share of
+the list pages otherwise) and the interval 20 minutes at least, no tenant costs more than 1 request per
+10 minutes. Tests call `read_once(now)` and advance a simulated clock by `next_delay()` instead.
 """
 
 from __future__ import annotations
@@ -47,8 +50,11 @@ class TenantsLoop:
         log.debug("read %d tenants in %d requests", len(reading.tenants), reading.requests)
         return True
 
+    def next_delay(self) -> float:
+        """Seconds from the end of a read to the next: the interval, longer after failures."""
+        return backoff_delay(self._interval, self._state.view().tenants.consecutive_failures)
+
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             self.read_once()
-            failures = self._state.view().tenants.consecutive_failures
-            stop.wait(backoff_delay(self._interval, failures))
+            stop.wait(self.next_delay())
