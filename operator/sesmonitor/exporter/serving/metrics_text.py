@@ -2,12 +2,12 @@
 
 The tenants' and findings' families change only when their room records a reading or a failed read
 (every 20 and 30 minutes by default), yet they are most of the page: 5,000 tenant series took a median
-186 ms to render under load, on every scrape whose state had moved (every AWS request bumps the state's
-version, and the CloudWatch families' ages move every second). So each collector is a `RenderPart`:
-one with a `reading` keeps its bytes while that function returns the same object (the state's views
-are immutable, compared by identity); the others are rendered each time. `generate_latest` of a
-registry is the join of its collectors' texts in registration order, so the page is byte-identical
-to a fresh rendering (tests/unit/test_metrics_text.py).
+140 to 240 ms to render (docs/benchmarks.md), paid by every scrape that found the state moved (every AWS
+request bumps its version) and the 1-second page cache run out, as each Prometheus scrape does. So
+each collector is a `RenderPart`: one with a `reading` keeps its bytes while that function returns the
+same object (the state's views are immutable, compared by identity); the others are rendered each
+time. `generate_latest` of a registry is the join of its collectors' texts in registration order, so
+the page is byte-identical to a fresh rendering (tests/unit/test_metrics_text.py).
 
 The whole page is also kept for up to `cache_seconds` while the state's version is unchanged, so a
 burst of scrapers shares one rendering (datapoint ages are then at most that much behind).

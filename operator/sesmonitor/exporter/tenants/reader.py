@@ -1,14 +1,13 @@
 """One read of spec.tenants' tenants: the SESv2 calls, paced, and their answers joined.
 
-Listed names: GetTenant per name; a prefix or all tenants: ListTenants (100 a page). Then the watched
-tenants' reputation entities: one GetReputationEntity each for a few tenants (FEW_TENANTS), else
-ListReputationEntities on their ARN prefix (100 a page), stopped once it has every watched entity, with
-GetReputationEntity for those it left out. For listed names that listing covers the account's tenants,
-of a size unknown in advance, so it also stops once its pages are as many as the entities still missing
-and gets those one by one: a few names on an account of thousands of tenants no longer page through
-all of them, and never cost more than twice what one GetReputationEntity each would. Requests are
-spaced `pace_seconds` apart: SESv2's management calls are limited per second per account, and the
-sending application shares those limits.
+Listed names: GetTenant and GetReputationEntity per name, 2 requests a tenant (at the shortest read
+interval, 20 minutes, 1 per 10 minutes), whatever the size of the account: a listing would page through
+all of its tenants, and `sesmonitor iam-policy` grants listed names no listing. A prefix or all tenants:
+ListTenants, then the watched tenants' reputation entities through ListReputationEntities on their ARN
+prefix (a page holds up to 100), stopped once it has every watched one, with GetReputationEntity only
+for a tenant the listing left out, and for a few tenants (FEW_TENANTS) whose entities are cheaper to
+get one by one. Requests are spaced `pace_seconds` apart: SESv2's management calls are limited per
+second per account, and the sending application shares those limits.
 """
 
 from __future__ import annotations
@@ -60,19 +59,15 @@ class TenantsReader:
                 return None
             raise
 
-    def _page_lists(self, method: str, key: str, **kwargs: Any) -> Iterator[list[Any]]:
-        """Each page's items, one request a page, as long as the caller asks for more."""
+    def _pages(self, method: str, key: str, **kwargs: Any) -> Iterator[Any]:
+        """The items of each page in turn; the next page is asked for only when the caller wants more."""
         token: str | None = None
         while True:
             page = self._call(method, **kwargs, PageSize=PAGE_SIZE, **({"NextToken": token} if token else {}))
-            yield list(page.get(key) or [])
+            yield from page.get(key) or []
             token = page.get("NextToken")
             if not token:
                 return
-
-    def _pages(self, method: str, key: str, **kwargs: Any) -> Iterator[Any]:
-        for items in self._page_lists(method, key, **kwargs):
-            yield from items
 
     def read(self) -> TenantsReading:
         """Raises what AWS raises (the loop keeps the last reading); a name AWS does not know is missing."""
@@ -97,20 +92,17 @@ class TenantsReader:
     def _with_entities(self, watched: tuple[Tenant, ...]) -> tuple[Tenant, ...]:
         entities: dict[str, Any] = {}
         prefix = tenant_arn_prefix(watched, self._config.prefix)
-        if len(watched) > FEW_TENANTS and prefix is not None:
+        if not self._config.names and len(watched) > FEW_TENANTS and prefix is not None:
             missing = {t.arn for t in watched if t.arn}
-            size_unknown = bool(self._config.names)
-            listing = self._page_lists(
+            for entity in self._pages(
                 "list_reputation_entities", "ReputationEntities", Filter={"ENTITY_REFERENCE_PREFIX": prefix}
-            )
-            for pages, items in enumerate(listing, start=1):
-                for entity in items:
-                    reference = entity.get("ReputationEntityReference")
-                    if reference in missing:
-                        entities[reference] = entity
-                        missing.discard(reference)
-                if not missing or (size_unknown and pages >= len(missing)):
-                    break
+            ):
+                reference = entity.get("ReputationEntityReference")
+                if reference in missing:
+                    entities[reference] = entity
+                    missing.discard(reference)
+                    if not missing:
+                        break
         out = []
         for tenant in watched:
             entity = entities.get(tenant.arn or "")
