@@ -89,11 +89,12 @@ def test_many_tenants_cost_two_pages_per_hundred_and_the_limit_says_so(simulated
     assert "250 tenants match (prefix t), more than spec.tenants.limit 200" in status["message"]
     assert "50 not watched" in status["message"]
     requests = tenant_requests(ses)
-    # ListTenants' 3 pages, then the entities of tenants named t... through the ARN prefix: 3 pages
+    # ListTenants' 3 pages, then the entities of tenants named t... through the ARN prefix: the 200
+    # watched ones are on the first 2 pages, where the listing stops
     assert requests == {
         "ListTenants": 3,
         "GetTenant": 0,
-        "ListReputationEntities": 3,
+        "ListReputationEntities": 2,
         "GetReputationEntity": 0,
     }
     per_tenant_per_10_minutes = sum(requests.values()) / 200 * 600 / contract.TENANTS_READ_INTERVAL_DEFAULT
@@ -102,6 +103,25 @@ def test_many_tenants_cost_two_pages_per_hundred_and_the_limit_says_so(simulated
     assert sample(samples, metrics.TENANTS_MATCHING) == 250.0
     assert sample(samples, metrics.TENANTS_UNWATCHED) == 50.0
     assert len([k for k in samples if k[0] == metrics.TENANT_STATUS]) == 200  # one series per watched tenant
+
+
+def test_many_listed_names_on_a_large_account_are_read_one_by_one(simulated_ses, make_exporter):
+    """Listed names never list the account's entities: the listing would page through all 2,500 tenants
+    (25 pages for 30 names), and their IAM policy grants GetTenant and GetReputationEntity only."""
+    ses = simulated_ses("healthy", hours=0.5)
+    seed(ses, 2500)
+    ses.proxy.reset()
+    names = tuple(f"t{i:04d}" for i in range(2470, 2500))
+    exporter = make_exporter(ses, tenants=contract.TenantsConfig(names=names))
+    assert exporter.tenants.read_once()
+    assert tenant_requests(ses) == {
+        "ListTenants": 0,
+        "GetTenant": 30,
+        "ListReputationEntities": 0,
+        "GetReputationEntity": 30,
+    }
+    assert {r.operation for r in ses.proxy.requests()} <= {"GetTenant", "GetReputationEntity"}
+    assert get(exporter, "/status").json()["tenants"]["counts"]["enabled"] == 30
 
 
 def test_listed_names_and_a_missing_one(simulated_ses, make_exporter):

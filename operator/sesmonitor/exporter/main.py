@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
+from prometheus_client.registry import Collector
 
 from sesmonitor import contract, metrics
 from sesmonitor.exporter.aws.clients import AwsClients, make_clients
@@ -29,7 +30,8 @@ from sesmonitor.exporter.refresh.cloudwatch import CloudWatchReader
 from sesmonitor.exporter.refresh.refresher import Refresher
 from sesmonitor.exporter.refresh.reputation import ConfigurationSetReader
 from sesmonitor.exporter.serving.collector import ExporterCollector
-from sesmonitor.exporter.serving.http_server import ExporterHTTPServer, MetricsRenderer
+from sesmonitor.exporter.serving.http_server import ExporterHTTPServer
+from sesmonitor.exporter.serving.metrics_text import MetricsRenderer, RenderPart
 from sesmonitor.exporter.serving.status import build_status
 from sesmonitor.listen import ALL_INTERFACES
 
@@ -129,8 +131,10 @@ class Exporter:
             configuration_sets=configuration_sets,
             protector=self.protector,
         )
+        # /metrics' collectors in the page's order; `registry` holds the same ones, for a fresh rendering
+        self.parts: list[RenderPart] = []
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(
+        self._serve(
             ExporterCollector(
                 self.state,
                 config.monitor,
@@ -153,7 +157,7 @@ class Exporter:
         self.events: EventConsumer | None = None
         if config.events_queue_url:
             self.events = self._events(config.events_queue_url)
-        self.renderer = MetricsRenderer(self.registry, self.state, clock, render_cache_seconds)
+        self.renderer = MetricsRenderer(self.parts, self.state, clock, render_cache_seconds)
         self.server: ExporterHTTPServer | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -175,6 +179,11 @@ class Exporter:
             self.config, self.clients.sesv2, self.clients.sts, control=reads, tenants=tenants
         )
 
+    def _serve(self, collector: Collector, reading: Callable[[], object] | None = None) -> None:
+        """Serve the collector's families on /metrics, after those served so far."""
+        self.registry.register(collector)
+        self.parts.append(RenderPart(collector, reading))
+
     def _events(self, queue_url: str) -> EventConsumer:
         from sesmonitor.exporter.events.event_counts import EventCounts
         from sesmonitor.exporter.events.sqs_consumer import EventConsumer
@@ -183,7 +192,7 @@ class Exporter:
         instrument(self.clients.sqs, metrics.API_RECEIVE_MESSAGE, self.state.record_request)
         instrument(self.clients.sqs, "DeleteMessageBatch", self.state.record_request)
         instrument(self.clients.sqs, metrics.API_QUEUE_ATTRIBUTES, self.state.record_request)
-        self.registry.register(EventsCollector(self.state, self.config.monitor, self.config.region))
+        self._serve(EventsCollector(self.state, self.config.monitor, self.config.region))
         return EventConsumer(
             self.clients.sqs,
             queue_url,
@@ -214,7 +223,8 @@ class Exporter:
 
         for api in metrics.TENANT_APIS:
             instrument(self.clients.sesv2, api, self.state.record_request)
-        self.registry.register(TenantsCollector(self.state, self.config.monitor, self.config.region))
+        collector = TenantsCollector(self.state, self.config.monitor, self.config.region)
+        self._serve(collector, collector.reading)
         reader = TenantsReader(self.clients.sesv2, config, pace_seconds=self.pace_seconds)
         return TenantsLoop(reader, self.state, config.read_interval_seconds, self.clock)
 
@@ -224,7 +234,8 @@ class Exporter:
         from sesmonitor.exporter.serving.finding_collector import FindingsCollector
 
         instrument(self.clients.sesv2, metrics.API_LIST_RECOMMENDATIONS, self.state.record_request)
-        self.registry.register(FindingsCollector(self.state, self.config.monitor, self.config.region))
+        collector = FindingsCollector(self.state, self.config.monitor, self.config.region)
+        self._serve(collector, collector.reading)
         # ListRecommendations allows 1 request a second: never faster than that, whatever the tests ask
         pace = max(self.pace_seconds, 1.0) if self.pace_seconds else 0.0
         reader = FindingsReader(self.clients.sesv2, config.limit, pace_seconds=pace)

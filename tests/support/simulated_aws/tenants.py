@@ -13,6 +13,10 @@ Each answer is built from botocore's sesv2 output shapes (`tests/aws/test_stand_
 one of them, and the errors, against the model botocore ships). Tests seed the account with
 `TenantsStandIn.add_tenant` and change what AWS decided with `set_aws_status` (through the proxy, or the
 control endpoint `tenants` from another process). Pagination: NextToken is the next item's index.
+
+Every answered call is logged as a `TenantRequest` (`requests()`): when, by the stand-in's `clock`
+(tests may give it a simulated one), and which tenants it answered about, so a test can count the
+requests each tenant cost over simulated hours.
 """
 
 from __future__ import annotations
@@ -135,6 +139,21 @@ class TenantStandIn:
         }
 
 
+@dataclass(frozen=True)
+class TenantRequest:
+    """One answered tenant call: when (the stand-in's clock), which, and the tenants it was about (a
+    page: the tenants on it; GetTenant, GetReputationEntity: the one named; none for an error)."""
+
+    at: float
+    operation: str
+    tenants: tuple[str, ...]
+
+
+def tenant_name(arn: str) -> str:
+    """<name> of arn:aws:ses:<region>:<account>:tenant/<name>/<id>."""
+    return arn.split(":tenant/", 1)[-1].split("/", 1)[0]
+
+
 def page(items: list[Any], doc: dict[str, Any], key: str) -> Reply:
     """One page of `items` under `key`, from the request's NextToken and PageSize (1..100, as AWS bounds
     ListRecommendations' and the stand-in applies to every list)."""
@@ -162,8 +181,9 @@ class TenantsStandIn:
 
     def __init__(self, region: str = "us-east-1", clock: Callable[[], float] = time.time) -> None:
         self.region = region
-        self._clock = clock
+        self.clock = clock
         self._tenants: dict[str, TenantStandIn] = {}
+        self._requests: list[TenantRequest] = []
         self._lock = threading.Lock()
 
     # -- seeding (tests, the control endpoint)
@@ -185,7 +205,7 @@ class TenantsStandIn:
         for status in (aws_status, customer_status):
             if status not in SENDING_STATUSES:
                 raise ValueError(f"unknown sending status {status!r}")
-        now = self._clock()
+        now = self.clock()
         with self._lock:
             tenant_id = f"tn-{len(self._tenants) + 1:08x}"
             tenant = TenantStandIn(
@@ -211,7 +231,7 @@ class TenantsStandIn:
             raise ValueError(f"unknown status {status!r} or impact {impact!r}")
         with self._lock:
             tenant = self._tenants[name]
-            tenant.aws = StatusRecord(status, cause, self._clock())
+            tenant.aws = StatusRecord(status, cause, self.clock())
             if impact is not None:
                 tenant.impact = impact
 
@@ -226,23 +246,43 @@ class TenantsStandIn:
     def clear(self) -> None:
         with self._lock:
             self._tenants.clear()
+            self._requests.clear()
+
+    def requests(self) -> list[TenantRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def _logged(self, operation: str, reply: Reply) -> Reply:
+        """The reply, its call logged with the tenants its answer is about."""
+        status, _, payload = reply
+        about: tuple[str, ...] = ()
+        if status == 200 and payload:
+            doc = json.loads(payload)
+            single = [doc[key] for key in ("Tenant", "ReputationEntity") if key in doc]
+            items = single or doc.get("Tenants") or doc.get("ReputationEntities") or []
+            about = tuple(
+                item.get("TenantName") or tenant_name(item.get("ReputationEntityReference", ""))
+                for item in items
+            )
+        self._requests.append(TenantRequest(self.clock(), operation, about))
+        return reply
 
     # -- the SESv2 calls
     def answer(self, operation: str, method: str, path: str, raw: bytes) -> Reply:
         doc = body(raw) if method != "GET" else {}
         with self._lock:
             if operation == "ListTenants":
-                return self._list_tenants(doc)
+                return self._logged(operation, self._list_tenants(doc))
             if operation == "GetTenant":
-                return self._get_tenant(doc)
+                return self._logged(operation, self._get_tenant(doc))
             if operation == "ListTenantResources":
-                return self._list_resources(doc)
+                return self._logged(operation, self._list_resources(doc))
             if operation == "ListReputationEntities":
-                return self._list_entities(doc)
+                return self._logged(operation, self._list_entities(doc))
             if operation == "GetReputationEntity":
-                return self._get_entity(path)
+                return self._logged(operation, self._get_entity(path))
             if operation == "UpdateReputationEntityCustomerManagedStatus":
-                return self._update_customer_status(path, doc)
+                return self._logged(operation, self._update_customer_status(path, doc))
             if operation in TAG_OPERATIONS:
                 return self._tags(operation, method, path, raw)
         raise ValueError(f"not a tenant operation: {operation}")
@@ -319,7 +359,7 @@ class TenantsStandIn:
         status = doc.get("SendingStatus")
         if status not in SENDING_STATUSES:
             return bad_request(f"Invalid SendingStatus {status!r}")
-        tenant.customer = StatusRecord(status, None, self._clock())
+        tenant.customer = StatusRecord(status, None, self.clock())
         return json_reply(200, {})
 
     def _tags(self, operation: str, method: str, path: str, raw: bytes) -> Reply:

@@ -23,6 +23,10 @@ class FindingsCollector(Collector):
         self._state = state
         self._base = [monitor, region]
 
+    def reading(self) -> object:
+        """What these families are made of: the state's FindingsView, a new object after every read."""
+        return self._state.view().findings
+
     def collect(self) -> Iterator[Metric]:
         view = self._state.view().findings
         base = self._base

@@ -13,9 +13,9 @@ carries. The other way out, a Service
 with publishNotReadyAddresses, would also expose pods that are still starting, and a Deployment rollout
 would never wait for a pod that serves. AWS health is in /status (`ready`, `stale`, `apis`) and /metrics.
 
-/metrics is prometheus_client's `generate_latest` of the exporter's own registry; the text is kept for up
-to `render_cache_seconds` while the state is unchanged, so a burst of scrapers shares one rendering
-(datapoint ages are then at most that much behind).
+/metrics is `metrics_text.MetricsRenderer`'s page: prometheus_client's exposition of the exporter's
+collectors, the tenants' and findings' families rendered once a reading, the page kept for up to
+`render_cache_seconds` while the state is unchanged.
 """
 
 from __future__ import annotations
@@ -29,11 +29,10 @@ import time
 from collections.abc import Callable
 from http import HTTPStatus
 
-from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from sesmonitor import contract
-from sesmonitor.exporter.model.state import ExporterState
+from sesmonitor.exporter.serving.metrics_text import MetricsRenderer
 from sesmonitor.listen import bound_address, listen_socket
 
 log = logging.getLogger(__name__)
@@ -43,40 +42,6 @@ TEXT = "text/plain; charset=utf-8"
 MAX_HEADER_BYTES = 64 * 1024
 IDLE_TIMEOUT_SECONDS = 300.0
 BACKLOG = 128
-
-
-class MetricsRenderer:
-    def __init__(
-        self,
-        registry: CollectorRegistry,
-        state: ExporterState,
-        clock: Callable[[], float] = time.time,
-        cache_seconds: float = 1.0,
-    ) -> None:
-        self._registry = registry
-        self._state = state
-        self._clock = clock
-        self._cache_seconds = cache_seconds
-        self._lock = threading.Lock()
-        self._cached: tuple[int, float, bytes] | None = None
-
-    def _fresh(self, cached: tuple[int, float, bytes] | None, version: int, now: float) -> bytes | None:
-        if cached and cached[0] == version and 0 <= now - cached[1] < self._cache_seconds:
-            return cached[2]
-        return None
-
-    def render(self) -> bytes:
-        version = self._state.view().version
-        now = self._clock()
-        body = self._fresh(self._cached, version, now)
-        if body is not None:
-            return body
-        with self._lock:  # one rendering at a time; the others reuse it
-            body = self._fresh(self._cached, version, now)
-            if body is None:
-                body = generate_latest(self._registry)
-                self._cached = (version, now, body)
-            return body
 
 
 def _response(status: HTTPStatus, body: bytes, content_type: str, keep_alive: bool, head: bool) -> bytes:

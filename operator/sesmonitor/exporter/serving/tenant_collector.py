@@ -48,6 +48,10 @@ class TenantsCollector(Collector):
         self._state = state
         self._base = [monitor, region]
 
+    def reading(self) -> object:
+        """What these families are made of: the state's TenantsView, a new object after every read."""
+        return self._state.view().tenants
+
     def collect(self) -> Iterator[Metric]:
         view = self._state.view().tenants
         base = self._base

@@ -2,7 +2,10 @@
 read again sooner when a service event names it.
 
 A failed read keeps the last reading (marked as failing in /status and `sesmonitor_tenants_read_failed`)
-and backs off like the refresh loop's APIs (`aws.backoff`). Tests call `read_once(now)` instead.
+and backs off like the refresh loop's APIs (`aws.backoff`); scheduled reads never come sooner than the
+interval: with at most 2 requests per tenant a read (GetTenant and GetReputationEntity of a listed name;
+a share of the list pages otherwise) and the interval 20 minutes at least, they cost no tenant more than
+1 request per 10 minutes. Tests call `read_once(now)` and advance a simulated clock by `next_delay()` instead.
 
 Service events (`request_early`, from the events room through `main`): a sending-status event (or an
 advisor finding on a tenant) names a watched tenant, and the loop reads that tenant again within
@@ -84,6 +87,10 @@ class TenantsLoop:
         log.debug("read %d tenants in %d requests", len(reading.tenants), reading.requests)
         return True
 
+    def next_delay(self) -> float:
+        """Seconds from the end of a read to the next: the interval, longer after failures."""
+        return backoff_delay(self._interval, self._state.view().tenants.consecutive_failures)
+
     def request_early(self, event: ServiceEvent, now: float) -> str:
         """Ask for the named tenant to be read again soon: ACTED, RATE_LIMITED (read early within the
         last read interval: the scheduled read covers it) or NOT_WATCHED (no watched tenant of that
@@ -124,8 +131,7 @@ class TenantsLoop:
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             self.read_once()
-            failures = self._state.view().tenants.consecutive_failures
-            self._wait(stop, backoff_delay(self._interval, failures))
+            self._wait(stop, self.next_delay())
 
     def _wait(self, stop: threading.Event, seconds: float) -> None:
         """Until the next scheduled read, reading the tenants asked for as they come."""

@@ -1,10 +1,13 @@
 """One read of spec.tenants' tenants: the SESv2 calls, paced, and their answers joined.
 
-Listed names: GetTenant and GetReputationEntity per name. A prefix or all tenants: ListTenants, then the
-watched tenants' reputation entities through ListReputationEntities (a page holds up to 100), with
-GetReputationEntity only for a tenant the listing left out, and for a few tenants (FEW_TENANTS) whose
-entities are cheaper to get one by one. Requests are spaced `pace_seconds` apart: SESv2's management
-calls are limited per second per account, and the sending application shares those limits.
+Listed names: GetTenant and GetReputationEntity per name, 2 requests a tenant (at the shortest read
+interval, 20 minutes, 1 per 10 minutes), whatever the size of the account: a listing would page through
+all of its tenants, and `sesmonitor iam-policy` grants listed names no listing. A prefix or all tenants:
+ListTenants, then the watched tenants' reputation entities through ListReputationEntities on their ARN
+prefix (a page holds up to 100), stopped once it has every watched one, with GetReputationEntity only
+for a tenant the listing left out, and for a few tenants (FEW_TENANTS) whose entities are cheaper to
+get one by one. Requests are spaced `pace_seconds` apart: SESv2's management calls are limited per
+second per account, and the sending application shares those limits.
 
 `read_again`: the few tenants a service event named, one GetReputationEntity each on the ARN the last
 read found (no GetTenant: the IAM policy of a prefix or all tenants has none), the tenant's own sending
@@ -61,6 +64,7 @@ class TenantsReader:
             raise
 
     def _pages(self, method: str, key: str, **kwargs: Any) -> Iterator[Any]:
+        """The items of each page in turn; the next page is asked for only when the caller wants more."""
         token: str | None = None
         while True:
             page = self._call(method, **kwargs, PageSize=PAGE_SIZE, **({"NextToken": token} if token else {}))
@@ -115,14 +119,17 @@ class TenantsReader:
     def _with_entities(self, watched: tuple[Tenant, ...]) -> tuple[Tenant, ...]:
         entities: dict[str, Any] = {}
         prefix = tenant_arn_prefix(watched, self._config.prefix)
-        if len(watched) > FEW_TENANTS and prefix is not None:
-            wanted = {t.arn for t in watched}
+        if not self._config.names and len(watched) > FEW_TENANTS and prefix is not None:
+            missing = {t.arn for t in watched if t.arn}
             for entity in self._pages(
                 "list_reputation_entities", "ReputationEntities", Filter={"ENTITY_REFERENCE_PREFIX": prefix}
             ):
                 reference = entity.get("ReputationEntityReference")
-                if reference in wanted:
+                if reference in missing:
                     entities[reference] = entity
+                    missing.discard(reference)
+                    if not missing:
+                        break
         out = []
         for tenant in watched:
             entity = entities.get(tenant.arn or "")
