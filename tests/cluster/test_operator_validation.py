@@ -5,6 +5,7 @@ names the field, and the Python validator (`sesmonitor.api.load`) rejects exactl
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -174,6 +175,37 @@ def test_unknown_top_level_field_is_rejected(control_plane: Cluster, validation_
     assert 'unknown field "extra"' in output
     with pytest.raises(SpecError, match="extra: unknown field"):
         load(obj)
+
+
+# What the operator writes for a paused tenant and a failing one (tests/unit/test_operator_tenant_protection).
+TENANT_ENTRIES: list[dict[str, Any]] = [
+    {"tenant": "acme", "state": "paused", "pausedAt": "2026-01-01T00:00:00Z",
+     "reason": "reputation impact HIGH for 10m or more"},
+    {"tenant": "globex", "state": "cooldown", "resumedAt": "2026-01-01T02:00:00Z",
+     "cooldownUntil": "2026-01-01T03:00:00Z", "resumedBy": "outside sesmonitor",
+     "lastError": "AccessDeniedException: not authorized", "nextAttemptAt": "2026-01-01T02:05:00Z"},
+]  # fmt: skip
+
+
+def test_the_status_subresource_takes_protected_tenants_and_keeps_sets_apart(control_plane: Cluster) -> None:
+    """status.protectionTenants is stored as written (nothing pruned); a tenant entry in
+    status.protection, whose map key configurationSet it lacks, is refused."""
+    with control_plane.temporary_namespace(f"sesmon-status-{uuid.uuid4().hex[:6]}") as namespace:
+        obj = manifest({}, "tenants", namespace)
+        control_plane.kubectl("apply", "-f", "-", input=yaml.safe_dump(obj))
+        sets = [{"configurationSet": "marketing", "state": "watching"}]
+        status = {"status": {"protection": sets, "protectionTenants": TENANT_ENTRIES}}
+        patch = ("patch", "sesmonitor", "tenants", "-n", namespace, "--subresource=status", "--type=merge")
+        control_plane.kubectl(*patch, "-p", json.dumps(status))
+        stored = control_plane.kubectl_json("get", "sesmonitor", "tenants", "-n", namespace)["status"]
+        assert stored["protectionTenants"] == TENANT_ENTRIES
+        assert stored["protection"] == sets
+        refused = control_plane.kubectl(
+            *patch, "-p", json.dumps({"status": {"protection": TENANT_ENTRIES}}), check=False
+        )
+        assert refused.returncode != 0
+        assert "status.protection[0].configurationSet" in refused.stderr, refused.stderr
+        control_plane.kubectl("delete", "sesmonitor", "tenants", "-n", namespace)
 
 
 def test_none_was_accepted(control_plane: Cluster, validation_namespace: str) -> None:

@@ -7,6 +7,7 @@ from typing import Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sesmonitor.api.fields import Text
+from sesmonitor.api.spec import PROTECTED_TENANTS_MAX
 
 RATE: Final = Text(max_length=16)  # a percent as the exporter formats it, e.g. 14.32%
 WORD: Final = Text(max_length=32)  # one of a few values, e.g. PROBATION or paused
@@ -30,7 +31,7 @@ CONFIGURATION_SET_COUNTS: Final = "ConfigurationSetCounts"
 CONFIGURATION_SETS_FOUND: Final = "ConfigurationSetsFound"
 # Only with spec.events: whether the exporter receives SES events from the queue.
 EVENTS_RECEIVED: Final = "EventsReceived"
-# Only with spec.protection in DryRun or Enforce: which sets are paused (or would be) and why.
+# Only with spec.protection in DryRun or Enforce: which sets and tenants are paused (or would be) and why.
 PROTECTION: Final = "Protection"
 # kstatus's abnormal-true conditions, present only while the monitor does not work or rolls out (Flux
 # reads them; Argo CD through deploy/gitops/argocd/health.lua): Reconciling while it will fix itself,
@@ -88,31 +89,25 @@ class Condition(_Status):
     )
 
 
-class ProtectedSet(_Status):
-    """One spec.protection set as the exporter last reported it."""
+class _ProtectedTarget(_Status):
+    """What a configuration set's and a tenant's entries share: the exporter reports both alike."""
 
-    configuration_set: str = Field(
-        alias="configurationSet", description="The configuration set.", max_length=64
-    )
     state: str = WORD(
         "watching, paused (by sesmonitor), would_pause (DryRun), paused_elsewhere (not by sesmonitor),"
-        " cooldown (after a resume), unknown or missing (SES has no such set)."
+        " cooldown (after a resume or re-enable), unknown or missing (SES has no such set or tenant)."
     )
     paused_at: str | None = Field(default=None, alias="pausedAt", description="When sesmonitor paused it.")
-    reason: str | None = Field(default=None, description="The rate that paused it.", max_length=256)
-    resumed_at: str | None = Field(default=None, alias="resumedAt", description="When it was last resumed.")
+    reason: str | None = Field(
+        default=None, description="What paused it: the rate, or a tenant's reputation impact.", max_length=256
+    )
+    resumed_at: str | None = Field(
+        default=None, alias="resumedAt", description="When it was last resumed (a tenant: re-enabled)."
+    )
     cooldown_until: str | None = Field(
         default=None, alias="cooldownUntil", description="No new pause before this time."
     )
     last_error: str | None = Field(
         default=None, alias="lastError", description="The last failed protection call.", max_length=1024
-    )
-    resume_refused: str | None = Field(
-        default=None,
-        alias="resumeRefused",
-        description="Why the exporter refused the newest resume request (e.g. the set is not paused by"
-        " sesmonitor), until one is accepted or the set is paused or resumed again.",
-        max_length=1024,
     )
     resumed_by: str | None = Field(
         default=None,
@@ -124,9 +119,37 @@ class ProtectedSet(_Status):
     also_protected_by: str | None = Field(
         default=None,
         alias="alsoProtectedBy",
-        description="Other SesMonitors (<cluster id>/<namespace>/<name>) seen on the set's tags (their"
-        " watcher tag or their record): more than one monitor protects this set.",
+        description="Other SesMonitors (<cluster id>/<namespace>/<name>) seen on its tags (their"
+        " watcher tag or their record): more than one monitor protects it.",
         max_length=512,
+    )
+    next_attempt_at: str | None = Field(
+        default=None,
+        alias="nextAttemptAt",
+        description="After a failed protection call, when the exporter tries again (it backs off).",
+    )
+
+
+class _SetKey(_Status):
+    configuration_set: str = Field(
+        alias="configurationSet", description="The configuration set.", max_length=64
+    )
+
+
+class _TenantKey(_Status):
+    tenant: str = Field(description="The SES tenant.", max_length=64)
+
+
+# The key is a base after the shared fields' so that it comes first (pydantic orders by reversed MRO).
+class ProtectedSet(_ProtectedTarget, _SetKey):
+    """One spec.protection set as the exporter last reported it."""
+
+    resume_refused: str | None = Field(
+        default=None,
+        alias="resumeRefused",
+        description="Why the exporter refused the newest resume request (e.g. the set is not paused by"
+        " sesmonitor), until one is accepted or the set is paused or resumed again.",
+        max_length=1024,
     )
     resume_dropped: str | None = Field(
         default=None,
@@ -140,11 +163,10 @@ class ProtectedSet(_Status):
         description="Resume requests dropped since the exporter started.",
         ge=0,
     )
-    next_attempt_at: str | None = Field(
-        default=None,
-        alias="nextAttemptAt",
-        description="After a failed protection call, when the exporter tries again (it backs off).",
-    )
+
+
+class ProtectedTenant(_ProtectedTarget, _TenantKey):
+    """One spec.protection tenant as the exporter last reported it (no resume: a person re-enables it)."""
 
 
 class TenantCounts(_Status):
@@ -220,8 +242,8 @@ class SesMonitorStatus(_Status):
             " configurationSetCounts ConfigurationSetCounts (False while an opted-in set's counts never had"
             " data), with configurationSets ConfigurationSetsFound (False naming a listed set SES does not"
             " have), with spec.events EventsReceived (whether SES events arrive, the last hour's bounces),"
-            " with spec.protection Protection (which sets are paused and why); while reconciling fails,"
-            " Reconciling (will retry) or Stalled (needs a person)."
+            " with spec.protection Protection (which sets and tenants are paused and why); while"
+            " reconciling fails, Reconciling (will retry) or Stalled (needs a person)."
         ),
         max_length=16,
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
@@ -258,6 +280,15 @@ class SesMonitorStatus(_Status):
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["configurationSet"],
         },
+    )
+    # Beside status.protection, not in it: that list is a map keyed on configurationSet (the key must be
+    # present in every entry, and consumers index each entry by it), so a tenant gets a list of its own.
+    protection_tenants: list[ProtectedTenant] = Field(
+        default_factory=list,
+        alias="protectionTenants",
+        description="With spec.protection.tenants: each protected tenant's state, in a set's shape.",
+        max_length=PROTECTED_TENANTS_MAX,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["tenant"]},
     )
     findings: FindingsSummary | None = Field(
         default=None, description="With spec.findings: the open reputation findings, the worst by resource."

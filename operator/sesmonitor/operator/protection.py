@@ -1,7 +1,11 @@
-"""spec.protection on the Kubernetes side, pure: the Events of each set's transitions, the resume
-annotation and the ConfigMap key that carries it (the Protection condition and status.protection are in
-`sesmonitor.operator.status.protection`). The exporter decides and acts; the operator shows what it did
-and passes a person's resume on (it never talks to AWS).
+"""spec.protection on the Kubernetes side, pure: the Events of each set's and tenant's transitions, the
+resume annotation and the ConfigMap key that carries it (the Protection condition, status.protection and
+status.protectionTenants are in `sesmonitor.operator.status.protection`). The exporter decides and acts;
+the operator shows what it did and passes a person's resume on (it never talks to AWS).
+
+A tenant is never resumed (docs/protection.md#tenants): the annotation naming one, as `tenant:<name>`
+(a configuration set's name cannot hold a ':') or by a protected tenant's bare name, is refused with an
+Event that says how a person re-enables it.
 
 A resume travels as data, never as a request to the exporter's port (which any pod may reach): the
 operator writes {"sequence": N, "requests": {"<set>": {"sequence": N, "at": "<when>"}}} (N numbers the
@@ -18,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sesmonitor.api.spec import RESUME_ANNOTATION
+from sesmonitor.api.spec import RESUME_ANNOTATION, Protection
 from sesmonitor.contract import RESUME_FILE_NAME
 
 logger = logging.getLogger(__name__)
@@ -33,45 +37,81 @@ class SetEvent:
     message: str
 
 
+@dataclass(frozen=True)
+class Target:
+    """What kind of thing a status entry protects: its key in the entry, its name in a message, and the
+    Event reasons of its transitions (the others, a failed call or a second monitor, are shared)."""
+
+    key: str
+    label: str
+    paused: str
+    would_pause: str
+    paused_elsewhere: str
+    paused_elsewhere_message: str
+    resumed: str
+    resumed_message: str  # {name} and {at}
+
+
+SET: Final = Target(
+    key="configurationSet",
+    label="configuration set",
+    paused="ConfigurationSetPaused",
+    would_pause="WouldPauseConfigurationSet",
+    paused_elsewhere="ConfigurationSetPausedElsewhere",
+    paused_elsewhere_message="paused outside sesmonitor",
+    resumed="ConfigurationSetResumed",
+    resumed_message="configuration set {name} sends again (resumed at {at})",
+)
+TENANT: Final = Target(
+    key="tenant",
+    label="tenant",
+    paused="TenantPaused",
+    would_pause="WouldPauseTenant",
+    paused_elsewhere="TenantPausedElsewhere",
+    paused_elsewhere_message="paused outside sesmonitor (by AWS or a person; sesmonitor never re-enables it)",
+    resumed="TenantReenabled",
+    resumed_message="tenant {name} sends again (re-enabled at {at}; the cooldown holds)",
+)
+
+
 def protection_events(
-    previous: Sequence[Mapping[str, Any]] | None, current: Sequence[Mapping[str, Any]]
+    previous: Sequence[Mapping[str, Any]] | None,
+    current: Sequence[Mapping[str, Any]],
+    target: Target = SET,
 ) -> list[SetEvent]:
-    """One Event per set transition: paused, would-pause, paused elsewhere, resumed, a failed call."""
-    before = {str(s.get("configurationSet")): s for s in previous or []}
+    """One Event per transition of a set (status.protection) or a tenant (status.protectionTenants, with
+    `target=TENANT`): paused, would-pause, paused elsewhere, resumed or re-enabled, a failed call."""
+    before = {str(s.get(target.key)): s for s in previous or []}
     events = []
     for one in current:
-        name = str(one.get("configurationSet"))
+        name = str(one.get(target.key))
+        label = f"{target.label} {name}"
         old = before.get(name, {})
         state, was = one.get("state"), old.get("state")
         messages = {
-            "paused": ("ConfigurationSetPaused", f"paused at {one.get('pausedAt')}: {one.get('reason')}"),
-            "would_pause": (
-                "WouldPauseConfigurationSet",
-                f"DryRun: would have paused it: {one.get('reason')}",
-            ),
-            "paused_elsewhere": ("ConfigurationSetPausedElsewhere", "paused outside sesmonitor"),
+            "paused": (target.paused, f"paused at {one.get('pausedAt')}: {one.get('reason')}"),
+            "would_pause": (target.would_pause, f"DryRun: would have paused it: {one.get('reason')}"),
+            "paused_elsewhere": (target.paused_elsewhere, target.paused_elsewhere_message),
         }
         if state != was and state in messages:
             reason, message = messages[str(state)]
-            events.append(SetEvent("Warning", reason, f"configuration set {name}: {message}"))
+            events.append(SetEvent("Warning", reason, f"{label}: {message}"))
         elif state != was and was in messages and state in ("watching", "cooldown"):
-            message = f"configuration set {name} sends again (resumed at {one.get('resumedAt')})"
-            events.append(SetEvent("Normal", "ConfigurationSetResumed", message))
+            message = target.resumed_message.format(name=name, at=one.get("resumedAt"))
+            events.append(SetEvent("Normal", target.resumed, message))
         error = one.get("lastError")
         if error and error != old.get("lastError"):
-            events.append(SetEvent("Warning", "ProtectionFailed", f"configuration set {name}: {error}"))
+            events.append(SetEvent("Warning", "ProtectionFailed", f"{label}: {error}"))
         dropped = one.get("resumeDropped")
         if dropped and dropped != old.get("resumeDropped"):  # names the request's number: one per request
-            events.append(SetEvent("Warning", "ResumeDropped", f"configuration set {name}: {dropped}"))
+            events.append(SetEvent("Warning", "ResumeDropped", f"{label}: {dropped}"))
         other = one.get("alsoProtectedBy")
         if other and other != old.get("alsoProtectedBy"):
-            message = (
-                f"configuration set {name} is also protected by {other}: more than one monitor judges it"
-            )
+            message = f"{label} is also protected by {other}: more than one monitor judges it"
             events.append(SetEvent("Warning", "ProtectedByAnotherMonitor", message))
         refused = one.get("resumeRefused")
         if refused and refused != old.get("resumeRefused"):  # names the request's time: one per request
-            events.append(SetEvent("Warning", "ResumeRefused", f"configuration set {name}: {refused}"))
+            events.append(SetEvent("Warning", "ResumeRefused", f"{label}: {refused}"))
     return events
 
 
@@ -79,6 +119,33 @@ def resume_requests(annotations: Mapping[str, str] | None) -> list[str]:
     """The sets named by sesmonitor.io/resume (comma-separated), in order, once each."""
     value = (annotations or {}).get(RESUME_ANNOTATION, "")
     return list(dict.fromkeys(s.strip() for s in value.split(",") if s.strip()))
+
+
+TENANT_PREFIX: Final = "tenant:"
+TENANT_REENABLE: Final = (
+    "aws sesv2 update-reputation-entity-customer-managed-status --reputation-entity-type RESOURCE"
+    " --reputation-entity-reference <the tenant's ARN> --sending-status ENABLED"
+)
+
+
+def resume_refusal(name: str, protection: Protection) -> str | None:
+    """Why the annotation's `name` is not passed to the exporter; None for a protected set. A plain name
+    is a set first (as it always was), a tenant only when no protected set has it."""
+    sets = protection.configuration_sets if protection.mode != "Off" else []
+    if name in sets:
+        return None
+    tenant = name.removeprefix(TENANT_PREFIX) if name.startswith(TENANT_PREFIX) else None
+    if tenant is None and protection.mode != "Off" and name in protection.tenants:
+        tenant = name
+    if tenant is not None:
+        listed = protection.mode != "Off" and tenant in protection.tenants
+        note = "" if listed else " (nor is it a protected tenant)"
+        return (
+            f"tenant {tenant}: sesmonitor never resumes a tenant{note}; re-enable it by hand once what"
+            f" drove its findings has stopped: `{TENANT_REENABLE}` (docs/protection.md#tenants)"
+        )
+    why = "spec.protection is Off" if protection.mode == "Off" else "not in spec.protection"
+    return f"{name} is not a protected configuration set ({why})"
 
 
 def resume_field_manager(field_manager: str) -> str:

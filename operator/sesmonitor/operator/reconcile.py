@@ -35,10 +35,12 @@ from sesmonitor.operator.kube import Api, KubeError
 from sesmonitor.operator.pods import diagnose, rollout_progress
 from sesmonitor.operator.policy import POLICY_DENIED, check, denial_message
 from sesmonitor.operator.protection import (
+    TENANT,
     protection_events,
     resume_config_map,
     resume_data,
     resume_field_manager,
+    resume_refusal,
     resume_requests,
     stored_requests,
     stored_sequence,
@@ -204,28 +206,27 @@ class Reconciler:
         """sesmonitor.io/resume=<set>[,<set>]: write each protected set's request into the exporter's
         ConfigMap, post an Event, then remove the annotation; kept for the next pass when the write
         failed. The exporter judges each request: its refusals show in status.protection and a
-        ResumeRefused Event."""
+        ResumeRefused Event. A tenant (`tenant:<name>`) is refused here: sesmonitor never resumes one."""
         wanted = resume_requests(obj["metadata"].get("annotations"))
         if not wanted:
             return
         protection = monitor.spec.protection
         protected = [] if protection.mode == "Off" else list(protection.configuration_sets)
-        passed = [name for name in wanted if name in protected]
+        refusals = {name: resume_refusal(name, protection) for name in wanted}
+        passed = [name for name in wanted if refusals[name] is None]
         if passed and not self._write_resumes(monitor, passed, protected):
             return
         config_map = child_names(monitor.name).config_map
         for name in wanted:
-            if name in passed:
+            refusal = refusals[name]
+            if refusal is None:
                 message = (
                     f"resume of {name} passed to the exporter through its ConfigMap {config_map}; it acts"
                     " within about a minute (kubelet's ConfigMap refresh)"
                 )
                 self.post(obj, "Normal", "ResumeRequested", message)
-            else:
-                why = "spec.protection is Off" if protection.mode == "Off" else "not in spec.protection"
-                self.post(
-                    obj, "Warning", "ResumeRefused", f"{name} is not a protected configuration set ({why})"
-                )
+            else:  # a tenant's too: sesmonitor never resumes one, and says how a person does
+                self.post(obj, "Warning", "ResumeRefused", refusal)
         try:
             self.api.patch_metadata(
                 API_VERSION, KIND, monitor.namespace, monitor.name, {"annotations": {RESUME_ANNOTATION: None}}
@@ -312,8 +313,12 @@ class Reconciler:
                 (RECONCILED, *status_mod.RATE_CONDITIONS),
             )
             events = announce(obj, changes, self.post)
-            # each protected set's transition, once (the status remembers the last state)
-            for event in protection_events(previous.get("protection"), new.get("protection") or []):
+            # each protected set's and tenant's transition, once (the status remembers the last state)
+            transitions = protection_events(previous.get("protection"), new.get("protection") or [])
+            transitions += protection_events(
+                previous.get("protectionTenants"), new.get("protectionTenants") or [], TENANT
+            )
+            for event in transitions:
                 self.post(obj, event.type, event.reason, event.message)
                 events += 1
         written = False

@@ -42,7 +42,11 @@ from sesmonitor.operator.status.account import account_condition, counts_conditi
 from sesmonitor.operator.status.configuration_sets import configuration_sets_condition
 from sesmonitor.operator.status.events_received import breakdown_text, events_condition
 from sesmonitor.operator.status.exporter_ready import exporter_condition, exporter_problem
-from sesmonitor.operator.status.protection import protection_condition, protection_status
+from sesmonitor.operator.status.protection import (
+    protection_condition,
+    protection_status,
+    protection_tenants_status,
+)
 from sesmonitor.operator.status.rates import rate_condition
 from sesmonitor.operator.status.ready import progress_conditions, ready_condition, reconciled_condition
 from sesmonitor.operator.status.tenants import findings_summary, tenants_summary
@@ -59,10 +63,11 @@ STATUS_KEYS: Final = (
     "sendingEnabled",
     "bounceBreakdown",
     "protection",  # spec.protection's sets (sesmonitor.operator.status.protection)
+    "protectionTenants",  # spec.protection's tenants (likewise)
     "tenants",  # spec.tenants (sesmonitor.operator.status.tenants)
     "findings",  # spec.findings (likewise)
 )
-_MIRRORED_KEYS: Final = STATUS_KEYS[2:-3]
+_MIRRORED_KEYS: Final = STATUS_KEYS[2 : STATUS_KEYS.index("protection")]
 # Keys older versions wrote and this one removes (set to null once, when found).
 RETIRED_KEYS: Final = ("lastRefreshTime",)
 # Conditions whose changes are announced with a Kubernetes Event (a missing configuration set's as
@@ -112,7 +117,14 @@ def evaluate(
     if events is not None:
         others.append(Condition(EVENTS_RECEIVED, *events))
     namespace, _, name = monitor_key.partition("/")
-    guard = protection_condition(spec, namespace, name, protection_status(reading), unavailable)
+    guard = protection_condition(
+        spec,
+        namespace,
+        name,
+        protection_status(reading),
+        unavailable,
+        tenants=protection_tenants_status(reading),
+    )
     if guard is not None:
         others.append(guard)
     return [ready_condition(others), *others]
@@ -196,6 +208,9 @@ def compute_status(
         sets = protection_status(reading) if usable else previous.get("protection") or []
         if sets:
             status["protection"] = sets
+        tenants = protection_tenants_status(reading) if usable else previous.get("protectionTenants") or []
+        if tenants:
+            status["protectionTenants"] = tenants
     if spec.tenants is not None:
         doc = reading.status
         if usable and doc is not None and doc.tenants is not None:
