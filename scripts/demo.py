@@ -68,6 +68,7 @@ from sesmonitor.render.rules import (  # noqa: E402
     COMPLAINT_RATE_HIGH,
     CONFIGURATION_SET_PAUSED,
 )
+from support.kubectl_describe import status_fields  # noqa: E402
 from support.moto_ses import BAD_LIST_DOMAIN, SCENARIOS  # noqa: E402
 from support.simulated_aws.scenarios import PAUSED_TENANT, SENDING_TENANTS, TENANT_PREFIX  # noqa: E402
 from support.user_stack import MonitorRef, UserStack, existing_cluster  # noqa: E402
@@ -223,30 +224,12 @@ def tenant_lines(status: dict[str, Any]) -> list[str]:
     return [*lines, ""] if lines else []
 
 
-def describe_excerpt(text: str, sections: Sequence[str]) -> str:
-    """The named fields of `kubectl describe`'s top-level Status (e.g. "Tenants"; not spec's field of that
-    name), each with the lines indented under it."""
-    out: list[str] = []
-    in_status = False
-    copying = False
-    for line in text.splitlines():
-        indent = len(line) - len(line.lstrip())
-        if indent == 0 and line.strip():
-            in_status = line.rstrip() == "Status:"
-            copying = False
-        elif in_status and indent == 2:  # a field of the status
-            copying = line.strip().rstrip(":") in sections and line.rstrip().endswith(":")
-        if copying:
-            out.append(line)
-    return "\n".join(out)
-
-
 def tenants_problem(status: dict[str, Any], described: str, scenario: str) -> str:
     """What `kubectl describe sesmon` (`described`) or status.tenants lacks for the scenario ("" when
     nothing): the tenants its Tenants must name, those it must not, the counts by state."""
     problems = []
     named, unnamed = DESCRIBED_TENANTS.get(scenario, ((), ()))
-    section = describe_excerpt(described, ("Tenants",))
+    section = status_fields(described, ("Tenants",))
     problems += [f"kubectl describe's Tenants lack {text!r}" for text in named if text not in section]
     problems += [f"kubectl describe's Tenants name {name}" for name in unnamed if name in section]
     counts = (status.get("tenants") or {}).get("counts", {})
@@ -330,7 +313,7 @@ def described_tenants(stack: UserStack, ref: MonitorRef, scenario: str) -> str:
             break
         time.sleep(2)
     say(f"$ kubectl describe sesmon -n {ref[0]} {ref[1]}    (its Tenants and Findings)")
-    say(describe_excerpt(described, ("Tenants", "Findings")) or "  (no Tenants or Findings in the status)")
+    say(status_fields(described, ("Tenants", "Findings")) or "  (no Tenants or Findings in the status)")
     return problem
 
 

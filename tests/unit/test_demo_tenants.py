@@ -1,5 +1,6 @@
 """scripts/demo.py's `tenants` scenario, its pure parts: what it expects, the SesMonitor it applies, and
-how it judges `kubectl describe sesmon` (kubectl's layout of a custom resource's status, as on the node)."""
+how it judges `kubectl describe sesmon` (kubectl's layout of a custom resource's status, as on the node;
+support.kubectl_describe, which the e2e tier reads it with too)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from sesmonitor.api import load
 from sesmonitor.render.rules import rule_file
+from support.kubectl_describe import status_fields
 from support.simulated_aws.scenarios import PAUSE_CAUSE, PAUSED_TENANT, SCENARIOS, SENDING_TENANTS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,8 +78,8 @@ def test_the_scenario_expects_the_tenant_alerts_and_applies_tenants_and_findings
     assert set(demo.EXPECTED["tenants"]) <= alerts  # the rules the demo waits for are rendered
 
 
-def test_the_excerpt_is_the_status_sections_only(demo):
-    excerpt = demo.describe_excerpt(DESCRIBED, ("Tenants", "Findings"))
+def test_the_excerpt_is_the_status_fields_only():
+    excerpt = status_fields(DESCRIBED, ("Tenants", "Findings"))
     lines = excerpt.splitlines()
     assert lines[0] == "  Findings:"
     assert "  Tenants:" in lines
