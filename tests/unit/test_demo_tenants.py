@@ -55,9 +55,9 @@ Status:
       Paused By Customer:  0
       Reinstated:          0
       Unknown:             0
-    Matching:   3
-    Selection:  prefix cust-
-    Watched:    3
+    Matching:              3
+    Selection:             prefix cust-
+    Watched:               3
     Worst:
       {PAUSED_TENANT}: paused by AWS ({PAUSE_CAUSE}), impact HIGH
 Events:  <none>
