@@ -21,12 +21,15 @@ Then it prints `kubectl get sesmon -A`, the firing alerts and each notification 
 Ctrl-C (or SIGTERM), which stops everything. State lives in .demo/ (wiped at every start).
 
     sudo .venv/bin/python scripts/demo.py
-        [--scenario seed|healthy|complaint-spike|under-review|bad-list|protect] [--once]
+        [--scenario seed|healthy|complaint-spike|under-review|bad-list|protect|tenants] [--once]
 
 `bad-list` also reads SES events (spec.events, an SNS topic and SQS queue in the simulated account):
 SESPermanentBouncesRising fires minutes before SESBounceRateHigh, and the status shows the domain.
 `protect` has two configuration sets and spec.protection in Enforce: marketing, at 12% bounces, is
-paused and SESConfigurationSetPaused fires; transactional keeps sending.
+paused and SESConfigurationSetPaused fires; transactional keeps sending. `tenants` watches three SES
+tenants (spec.tenants) and VDM's open findings (spec.findings): AWS paused cust-acme and a BOUNCE finding
+is open on it, so SESTenantPaused and SESReputationFindingOpen fire and `kubectl describe sesmon` names
+the tenant; the other two send.
 
 With --once it waits until the scenario's alerts fire and reach the receiver (or, for `healthy`, until
 the monitor is Ready with no alert), prints, tears down and exits 0; 1 on timeout.
@@ -57,6 +60,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from sesmonitor.api.alerts import REPUTATION_FINDING_OPEN, TENANT_PAUSED  # noqa: E402
 from sesmonitor.render.event_rules import PERMANENT_BOUNCES_RISING  # noqa: E402
 from sesmonitor.render.rules import (  # noqa: E402
     ACCOUNT_UNDER_REVIEW,
@@ -64,7 +68,9 @@ from sesmonitor.render.rules import (  # noqa: E402
     COMPLAINT_RATE_HIGH,
     CONFIGURATION_SET_PAUSED,
 )
+from support.kubectl_describe import status_fields  # noqa: E402
 from support.moto_ses import BAD_LIST_DOMAIN, SCENARIOS  # noqa: E402
+from support.simulated_aws.scenarios import PAUSED_TENANT, SENDING_TENANTS, TENANT_PREFIX  # noqa: E402
 from support.user_stack import MonitorRef, UserStack, existing_cluster  # noqa: E402
 from support.webhook_receiver import Notification, alerts_of, format_notification  # noqa: E402
 
@@ -81,6 +87,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "healthy": (),
     "bad-list": (PERMANENT_BOUNCES_RISING, BOUNCE_RATE_HIGH),
     "protect": (CONFIGURATION_SET_PAUSED,),
+    "tenants": (TENANT_PAUSED, REPUTATION_FINDING_OPEN),
 }
 # Scenarios with configuration sets: the sets the simulated account has, and what the demo's SesMonitor
 # adds to examples/demo.yaml for them (`protect`: spec.protection pauses marketing, at 12% bounces).
@@ -93,12 +100,22 @@ SCENARIO_SPEC: dict[str, dict[str, Any]] = {
             "configurationSets": ["marketing", "transactional"],
             "holdFor": "2m",
         },
-    }
+    },
+    # examples/tenants.yaml's selection; each is read once at the exporter's start, then every 20/30m
+    "tenants": {"tenants": {"prefix": TENANT_PREFIX}, "findings": {}},
 }
 # Scenarios whose expected alerts must first fire in that order, and the text status.bounceBreakdown
 # must then hold.
 IN_ORDER: frozenset[str] = frozenset({"bad-list"})
 BREAKDOWN: dict[str, str] = {"bad-list": f"top domain {BAD_LIST_DOMAIN}"}
+# Scenarios whose tenants `kubectl describe sesmon` must name once the alerts are in (status.tenants'
+# worst tenants: those that must be there, those that must not), and the counts by state it must hold.
+DESCRIBED_TENANTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "tenants": ((f"{PAUSED_TENANT}: paused by AWS",), SENDING_TENANTS)
+}
+TENANT_COUNTS: dict[str, dict[str, int]] = {"tenants": {"pausedByAWS": 1, "enabled": len(SENDING_TENANTS)}}
+# How long the status may take to show them after the alerts arrived (the operator reconciles every 5s).
+STATUS_SECONDS = 60.0
 # For `healthy`: how long the monitor must stay quiet after its first Prometheus sample.
 QUIET_SECONDS = 60.0
 # Status reports are printed when something changed, and at least this often.
@@ -175,6 +192,7 @@ def report(stack: UserStack, ref: MonitorRef) -> str:
             stack.kubectl_get_sesmon().rstrip(),
             "",
             *breakdown_lines(stack, ref),
+            *tenant_lines(stack.sesmonitor(ref).get("status", {})),
             "Alerts in Prometheus (pending/firing):",
             alerts_table(stack, ref),
             "",
@@ -188,6 +206,37 @@ def breakdown_lines(stack: UserStack, ref: MonitorRef) -> list[str]:
     """With spec.events: the last hour's bounces as `kubectl describe sesmon` shows them."""
     breakdown = stack.sesmonitor(ref).get("status", {}).get("bounceBreakdown")
     return [f"Bounce breakdown (status.bounceBreakdown): {breakdown}", ""] if breakdown else []
+
+
+def tenant_lines(status: dict[str, Any]) -> list[str]:
+    """With spec.tenants and spec.findings: their counts and worst ones, as `kubectl describe` has them."""
+    lines = []
+    tenants, findings = status.get("tenants"), status.get("findings")
+    if tenants:
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(tenants.get("counts", {}).items()) if n)
+        lines.append(f"Tenants (status.tenants, {tenants.get('selection')}): {counts or 'none read yet'}")
+        lines += [f"  {line}" for line in tenants.get("worst", [])]
+    if findings:
+        open_, high = findings.get("open", "?"), findings.get("high", 0)
+        lines.append(f"Findings (status.findings): {open_} open, {high} of HIGH impact")
+        lines += [f"  {line}" for line in findings.get("worst", [])]
+    lines += [f"  {doc['message']}" for doc in (tenants, findings) if doc and doc.get("message")]
+    return [*lines, ""] if lines else []
+
+
+def tenants_problem(status: dict[str, Any], described: str, scenario: str) -> str:
+    """What `kubectl describe sesmon` (`described`) or status.tenants lacks for the scenario ("" when
+    nothing): the tenants its Tenants must name, those it must not, the counts by state."""
+    problems = []
+    named, unnamed = DESCRIBED_TENANTS.get(scenario, ((), ()))
+    section = status_fields(described, ("Tenants",))
+    problems += [f"kubectl describe's Tenants lack {text!r}" for text in named if text not in section]
+    problems += [f"kubectl describe's Tenants name {name}" for name in unnamed if name in section]
+    counts = (status.get("tenants") or {}).get("counts", {})
+    for state, want in TENANT_COUNTS.get(scenario, {}).items():
+        if counts.get(state) != want:
+            problems.append(f"status.tenants.counts.{state} is {counts.get(state)}, not {want}")
+    return "; ".join(problems)
 
 
 def where(stack: UserStack) -> str:
@@ -251,6 +300,21 @@ def order_and_breakdown(stack: UserStack, ref: MonitorRef, scenario: str, seen: 
         if want not in breakdown:
             return f"status.bounceBreakdown {breakdown!r} lacks {want!r}"
     return ""
+
+
+def described_tenants(stack: UserStack, ref: MonitorRef, scenario: str) -> str:
+    """Prints `kubectl describe sesmon`'s Tenants and Findings once they show what the scenario needs
+    (waiting up to STATUS_SECONDS); what they lack ("" when nothing)."""
+    deadline = time.monotonic() + STATUS_SECONDS
+    while True:
+        described = stack.kubectl_describe_sesmon(ref)
+        problem = tenants_problem(stack.sesmonitor(ref).get("status", {}), described, scenario)
+        if not problem or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    say(f"$ kubectl describe sesmon -n {ref[0]} {ref[1]}    (its Tenants and Findings)")
+    say(status_fields(described, ("Tenants", "Findings")) or "  (no Tenants or Findings in the status)")
+    return problem
 
 
 def quiet_done(stack: UserStack, ref: MonitorRef, since: dict[str, float]) -> tuple[bool, bool]:
@@ -419,6 +483,8 @@ def loop(stack: UserStack, ref: MonitorRef, args: argparse.Namespace) -> int:
                 say(report(stack, ref))
                 say(where(stack))
                 problem = order_and_breakdown(stack, ref, args.scenario, seen) if done else ""
+                if done and not problem and args.scenario in DESCRIBED_TENANTS:
+                    problem = described_tenants(stack, ref, args.scenario)
                 if problem:
                     say(f"{stamp()} FAILED: {problem}")
                     return 1

@@ -26,6 +26,8 @@ only check where each story has got to:
 - e2e-missing/guard and e2e-quiet/events (when `test_sets_and_queues_on_cluster.py` is selected):
   a protected set at 12% beside a listed set SES does not have; spec.events on a queue nothing
   publishes to, held for three long polls.
+- e2e-tenants/saas (when `test_tenants_on_cluster.py` is selected): the demo's `tenants` account, one
+  SES tenant of three paused by AWS and a finding open on it, with spec.tenants and spec.findings.
 
 Time is compressed where the API allows it: window 5m (its minimum), `for` 30s, scrapes every 5s, rules
 every 2s (the `Prometheus` object), the operator reconciles every 5s (the chart's reconcileInterval). The
@@ -63,6 +65,8 @@ from e2e_helpers import (
     QUIET,
     REVIEW,
     SETS_AND_QUEUES_TESTS,
+    TENANTS,
+    TENANTS_TESTS,
     UNLABELLED,
     key,
     manifest,
@@ -71,6 +75,7 @@ from e2e_helpers import (
     parse_time,
     protect_manifest,
     quiet_manifest,
+    tenants_manifest,
 )
 
 from support.demo_runs import DemoRun, start_demo
@@ -123,6 +128,10 @@ def e2e(
             )
             manifests[MISSING] = missing_manifest(accounts["missing"].endpoint_url)
             accounts["quiet"] = stack.add_account("healthy", name="ses-quiet", quiet_queue=True, wait=False)
+        if _selected(request, TENANTS_TESTS):  # nothing to stage later: AWS paused the tenant already
+            side_stories += (TENANTS,)
+            accounts["tenants"] = stack.add_account("tenants", name="ses-tenants", wait=False)
+            manifests[TENANTS] = tenants_manifest(accounts["tenants"].endpoint_url)
         stack.start()
         if sets_and_queues:  # the queue's URL is known once the account is seeded
             queue_url = accounts["quiet"].events_queue_url

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from support.live_ses import SesAccountProcess
 from support.monitors import monitor_document
+from support.simulated_aws.scenarios import TENANT_PREFIX
 from support.user_stack import CREDENTIALS_SECRET, RELEASE, MonitorRef, UserStack
 from support.waiting import wait_for
 from support.webhook_receiver import alerts_of
@@ -36,6 +37,11 @@ MISSING: MonitorRef = ("e2e-missing", "guard")
 MISSING_SETS = ["marketing", "deleted"]  # the account has marketing only
 QUIET: MonitorRef = ("e2e-quiet", "events")
 SETS_AND_QUEUES_TESTS = "test_sets_and_queues_on_cluster.py"
+# Issue 21's demo story (test_tenants_on_cluster.py), staged with the others when selected: the
+# `tenants` account (AWS paused one tenant of three, a finding open on it), spec.tenants and
+# spec.findings read at the exporter's start.
+TENANTS: MonitorRef = ("e2e-tenants", "saas")
+TENANTS_TESTS = "test_tenants_on_cluster.py"
 
 # The operator's own ServiceMonitor and PrometheusRule (chart values), selected like the monitors'
 # children by `release`, scraped every 5s, its down alert's `for` compressed like the monitors' alerts.
@@ -108,6 +114,15 @@ def quiet_manifest(endpoint_url: str, queue_url: str) -> dict[str, Any]:
     """QUIET's SesMonitor: a healthy account and spec.events on a queue that never gets a message."""
     doc = manifest(QUIET, endpoint_url)
     doc["spec"]["events"] = {"queueURL": queue_url}
+    return doc
+
+
+def tenants_manifest(endpoint_url: str) -> dict[str, Any]:
+    """TENANTS' SesMonitor: the demo's selection (the tenants whose name starts with cust-) and the
+    account's open findings."""
+    doc = manifest(TENANTS, endpoint_url)
+    doc["spec"]["tenants"] = {"prefix": TENANT_PREFIX}
+    doc["spec"]["findings"] = {}
     return doc
 
 

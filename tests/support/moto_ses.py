@@ -11,7 +11,8 @@ Used by the AWS test tier, the exporter benchmark and the end-to-end demo.
 `SimulatedSes` starts moto (`ThreadedMotoServer`), puts the `FaultProxy` in front of it, creates the
 configuration sets in SESv2 and seeds a scenario's CloudWatch datapoints. The pieces, one module per
 service, each naming what moto 5.2.5 lacks and what is stood in for it, are in `support.simulated_aws`:
-scenarios, cloudwatch, sesv2 (GetAccount and PutConfigurationSetSendingOptions stand-ins), sts, sqs_sns,
+scenarios (with the tenants and findings a scenario seeds into the tenants and recommendations stand-ins),
+cloudwatch, sesv2 (GetAccount and PutConfigurationSetSendingOptions stand-ins), sts, sqs_sns,
 wire, faults, cbor_bridge (the CBOR translation for YACE), fault_proxy and control. The names tests use
 are imported here too, so `from support.moto_ses import ...` keeps working.
 
@@ -135,8 +136,27 @@ class SimulatedSes:
             EnforcementStatus=self.scenario.enforcement_status,
             SendingEnabled=self.scenario.sending_enabled,
             SentLast24Hours=self.seeded.sent_last_24_hours(),
+            VdmEnabled="ENABLED" if self.scenario.vdm_enabled else None,
         )
+        self._seed_tenants()
         return self
+
+    def _seed_tenants(self) -> None:
+        """The scenario's tenants and open findings, into the stand-ins (moto has neither)."""
+        tenants = self.proxy.tenants
+        tenants.region = self.region  # the tenants' ARNs name the account's region
+        for seed in self.scenario.tenants:
+            tenants.add_tenant(
+                seed.name,
+                policy=seed.policy,
+                impact=seed.impact,
+                aws_status=seed.aws_status,
+                aws_cause=seed.aws_cause,
+            )
+        for finding in self.scenario.findings:
+            self.proxy.recommendations.add(
+                tenants.tenant(finding.tenant).arn, finding.type, finding.impact, finding.description
+            )
 
     def stop(self) -> None:
         self.proxy.stop()

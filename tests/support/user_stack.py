@@ -310,6 +310,9 @@ class UserStack:
     def kubectl_get_sesmon(self) -> str:
         return self.require_cluster().kubectl("get", "sesmonitors", "-A").stdout
 
+    def kubectl_describe_sesmon(self, ref: MonitorRef) -> str:
+        return self.require_cluster().kubectl("describe", "sesmonitor", ref[1], "-n", ref[0]).stdout
+
     def sesmonitor(self, ref: MonitorRef) -> dict[str, Any]:
         doc: dict[str, Any] = self.require_cluster().kubectl_json("get", "sesmonitor", ref[1], "-n", ref[0])
         return doc

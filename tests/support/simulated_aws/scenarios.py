@@ -1,8 +1,9 @@
 """The simulated account's stories: what each scenario sends, bounces and complains, minute by minute.
 
 `SCENARIOS` by name ("seed", "healthy", "clean", "complaint-spike", "protect", "under-review",
-"bad-list"); `simulated_aws.cloudwatch.seed_scenario` turns one into CloudWatch datapoints. Pure data: no
-AWS call here.
+"bad-list", "tenants"); `simulated_aws.cloudwatch.seed_scenario` turns one into CloudWatch datapoints, and
+`SimulatedSes` seeds a scenario's tenants and findings into the SESv2 stand-ins (`simulated_aws.tenants`,
+`simulated_aws.recommendations`: moto 5.2.5 has none of those calls). Pure data: no AWS call here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,27 @@ from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 MINUTE = 60
+
+
+@dataclass(frozen=True)
+class TenantSeed:
+    """A tenant the account has from the start, and what AWS decided for it under its policy."""
+
+    name: str
+    aws_status: str = "ENABLED"  # AwsSesManagedStatus: DISABLED is a pause by AWS
+    aws_cause: str | None = None
+    impact: str = "LOW"  # ReputationImpact: the highest open finding's
+    policy: str = "standard"
+
+
+@dataclass(frozen=True)
+class FindingSeed:
+    """An open reputation finding (VDM's advisor) on one of the scenario's tenants."""
+
+    tenant: str  # the finding's ResourceArn is this tenant's ARN
+    type: str
+    impact: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -31,6 +53,11 @@ class Scenario:
     events: Callable[[float], list[dict[str, Any]]] | None = None
     # configuration set -> its own (bounce, complaint) rates, instead of the scaled account rates
     set_rates: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # SES tenants (multi-tenant management) and open findings; findings need VDM on (GetAccount's
+    # VdmAttributes.VdmEnabled), which `vdm_enabled` turns on.
+    tenants: tuple[TenantSeed, ...] = ()
+    findings: tuple[FindingSeed, ...] = ()
+    vdm_enabled: bool = False
 
 
 def _bursts(every_minutes: int, for_minutes: int, per_minute: int) -> Callable[[float], int]:
@@ -86,6 +113,24 @@ def _bad_list_events(t: float) -> list[dict[str, Any]]:
             out.append(event("Delivery", [recipient], mid=mid))
     return out
 
+
+# The `tenants` story: a SaaS sending for three customers through SES tenants. AWS paused one of them
+# under its standard reputation policy after a bad list; the advisor has a BOUNCE finding open on it.
+# (AWS documents no wording for a status's Cause: this one is made up, shaped like the finding.)
+TENANT_PREFIX = "cust-"  # what the demo's and the e2e tier's spec.tenants select
+PAUSED_TENANT = f"{TENANT_PREFIX}acme"
+SENDING_TENANTS = (f"{TENANT_PREFIX}globex", f"{TENANT_PREFIX}initech")
+PAUSE_CAUSE = "Bounce rate 11.2% over the standard reputation policy's limit"
+FINDING = FindingSeed(
+    PAUSED_TENANT,
+    "BOUNCE",
+    "HIGH",
+    f"Tenant {PAUSED_TENANT}'s bounce rate is 11.2%: remove the addresses that bounce before you resume.",
+)
+TENANTS = (
+    TenantSeed(PAUSED_TENANT, aws_status="DISABLED", aws_cause=PAUSE_CAUSE, impact="HIGH"),
+    *(TenantSeed(name) for name in SENDING_TENANTS),
+)
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
@@ -160,6 +205,20 @@ SCENARIOS: dict[str, Scenario] = {
             _bad_list_bounce,
             lambda *_: 0.0002,
             events=_bad_list_events,
+        ),
+        Scenario(
+            "tenants",
+            f"Three SES tenants; AWS paused {PAUSED_TENANT} under its standard reputation policy and VDM's"
+            f" advisor has a BOUNCE finding of HIGH impact open on it; {' and '.join(SENDING_TENANTS)} send."
+            " The account itself: steady sending, bounce 1.1%, complaints 0.02%, HEALTHY.",
+            "HEALTHY",
+            True,
+            _steady(30),
+            lambda *_: 0.011,
+            lambda *_: 0.0002,
+            tenants=TENANTS,
+            findings=(FINDING,),
+            vdm_enabled=True,
         ),
     )
 }
