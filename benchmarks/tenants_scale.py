@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from exporter import aws_env, ensure_scrapeload, free_port, log, memory_kb  # noqa: E402
+from exporter import aws_env, ensure_scrapeload, free_port, log, memory_kb, stop_process  # noqa: E402
 from prometheus_client import generate_latest  # noqa: E402
 
 from sesmonitor import contract, metrics  # noqa: E402
@@ -78,13 +78,7 @@ class Exporter:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def seed(ses: SimulatedSes, tenants: int, findings: int) -> None:
